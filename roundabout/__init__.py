@@ -1,0 +1,1 @@
+"""roundabout: circumvention risk scoring for customs goods lines."""

@@ -1,0 +1,125 @@
+"""Reading and writing a canonical data folder.
+
+A folder holds `lines.parquet`, optionally `inspections.parquet` and `truth.parquet`, and a
+`manifest.json` naming any extra columns declared by an ingest mapping. Parquet files are written from
+Arrow arrays with a fixed schema and no pandas metadata, so the same frame always gives the same bytes.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from roundabout.data.schema import (
+    INSPECTIONS_SCHEMA,
+    LINE_FIELDS,
+    LINES_SCHEMA,
+    TRUTH_SCHEMA,
+    arrow_schema,
+)
+
+LINES_FILE = "lines.parquet"
+INSPECTIONS_FILE = "inspections.parquet"
+TRUTH_FILE = "truth.parquet"
+MANIFEST_FILE = "manifest.json"
+
+#: Extra-column kinds an ingest mapping may declare, and their Arrow types.
+EXTRA_KINDS: dict[str, pa.DataType] = {"categorical": pa.string(), "numeric": pa.float64()}
+
+
+@dataclass
+class CanonicalData:
+    """A canonical data folder in memory. Dates are `datetime64[ns]`, texts are strings or null."""
+
+    lines: pd.DataFrame
+    inspections: pd.DataFrame
+    truth: pd.DataFrame | None = None
+    extra_columns: dict[str, str] = field(default_factory=dict)
+
+
+def _column_to_arrow(values: pd.Series, dtype: pa.DataType) -> pa.Array:
+    if pa.types.is_date32(dtype):
+        days = values.to_numpy(dtype="datetime64[D]").astype("int64")
+        mask = values.isna().to_numpy()
+        return pa.array(days.astype("int32"), type=pa.int32(), mask=mask if mask.any() else None).cast(
+            pa.date32()
+        )
+    if pa.types.is_string(dtype):
+        obj = values.astype(object).where(values.notna(), None)
+        return pa.array(obj.tolist(), type=dtype)
+    return pa.array(values.to_numpy(), type=dtype, from_pandas=True)
+
+
+def to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """Build an Arrow table in the column order and types of `schema` (missing columns raise KeyError)."""
+    arrays = [_column_to_arrow(frame[f.name], f.type) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def write_table(frame: pd.DataFrame, schema: pa.Schema, path: Path) -> None:
+    """Write one canonical table to Parquet, deterministically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(to_arrow(frame, schema), path, compression="zstd", write_statistics=True)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read one canonical table; date columns come back as `datetime64[ns]`."""
+    return read_arrow(pq.read_table(path))
+
+
+def write_folder(data: CanonicalData, out: Path, manifest: dict[str, Any] | None = None) -> None:
+    """Write a canonical data folder (lines, inspections, truth when present, manifest)."""
+    out.mkdir(parents=True, exist_ok=True)
+    extra = {name: EXTRA_KINDS[kind] for name, kind in data.extra_columns.items()}
+    write_table(data.lines, arrow_schema(LINE_FIELDS, extra), out / LINES_FILE)
+    write_table(data.inspections, INSPECTIONS_SCHEMA, out / INSPECTIONS_FILE)
+    if data.truth is not None:
+        write_table(data.truth, TRUTH_SCHEMA, out / TRUTH_FILE)
+    body = {"extra_columns": data.extra_columns, **(manifest or {})}
+    (out / MANIFEST_FILE).write_text(json.dumps(body, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def read_folder(folder: Path) -> CanonicalData:
+    """Read a canonical data folder; a missing inspections file gives an empty table."""
+    folder = Path(folder)
+    if not (folder / LINES_FILE).exists():
+        raise FileNotFoundError(f"{folder} is not a canonical data folder: {LINES_FILE} is missing")
+    manifest_path = folder / MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    lines = read_table(folder / LINES_FILE)
+    inspections_path = folder / INSPECTIONS_FILE
+    if inspections_path.exists():
+        inspections = read_table(inspections_path)
+    else:
+        inspections = empty_frame(INSPECTIONS_SCHEMA)
+    truth = read_table(folder / TRUTH_FILE) if (folder / TRUTH_FILE).exists() else None
+    return CanonicalData(lines, inspections, truth, dict(manifest.get("extra_columns", {})))
+
+
+def empty_frame(schema: pa.Schema) -> pd.DataFrame:
+    """An empty frame with the columns and pandas types of a canonical table."""
+    return read_arrow(schema.empty_table())
+
+
+def read_arrow(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as a pandas frame, with date columns as `datetime64[ns]`."""
+    frame = table.to_pandas(date_as_object=False)
+    for f in table.schema:
+        if pa.types.is_date32(f.type):
+            frame[f.name] = frame[f.name].astype("datetime64[ns]")
+    return frame
+
+
+__all__ = [
+    "INSPECTIONS_SCHEMA",
+    "LINES_SCHEMA",
+    "TRUTH_SCHEMA",
+    "CanonicalData",
+    "read_folder",
+    "write_folder",
+    "write_table",
+]

@@ -1,0 +1,106 @@
+"""The canonical data model: field names, types and rules. The field names are a public contract.
+
+A *goods line* is one line of a goods declaration (DT) or of an EAEU e-waybill (SNT). An *inspection
+outcome* is the label customs records when it checks a line. *Ground truth* exists only in the simulated
+world and is never a model input.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pyarrow as pa
+
+
+class Kind(StrEnum):
+    """How a field is typed and parsed."""
+
+    TEXT = "text"
+    DATE = "date"
+    NUMBER = "number"
+    BOOL = "bool"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One canonical field and the rules every row must satisfy.
+
+    `pattern` is a full-match regular expression; `choices` a closed set of values; `country` means an
+    ISO 3166-1 alpha-2 code. Empty optional fields are allowed and stored as null.
+    """
+
+    name: str
+    kind: Kind
+    required: bool
+    description: str
+    choices: tuple[str, ...] = ()
+    pattern: str | None = None
+    country: bool = False
+    non_negative: bool = False
+
+
+DOCUMENT_KINDS = ("DT", "SNT")
+DIRECTIONS = ("import", "export", "transit")
+TRANSPORT_MODES = ("road", "rail", "air", "sea", "pipeline", "post")
+OUTCOMES = ("violation", "clean")
+
+#: Kazakh format rules, the default: a 12-digit BIN and a 10-digit EAEU commodity code.
+KZ_TRADER_ID_PATTERN = r"\d{12}"
+KZ_HS_DIGITS = 10
+
+LINE_FIELDS: tuple[Field, ...] = (
+    Field("line_id", Kind.TEXT, True, "Unique id of the goods line"),
+    Field("document_id", Kind.TEXT, True, "Id of the declaration (DT) or waybill (SNT)"),
+    Field("document_kind", Kind.TEXT, True, "DT (goods declaration) or SNT (e-waybill)", DOCUMENT_KINDS),
+    Field("direction", Kind.TEXT, True, "import, export or transit", DIRECTIONS),
+    Field("procedure", Kind.TEXT, False, "2-digit customs procedure code (DT only)", pattern=r"\d{2}"),
+    Field("date", Kind.DATE, True, "Date of the declaration or waybill"),
+    Field("trader_id", Kind.TEXT, True, "Trader id (12-digit BIN in Kazakhstan)", pattern=KZ_TRADER_ID_PATTERN),
+    Field("trader_name", Kind.TEXT, False, "Trader name"),
+    Field("counterparty_name", Kind.TEXT, False, "Foreign counterparty (seller or buyer) name"),
+    Field("counterparty_country", Kind.TEXT, False, "Counterparty country", country=True),
+    Field("declarant_id", Kind.TEXT, False, "Declarant or customs broker id"),
+    Field("hs_code", Kind.TEXT, True, "Commodity code (10-digit EAEU code by default)", pattern=r"\d{10}"),
+    Field("description", Kind.TEXT, False, "Goods description"),
+    Field("origin_country", Kind.TEXT, False, "Country of origin", country=True),
+    Field("dispatch_country", Kind.TEXT, False, "Country of dispatch", country=True),
+    Field("destination_country", Kind.TEXT, False, "Country of destination", country=True),
+    Field("trading_country", Kind.TEXT, False, "Trading country (the contract counterparty's)", country=True),
+    Field("value_usd", Kind.NUMBER, True, "Customs value in USD", non_negative=True),
+    Field("net_mass_kg", Kind.NUMBER, True, "Net mass in kg", non_negative=True),
+    Field("gross_mass_kg", Kind.NUMBER, False, "Gross mass in kg", non_negative=True),
+    Field("quantity", Kind.NUMBER, False, "Quantity in supplementary units", non_negative=True),
+    Field("transport_mode", Kind.TEXT, False, "Mode of transport at the border", TRANSPORT_MODES),
+    Field("customs_office", Kind.TEXT, False, "Customs office or border post code"),
+    Field("previous_document_id", Kind.TEXT, False, "Reference to a previous document"),
+)
+
+INSPECTION_FIELDS: tuple[Field, ...] = (
+    Field("line_id", Kind.TEXT, True, "The inspected goods line"),
+    Field("inspected_on", Kind.DATE, True, "Date of the inspection"),
+    Field("outcome", Kind.TEXT, True, "violation or clean", OUTCOMES),
+    Field("violation_type", Kind.TEXT, False, "Kind of violation found (empty when clean)"),
+)
+
+TRUTH_FIELDS: tuple[Field, ...] = (
+    Field("line_id", Kind.TEXT, True, "The goods line"),
+    Field("is_circumvention", Kind.BOOL, True, "Whether the line is part of a circumvention scheme"),
+    Field("scheme", Kind.TEXT, False, "Name of the planted scheme, empty for honest lines"),
+)
+
+LINE_COLUMNS: tuple[str, ...] = tuple(f.name for f in LINE_FIELDS)
+INSPECTION_COLUMNS: tuple[str, ...] = tuple(f.name for f in INSPECTION_FIELDS)
+TRUTH_COLUMNS: tuple[str, ...] = tuple(f.name for f in TRUTH_FIELDS)
+
+_ARROW_TYPES = {Kind.TEXT: pa.string(), Kind.DATE: pa.date32(), Kind.NUMBER: pa.float64(), Kind.BOOL: pa.bool_()}
+
+
+def arrow_schema(fields: tuple[Field, ...], extra: dict[str, pa.DataType] | None = None) -> pa.Schema:
+    """The Parquet schema of a canonical table, with any declared extra columns appended."""
+    columns = [pa.field(f.name, _ARROW_TYPES[f.kind], nullable=not f.required) for f in fields]
+    columns += [pa.field(name, dtype, nullable=True) for name, dtype in (extra or {}).items()]
+    return pa.schema(columns)
+
+
+LINES_SCHEMA = arrow_schema(LINE_FIELDS)
+INSPECTIONS_SCHEMA = arrow_schema(INSPECTION_FIELDS)
+TRUTH_SCHEMA = arrow_schema(TRUTH_FIELDS)
