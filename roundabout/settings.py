@@ -4,7 +4,7 @@ Defaults are the embedded ones, so one command runs everything on a laptop: ever
 `ROUNDABOUT_HOME` (default `.roundabout/`). Nothing is read at import time: call `get_settings()`.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     max_future_days: int = Field(
         1, ge=0, description="Lines dated more than this many days after today are rejected"
     )
+
+    def latest_date(self) -> date:
+        """The latest date a line or outcome may carry: today plus `max_future_days`."""
+        return date.today() + timedelta(days=self.max_future_days)
 
     @property
     def data_dir(self) -> Path:

@@ -9,7 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 #: Server the suite uses for the PostgreSQL path (trust auth on this machine and in CI).
-PG_ADMIN_URL = os.environ.get("ROUNDABOUT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "ROUNDABOUT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @pytest.fixture(autouse=True)

@@ -71,12 +71,15 @@ def read_table(path: Path) -> pd.DataFrame:
     return read_arrow(pq.read_table(path))
 
 
-def write_folder(data: CanonicalData, out: Path, manifest: dict[str, Any] | None = None) -> None:
-    """Write a canonical data folder (lines, inspections, truth when present, manifest)."""
+def write_folder(
+    data: CanonicalData, out: Path, manifest: dict[str, Any] | None = None, with_inspections: bool = True
+) -> None:
+    """Write a canonical data folder (lines, inspections unless told not to, truth when present, manifest)."""
     out.mkdir(parents=True, exist_ok=True)
     extra = {name: EXTRA_KINDS[kind] for name, kind in data.extra_columns.items()}
     write_table(data.lines, arrow_schema(LINE_FIELDS, extra), out / LINES_FILE)
-    write_table(data.inspections, INSPECTIONS_SCHEMA, out / INSPECTIONS_FILE)
+    if with_inspections:
+        write_table(data.inspections, INSPECTIONS_SCHEMA, out / INSPECTIONS_FILE)
     if data.truth is not None:
         write_table(data.truth, TRUTH_SCHEMA, out / TRUTH_FILE)
     body = {"extra_columns": data.extra_columns, **(manifest or {})}

@@ -54,7 +54,9 @@ LINE_FIELDS: tuple[Field, ...] = (
     Field("direction", Kind.TEXT, True, "import, export or transit", DIRECTIONS),
     Field("procedure", Kind.TEXT, False, "2-digit customs procedure code (DT only)", pattern=r"\d{2}"),
     Field("date", Kind.DATE, True, "Date of the declaration or waybill"),
-    Field("trader_id", Kind.TEXT, True, "Trader id (12-digit BIN in Kazakhstan)", pattern=KZ_TRADER_ID_PATTERN),
+    Field(
+        "trader_id", Kind.TEXT, True, "Trader id (12-digit BIN in Kazakhstan)", pattern=KZ_TRADER_ID_PATTERN
+    ),
     Field("trader_name", Kind.TEXT, False, "Trader name"),
     Field("counterparty_name", Kind.TEXT, False, "Foreign counterparty (seller or buyer) name"),
     Field("counterparty_country", Kind.TEXT, False, "Counterparty country", country=True),
@@ -91,12 +93,21 @@ LINE_COLUMNS: tuple[str, ...] = tuple(f.name for f in LINE_FIELDS)
 INSPECTION_COLUMNS: tuple[str, ...] = tuple(f.name for f in INSPECTION_FIELDS)
 TRUTH_COLUMNS: tuple[str, ...] = tuple(f.name for f in TRUTH_FIELDS)
 
-_ARROW_TYPES = {Kind.TEXT: pa.string(), Kind.DATE: pa.date32(), Kind.NUMBER: pa.float64(), Kind.BOOL: pa.bool_()}
+_ARROW_TYPES = {
+    Kind.TEXT: pa.string(),
+    Kind.DATE: pa.date32(),
+    Kind.NUMBER: pa.float64(),
+    Kind.BOOL: pa.bool_(),
+}
 
 
 def arrow_schema(fields: tuple[Field, ...], extra: dict[str, pa.DataType] | None = None) -> pa.Schema:
-    """The Parquet schema of a canonical table, with any declared extra columns appended."""
-    columns = [pa.field(f.name, _ARROW_TYPES[f.kind], nullable=not f.required) for f in fields]
+    """The Parquet schema of a canonical table, with any declared extra columns appended.
+
+    Every column is nullable: required fields are enforced by validation, and a mapping may declare a
+    field missing for a whole source.
+    """
+    columns = [pa.field(f.name, _ARROW_TYPES[f.kind]) for f in fields]
     columns += [pa.field(name, dtype, nullable=True) for name, dtype in (extra or {}).items()]
     return pa.schema(columns)
 

@@ -1,0 +1,239 @@
+"""Ingest: read an administration's CSV or Parquet file, map it, validate every row, write a data folder.
+
+Bad rows never stop a load and are never dropped silently: each one is written to `rejects.csv` with its
+source row number (1 = the first data row; in a CSV without line breaks inside quoted values that is file
+line n+1), the field and the reason. Only problems that make the whole file unreadable (missing file,
+broken mapping, mapped column absent) stop the load, with a message naming what is wrong.
+"""
+
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from roundabout.data.io import INSPECTIONS_SCHEMA, CanonicalData, empty_frame, write_folder
+from roundabout.data.mapping import Mapping, MappingError
+from roundabout.data.validation import (
+    FormatRules,
+    ValidationSummary,
+    empty_rejects,
+    validate_inspections,
+    validate_lines,
+)
+
+REJECTS_FILE = "rejects.csv"
+_SKIPPED = re.compile(r"Skipping line (\d+): (.*)")
+
+
+@dataclass
+class IngestResult:
+    """What a load did: the summaries of both tables and where the files went."""
+
+    lines: ValidationSummary
+    inspections: ValidationSummary | None
+    out: Path
+    rejects_path: Path
+
+
+@dataclass
+class SourceTable:
+    """A source file as read: its rows, each row's source number, and records that could not be parsed."""
+
+    frame: pd.DataFrame
+    source_rows: np.ndarray
+    malformed: pd.DataFrame
+
+
+def read_source(path: Path, mapping: Mapping) -> SourceTable:
+    """Read CSV (every value as text, so codes keep their leading zeros) or Parquet."""
+    path = Path(path)
+    if not path.exists():
+        raise MappingError(f"source file not found: {path}")
+    fmt = mapping.source.format or ("parquet" if path.suffix.lower() in {".parquet", ".pq"} else "csv")
+    if fmt == "parquet":
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several types for unreadable files
+            raise MappingError(f"cannot read {path} as Parquet: {exc}") from exc
+        return SourceTable(frame, np.arange(1, len(frame) + 1), empty_rejects())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            frame = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                sep=mapping.source.delimiter,
+                encoding=mapping.source.encoding,
+                on_bad_lines="warn",
+            )
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise MappingError(f"cannot read {path} as CSV: {exc}") from exc
+    skipped: list[tuple[int, str]] = []
+    for warning in caught:
+        for match in _SKIPPED.finditer(str(warning.message)):
+            skipped.append((int(match.group(1)) - 1, match.group(2).strip()))
+    records = set(range(1, len(frame) + len(skipped) + 1)) - {row for row, _ in skipped}
+    malformed = pd.DataFrame(
+        {
+            "table": "lines",
+            "source_row": pd.Series([row for row, _ in skipped], dtype="int64"),
+            "field": "",
+            "value": "",
+            "reason": [f"malformed CSV record: {why}" for _, why in skipped],
+        }
+    )
+    return SourceTable(frame, np.array(sorted(records), dtype=np.int64), malformed)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series if pd.api.types.is_string_dtype(series) else series.astype("str").where(series.notna())
+
+
+def apply_mapping(frame: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
+    """Rename, join, fill constants, translate codes: a frame with canonical names and source values."""
+    missing = sorted(mapping.source_columns() - set(frame.columns))
+    if missing:
+        shown = ", ".join(map(repr, list(frame.columns)[:30]))
+        raise MappingError(
+            f"source columns named in the mapping are absent: {', '.join(missing)}; found {shown}"
+        )
+    out: dict[str, pd.Series] = {}
+    for field_name, source in mapping.columns.items():
+        if isinstance(source, str):
+            out[field_name] = frame[source]
+        else:
+            parts = [_text(frame[c]).str.strip() for c in source]
+            joined = parts[0]
+            for part in parts[1:]:
+                joined = joined + "/" + part
+            out[field_name] = joined
+    for field_name, value in mapping.constants.items():
+        out[field_name] = pd.Series([value] * len(frame), dtype="str")
+    for field_name, codes in mapping.values.items():
+        if field_name in out:
+            text = _text(out[field_name]).str.strip()
+            out[field_name] = text.map(codes).where(text.isin(list(codes)), text)
+    if (
+        "hs_code" in out
+        and pd.api.types.is_integer_dtype(out["hs_code"])
+        and len(mapping.rules.hs_code_digits) == 1
+    ):
+        # A numeric code column has lost its leading zeros; with one allowed length they are unambiguous.
+        out["hs_code"] = out["hs_code"].astype("str").str.zfill(mapping.rules.hs_code_digits[0])
+    for name, extra in mapping.extra_columns.items():
+        out[name] = frame[extra.source]
+    return pd.DataFrame(out)
+
+
+def _outcome_frame(
+    frame: pd.DataFrame, line_ids: pd.Series, mapping: Mapping
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Inspection outcomes from the rows that carry one (an empty outcome means not inspected)."""
+    assert mapping.outcomes is not None
+    cols = mapping.outcomes
+    outcome = _text(frame[cols.outcome]).str.strip()
+    given = outcome.notna() & (outcome != "")
+    raw = pd.DataFrame(
+        {
+            "line_id": _text(line_ids),
+            "inspected_on": frame[cols.inspected_on],
+            "outcome": outcome,
+            "violation_type": frame[cols.violation_type] if cols.violation_type else pd.NA,
+        }
+    )
+    for field_name, codes in cols.values.items():
+        text = _text(raw[field_name]).str.strip()
+        raw[field_name] = text.map(codes).where(text.isin(list(codes)), text)
+    return raw.loc[given.to_numpy()].reset_index(drop=True), np.flatnonzero(given.to_numpy())
+
+
+def ingest(
+    source: Path,
+    mapping: Mapping,
+    out: Path,
+    base_rules: FormatRules | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> IngestResult:
+    """Load one source file into the canonical data folder `out`."""
+    stage = on_stage or (lambda _name: None)
+    stage("read")
+    table = read_source(source, mapping)
+    stage("map")
+    canonical = apply_mapping(table.frame, mapping)
+    rules = mapping.format_rules(base_rules or FormatRules())
+    extra_kinds = {name: extra.kind for name, extra in mapping.extra_columns.items()}
+    stage("validate")
+    lines = validate_lines(canonical, rules, table.source_rows, extra_kinds)
+    rejects = [table.malformed, lines.rejects]
+    summary = _with_malformed(lines.summary, table.malformed)
+
+    inspections: pd.DataFrame | None = None
+    inspection_summary = None
+    if mapping.outcomes is not None:
+        raw, positions = _outcome_frame(table.frame, canonical["line_id"], mapping)
+        rows = table.source_rows[positions]
+        outcome_rules = rules.model_copy(
+            update={"date_formats": {"inspected_on": mapping.outcomes.date_format}}
+        )
+        checked = validate_inspections(raw, outcome_rules, rows)
+        orphan = ~checked.valid["line_id"].isin(lines.valid["line_id"]).to_numpy()
+        inspections = checked.valid.loc[~orphan].reset_index(drop=True)
+        inspection_summary = _with_orphans(checked.summary, int(orphan.sum()))
+        rejects += [checked.rejects, _orphan_rejects(checked.valid, checked.source_rows, orphan)]
+
+    stage("write")
+    no_outcomes = inspections is None
+    data = CanonicalData(
+        lines.valid, empty_frame(INSPECTIONS_SCHEMA) if no_outcomes else inspections, None, extra_kinds
+    )
+    manifest = {
+        "source": str(source),
+        "mapping": mapping.name,
+        "lines": summary.as_dict(),
+        "inspections": inspection_summary.as_dict() if inspection_summary else None,
+    }
+    write_folder(data, Path(out), manifest, with_inspections=not no_outcomes)
+    found = [r for r in rejects if len(r)]
+    all_rejects = pd.concat(found, ignore_index=True) if found else empty_rejects()
+    all_rejects = all_rejects.sort_values(["table", "source_row"], kind="stable")
+    rejects_path = Path(out) / REJECTS_FILE
+    all_rejects.to_csv(rejects_path, index=False)
+    return IngestResult(summary, inspection_summary, Path(out), rejects_path)
+
+
+def _with_malformed(summary: ValidationSummary, malformed: pd.DataFrame) -> ValidationSummary:
+    """Count records the CSV parser could not split into fields as read and rejected."""
+    n = len(malformed)
+    if not n:
+        return summary
+    by_reason = {"row: malformed CSV record": n, **summary.by_reason}
+    return ValidationSummary(summary.rows_read + n, summary.rows_loaded, summary.rows_rejected + n, by_reason)
+
+
+ORPHAN_REASON = "its goods line was not loaded"
+
+
+def _with_orphans(summary: ValidationSummary, n: int) -> ValidationSummary:
+    if not n:
+        return summary
+    by_reason = {**summary.by_reason, f"line_id: {ORPHAN_REASON}": n}
+    return ValidationSummary(summary.rows_read, summary.rows_loaded - n, summary.rows_rejected + n, by_reason)
+
+
+def _orphan_rejects(valid: pd.DataFrame, rows: np.ndarray, orphan: np.ndarray) -> pd.DataFrame:
+    """Outcomes whose goods line was rejected or absent: kept out, and said so."""
+    return pd.DataFrame(
+        {
+            "table": "inspections",
+            "source_row": rows[orphan],
+            "field": "line_id",
+            "value": valid.loc[orphan, "line_id"].to_numpy(),
+            "reason": ORPHAN_REASON,
+        }
+    )

@@ -1,0 +1,186 @@
+"""An ingest mapping: how one administration's table becomes canonical goods lines (and outcomes).
+
+A mapping is a YAML file (format and worked example in docs/ingest.md). It renames source columns to
+canonical fields, maps codes to canonical values, gives date formats, decimal mark and unit conversions,
+says which format rules apply (trader id format, commodity code length, fields the source lacks), declares
+extra columns that flow through to the model as features, and optionally names the inspection-outcome
+columns. A mapping is checked as a whole before any row is read, so a typo in it fails fast with the
+offending key named.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from roundabout.data.schema import (
+    INSPECTION_COLUMNS,
+    KZ_HS_DIGITS,
+    KZ_TRADER_ID_PATTERN,
+    LINE_COLUMNS,
+    LINE_FIELDS,
+    Kind,
+)
+from roundabout.data.validation import ESSENTIAL_FIELDS, FormatRules
+
+_DATE_FIELDS = {f.name for f in LINE_FIELDS if f.kind is Kind.DATE}
+_NUMBER_FIELDS = {f.name for f in LINE_FIELDS if f.kind is Kind.NUMBER}
+_REQUIRED = {f.name for f in LINE_FIELDS if f.required}
+
+
+class MappingError(ValueError):
+    """A mapping that cannot be applied: bad YAML, unknown field, source column not found."""
+
+
+class SourceOptions(BaseModel):
+    """How to read the source file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["csv", "parquet"] | None = Field(None, description="Default: from the file extension")
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    decimal: str = Field(".", description="Decimal mark of numbers written as text")
+
+
+class Rules(BaseModel):
+    """Which format rules apply. Defaults are Kazakhstan's (12-digit BIN, 10-digit EAEU codes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    trader_id_pattern: str = KZ_TRADER_ID_PATTERN
+    hs_code_digits: list[int] = Field(default_factory=lambda: [KZ_HS_DIGITS])
+    missing: list[str] = Field(default_factory=list, description="Canonical fields this source lacks")
+
+
+class ExtraColumn(BaseModel):
+    """A column of the administration's own that becomes a model feature."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    kind: Literal["categorical", "numeric"]
+
+
+class OutcomeColumns(BaseModel):
+    """Source columns holding inspection outcomes; a row with an empty outcome was not inspected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inspected_on: str
+    outcome: str
+    violation_type: str | None = None
+    date_format: str = "%Y-%m-%d"
+    values: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Per outcome field: source code -> canonical value"
+    )
+
+    @field_validator("values")
+    @classmethod
+    def _known(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        unknown = sorted(set(value) - set(INSPECTION_COLUMNS))
+        if unknown:
+            raise ValueError(f"not inspection fields: {', '.join(unknown)}")
+        return value
+
+
+class Mapping(BaseModel):
+    """One administration's table, described in canonical terms."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    source: SourceOptions = Field(default_factory=SourceOptions)
+    columns: dict[str, str | list[str]] = Field(
+        description="Canonical field -> source column, or a list of columns joined with '/'"
+    )
+    constants: dict[str, str] = Field(default_factory=dict, description="Canonical field -> fixed value")
+    values: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Canonical field -> {source code: canonical value}"
+    )
+    dates: dict[str, str] = Field(default_factory=dict, description="Date field -> strptime format")
+    units: dict[str, float] = Field(default_factory=dict, description="Numeric field -> factor to apply")
+    rules: Rules = Field(default_factory=Rules)
+    extra_columns: dict[str, ExtraColumn] = Field(default_factory=dict)
+    outcomes: OutcomeColumns | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Mapping":
+        canonical = set(LINE_COLUMNS)
+        for section in ("columns", "constants", "values", "dates", "units"):
+            unknown = sorted(set(getattr(self, section)) - canonical)
+            if unknown:
+                raise ValueError(f"{section}: not canonical line fields: {', '.join(unknown)}")
+        if bad := sorted(set(self.dates) - _DATE_FIELDS):
+            raise ValueError(f"dates: not date fields: {', '.join(bad)}")
+        if bad := sorted(set(self.units) - _NUMBER_FIELDS):
+            raise ValueError(f"units: not numeric fields: {', '.join(bad)}")
+        if both := sorted(set(self.columns) & set(self.constants)):
+            raise ValueError(f"fields given both a column and a constant: {', '.join(both)}")
+        if bad := sorted(set(self.rules.missing) - canonical):
+            raise ValueError(f"rules.missing: not canonical line fields: {', '.join(bad)}")
+        if bad := sorted(set(self.rules.missing) & ESSENTIAL_FIELDS):
+            raise ValueError(f"rules.missing: these fields cannot be missing: {', '.join(bad)}")
+        provided = set(self.columns) | set(self.constants)
+        if bad := sorted(set(self.rules.missing) & provided):
+            raise ValueError(f"rules.missing: fields declared missing but mapped: {', '.join(bad)}")
+        unmapped = sorted(_REQUIRED - provided - set(self.rules.missing))
+        if unmapped:
+            raise ValueError(
+                f"required fields neither mapped nor declared missing: {', '.join(unmapped)} "
+                "(map them under columns/constants, or list them under rules.missing)"
+            )
+        if bad := sorted(set(self.extra_columns) & canonical):
+            raise ValueError(f"extra_columns: names clash with canonical fields: {', '.join(bad)}")
+        return self
+
+    def format_rules(self, base: FormatRules) -> FormatRules:
+        """The validation rules for this source, on top of the deployment's date range in `base`."""
+        return base.model_copy(
+            update={
+                "trader_id_pattern": self.rules.trader_id_pattern,
+                "hs_code_digits": tuple(self.rules.hs_code_digits),
+                "date_formats": dict(self.dates),
+                "decimal": self.source.decimal,
+                "unit_factors": dict(self.units),
+                "missing": frozenset(self.rules.missing),
+            }
+        )
+
+    def source_columns(self) -> set[str]:
+        """Every source column the mapping reads."""
+        cols: set[str] = set()
+        for value in self.columns.values():
+            cols.update([value] if isinstance(value, str) else value)
+        cols.update(extra.source for extra in self.extra_columns.values())
+        if self.outcomes is not None:
+            cols.update({self.outcomes.inspected_on, self.outcomes.outcome})
+            if self.outcomes.violation_type:
+                cols.add(self.outcomes.violation_type)
+        return cols
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "mapping"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def load_mapping(path: Path) -> Mapping:
+    """Read and check a mapping YAML file; any problem raises MappingError naming the key."""
+    try:
+        body = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise MappingError(f"mapping file not found: {path}") from exc
+    except yaml.YAMLError as exc:
+        raise MappingError(f"mapping {path} is not valid YAML: {exc}") from exc
+    if not isinstance(body, dict):
+        raise MappingError(f"mapping {path} must be a YAML mapping of keys, got {type(body).__name__}")
+    try:
+        return Mapping.model_validate(body)
+    except ValidationError as exc:
+        raise MappingError(f"mapping {path}: {_describe(exc)}") from exc

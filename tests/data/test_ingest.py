@@ -1,0 +1,208 @@
+"""Ingest maps a foreign-named file, reports bad rows by row, field and reason, and loads the rest."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from roundabout.cli import app
+from roundabout.data.ingest import ingest
+from roundabout.data.io import read_folder
+from roundabout.data.mapping import Mapping, MappingError, load_mapping
+from roundabout.data.validation import FormatRules
+
+EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
+runner = CliRunner()
+
+
+def test_documented_worked_example(tmp_path: Path) -> None:
+    mapping = load_mapping(EXAMPLES / "astana1_goods.yaml")
+    result = ingest(EXAMPLES / "astana1_goods.csv", mapping, tmp_path / "out")
+    assert (result.lines.rows_read, result.lines.rows_loaded, result.lines.rows_rejected) == (6, 3, 3)
+    rejects = pd.read_csv(result.rejects_path, dtype=str)
+    assert rejects.values.tolist() == [
+        ["lines", "4", "date", "32.03.2023", "not a date in the format %d.%m.%Y"],
+        ["lines", "5", "trader_id", "98114000123", "must be a 12-digit BIN"],
+        ["lines", "5", "hs_code", "870829900", "must be a commodity code of 10 digits"],
+        ["lines", "5", "value_usd", "-5", "must not be negative"],
+        ["lines", "6", "line_id", "55101/150323/0001234/1", "duplicate line_id (first at row 1)"],
+    ]
+    data = read_folder(tmp_path / "out")
+    first = data.lines.iloc[0]
+    assert first["line_id"] == "55101/150323/0001234/1"
+    assert first["direction"] == "import" and first["document_kind"] == "DT"
+    assert first["transport_mode"] == "air"
+    assert first["value_usd"] == 12450.5  # decimal comma and thousands space
+    assert first["net_mass_kg"] == pytest.approx(1.2)  # grams to kg
+    assert first["trader_id"] == "010340005677"  # leading zero kept
+    assert str(first["date"].date()) == "2023-03-15"
+    assert data.extra_columns == {"process_type": "categorical", "tax_rate": "numeric"}
+    assert data.lines["tax_rate"].tolist() == [0.0, 0.0, 12.0]
+    assert data.inspections[["line_id", "outcome"]].values.tolist() == [
+        ["55101/150323/0001234/1", "violation"]
+    ]
+
+
+def _foreign_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "sgd.id": ["S1", "S2", "S3", "S4"],
+            "sgd.date": pd.to_datetime(["2020-01-02", "2020-01-03", "2020-01-03", "2020-01-04"]),
+            "importer.id": ["IMP00001", "IMP00002", "bad", "IMP00001"],
+            "declarant.id": ["DEC1", "DEC2", "DEC2", "DEC1"],
+            "hs6": [10121, 854231, 854231, 854231],  # integers: 010121 lost its leading zero
+            "country": ["FR", "CN", "CN", "US"],
+            "net.weight": [10.0, 1.0, 1.0, 2.0],
+            "cif.value": [100.0, 50.0, 50.0, -4.0],
+            "payment.type": ["cash", "card", "card", "cash"],
+            "tax.rate": [5.0, 0.0, 0.0, 5.0],
+            "illicit": [1, 0, None, None],
+        }
+    )
+
+
+FOREIGN_MAPPING = {
+    "name": "foreign",
+    "columns": {
+        "line_id": "sgd.id",
+        "date": "sgd.date",
+        "trader_id": "importer.id",
+        "declarant_id": "declarant.id",
+        "hs_code": "hs6",
+        "origin_country": "country",
+        "net_mass_kg": "net.weight",
+        "value_usd": "cif.value",
+    },
+    "constants": {"document_kind": "DT", "direction": "import", "procedure": "40"},
+    "rules": {"trader_id_pattern": r"IMP\d{5}", "hs_code_digits": [6], "missing": ["document_id"]},
+    "extra_columns": {
+        "payment_type": {"source": "payment.type", "kind": "categorical"},
+        "tax_rate": {"source": "tax.rate", "kind": "numeric"},
+    },
+    "outcomes": {
+        "inspected_on": "sgd.date",
+        "outcome": "illicit",
+        "values": {"outcome": {"1": "violation", "0": "clean", "1.0": "violation", "0.0": "clean"}},
+    },
+}
+
+
+def test_foreign_parquet_with_its_own_formats(tmp_path: Path) -> None:
+    source = tmp_path / "foreign.parquet"
+    _foreign_table().to_parquet(source)
+    mapping = Mapping.model_validate(FOREIGN_MAPPING)
+    result = ingest(source, mapping, tmp_path / "out", FormatRules())
+    assert (result.lines.rows_loaded, result.lines.rows_rejected) == (2, 2)
+    data = read_folder(tmp_path / "out")
+    assert data.lines["hs_code"].tolist() == ["010121", "854231"]
+    assert data.lines["payment_type"].tolist() == ["cash", "card"]
+    rejects = pd.read_csv(result.rejects_path)
+    assert rejects[["source_row", "field"]].values.tolist() == [[3, "trader_id"], [4, "value_usd"]]
+    assert data.inspections["line_id"].tolist() == ["S1", "S2"]
+    assert data.inspections["outcome"].tolist() == ["violation", "clean"]
+
+
+def test_outcome_of_a_rejected_line_is_rejected_too(tmp_path: Path) -> None:
+    table = _foreign_table()
+    table.loc[3, "illicit"] = 1  # row 4 is rejected (negative value): its outcome cannot load
+    source = tmp_path / "foreign.parquet"
+    table.to_parquet(source)
+    result = ingest(source, Mapping.model_validate(FOREIGN_MAPPING), tmp_path / "out")
+    assert result.inspections is not None
+    assert (result.inspections.rows_read, result.inspections.rows_loaded) == (3, 2)
+    rejects = pd.read_csv(result.rejects_path)
+    orphan = rejects[rejects["table"] == "inspections"]
+    assert orphan[["source_row", "reason"]].values.tolist() == [[4, "its goods line was not loaded"]]
+
+
+def test_malformed_csv_records_are_rejected_not_dropped(tmp_path: Path) -> None:
+    source = tmp_path / "broken.csv"
+    header = ",".join(_foreign_table().columns)
+    rows = [
+        "S1,2020-01-02,IMP00001,DEC1,010121,FR,10,100,cash,5,1",
+        "S2,2020-01-03,IMP00002,DEC2,854231,CN,1,50,card,0,0,EXTRA",
+        "S3,2020-01-03,IMP00002,DEC2,854231,CN,1,50,card,0,",
+    ]
+    source.write_text("\n".join([header, *rows]) + "\n")
+    mapping = Mapping.model_validate({**FOREIGN_MAPPING, "columns": {**FOREIGN_MAPPING["columns"]}})
+    mapping.outcomes.values["outcome"]["1"] = "violation"  # type: ignore[union-attr]
+    result = ingest(source, mapping, tmp_path / "out", FormatRules())
+    assert (result.lines.rows_read, result.lines.rows_loaded, result.lines.rows_rejected) == (3, 2, 1)
+    rejects = pd.read_csv(result.rejects_path)
+    assert rejects["source_row"].tolist() == [2]
+    assert rejects["reason"].iloc[0].startswith("malformed CSV record: expected 11 fields, saw 12")
+    assert read_folder(tmp_path / "out").lines["line_id"].tolist() == ["S1", "S3"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"name": "x", "columns": {"line_idd": "a"}}, "not canonical line fields: line_idd"),
+        ({"name": "x", "columns": {"line_id": "a"}}, "required fields neither mapped nor declared missing"),
+        ({"name": "x", "colums": {}}, "colums"),
+        (
+            {**FOREIGN_MAPPING, "rules": {"missing": ["hs_code"]}},
+            "rules.missing: these fields cannot be missing: hs_code",
+        ),
+        ({**FOREIGN_MAPPING, "units": {"hs_code": 2}}, "units: not numeric fields: hs_code"),
+        (
+            {**FOREIGN_MAPPING, "extra_columns": {"date": {"source": "x", "kind": "numeric"}}},
+            "extra_columns: names clash with canonical fields: date",
+        ),
+    ],
+)
+def test_bad_mappings_fail_naming_the_key(tmp_path: Path, body: dict, message: str) -> None:
+    import yaml
+
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(body))
+    with pytest.raises(MappingError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_mapping(path)
+
+
+def test_mapped_column_absent_from_source_fails_fast(tmp_path: Path) -> None:
+    source = tmp_path / "foreign.parquet"
+    _foreign_table().drop(columns=["hs6"]).to_parquet(source)
+    with pytest.raises(MappingError, match="absent: hs6"):
+        ingest(source, Mapping.model_validate(FOREIGN_MAPPING), tmp_path / "out")
+
+
+def test_cli_loads_and_reports(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = [
+        "ingest",
+        "--source",
+        str(EXAMPLES / "astana1_goods.csv"),
+        "--mapping",
+        str(EXAMPLES / "astana1_goods.yaml"),
+    ]
+    result = runner.invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "rows read" in result.output and "duplicate line_id" in result.output
+    assert (out / "lines.parquet").exists() and (out / "rejects.csv").exists()
+
+
+def test_cli_user_errors_exit_2_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n")
+    result = runner.invoke(
+        app, ["ingest", "--source", "nope.csv", "--mapping", str(bad), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "not valid YAML" in result.output
+    assert "Traceback" not in result.output
+    result = runner.invoke(
+        app,
+        [
+            "ingest",
+            "--source",
+            str(tmp_path / "nope.csv"),
+            "--mapping",
+            str(EXAMPLES / "astana1_goods.yaml"),
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "source file not found" in result.output
