@@ -1,0 +1,36 @@
+# The quick start: `make demo` installs and runs the main job, `make test` runs the test suite.
+# Both create ./.venv and install the pinned versions from constraints.txt on first use.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-fast lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job on the embedded defaults.
+demo: $(STAMP)
+	$(BIN)/roundabout demo
+
+## The whole suite, slow tests included (PostgreSQL on 127.0.0.1:5432 must be up).
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## The suite without the tests marked slow.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check roundabout tests bench
+	$(BIN)/ruff format --check roundabout tests bench
+
+clean:
+	rm -rf $(VENV) .roundabout .pytest_cache
