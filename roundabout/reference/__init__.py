@@ -8,6 +8,7 @@
 Everything here is plain data loaded lazily; nothing is read at import time.
 """
 
+from roundabout.reference.brands import CHIPMAKER_BRANDS
 from roundabout.reference.chpl import chpl_table, chpl_tier_of, chpl_tier_rank
 from roundabout.reference.countries import (
     COALITION,
@@ -17,7 +18,6 @@ from roundabout.reference.countries import (
     TRANSSHIPMENT_POINTS,
 )
 from roundabout.reference.dates import CHPL_PUBLISHED, INVASION, SNT_OBLIGATION
-from roundabout.reference.brands import CHIPMAKER_BRANDS
 
 __all__ = [
     "CHIPMAKER_BRANDS",
