@@ -1,0 +1,197 @@
+"""Every option of the synthetic world in one typed, documented place.
+
+Scheme prevalences are shares of *all* lines of the world (import and export legs together), so the
+circumvention share of the data is their sum; schemes only run after the invasion (24 Feb 2022), so the
+share after it is higher. The defaults are what docs/simulation.md describes and what the tests check.
+"""
+
+from datetime import date
+from pathlib import Path
+from typing import Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+#: Lines of the default demo world: seconds to generate.
+DEFAULT_LINES = 100_000
+DEFAULT_SEED = 7
+DEFAULT_START = date(2021, 1, 1)
+DEFAULT_END = date(2024, 12, 31)
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SchemeConfig(_Options):
+    """Options shared by every planted scheme."""
+
+    prevalence: float = Field(0.01, ge=0, le=0.2, description="Share of all lines that belong to the scheme")
+    lines_per_actor: int = Field(
+        40, gt=0, description="Expected lines per complicit trader: sets how many traders run the scheme"
+    )
+
+
+class ReexportChainConfig(SchemeConfig):
+    """Import of CHPL goods, then an SNT export of most of the quantity to Russia or Belarus within days."""
+
+    prevalence: float = Field(0.012, ge=0, le=0.2, description="Share of all lines (import and export legs)")
+    lag_mean_days: float = Field(6.0, gt=0, description="Mean days from the import to the export to RU/BY")
+    reship_share_min: float = Field(0.7, gt=0, le=1, description="Lowest share of the quantity re-shipped")
+    belarus_share: float = Field(0.15, ge=0, le=1, description="Share of export legs going to Belarus")
+
+
+class ShellCompanyConfig(SchemeConfig):
+    """Companies registered after the invasion that live a few months, importing CHPL goods for Russia."""
+
+    prevalence: float = Field(0.010, ge=0, le=0.2, description="Share of all lines")
+    lines_per_actor: int = Field(25, gt=0, description="Expected lines per shell company")
+    min_life_days: int = Field(60, gt=0, description="Shortest active life of a shell")
+    max_life_days: int = Field(300, gt=0, description="Longest active life of a shell")
+    lag_mean_days: float = Field(4.0, gt=0, description="Mean days from import to SNT export to RU/BY")
+
+
+class MisclassificationConfig(SchemeConfig):
+    """CHPL electronics declared under harmless codes; the unit value (per kg) betrays the true goods."""
+
+    prevalence: float = Field(0.005, ge=0, le=0.2, description="Share of all lines")
+    brand_share: float = Field(0.35, ge=0, le=1, description="Share whose description names a chipmaker")
+    export_share: float = Field(0.5, ge=0, le=1, description="Share of imports followed by an SNT export")
+
+
+class TransitDiversionConfig(SchemeConfig):
+    """Transit (procedure 80) of CHPL goods declared to a third country that in truth ends in Russia."""
+
+    prevalence: float = Field(0.005, ge=0, le=0.2, description="Share of all lines")
+    russian_exit_share: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Share leaving through a post on the Russian border, not the declared one",
+    )
+    russian_trading_share: float = Field(0.3, ge=0, le=1, description="Share with a Russian trading country")
+
+
+class PriceAnomalyConfig(SchemeConfig):
+    """CHPL goods imported far below their reference value, and sold on to Russia far above it."""
+
+    prevalence: float = Field(0.004, ge=0, le=0.2, description="Share of all lines")
+    under_factor: tuple[float, float] = Field((0.08, 0.35), description="Range of value factors on imports")
+    over_factor: tuple[float, float] = Field(
+        (2.5, 6.0), description="Range of value factors on exports to RU"
+    )
+
+
+class MixShiftConfig(SchemeConfig):
+    """Established traders outside electronics whose mix suddenly shifts to CHPL goods with Russian buyers."""
+
+    prevalence: float = Field(0.008, ge=0, le=0.2, description="Share of all lines")
+    min_age_years: float = Field(3.0, ge=0, description="The trader is at least this old at the switch")
+    export_share: float = Field(0.45, ge=0, le=1, description="Share of the scheme's lines that are exports")
+
+
+class SchemesConfig(_Options):
+    """The planted circumvention schemes."""
+
+    reexport_chain: ReexportChainConfig = ReexportChainConfig()
+    shell_company: ShellCompanyConfig = ShellCompanyConfig()
+    misclassification: MisclassificationConfig = MisclassificationConfig()
+    transit_diversion: TransitDiversionConfig = TransitDiversionConfig()
+    price_anomaly: PriceAnomalyConfig = PriceAnomalyConfig()
+    mix_shift: MixShiftConfig = MixShiftConfig()
+
+    def prevalences(self) -> dict[str, float]:
+        """Scheme name -> configured share of all lines."""
+        return {name: getattr(self, name).prevalence for name in type(self).model_fields}
+
+
+class HonestConfig(_Options):
+    """Honest trade, including the honest look-alikes of every scheme signal."""
+
+    growth_per_year: float = Field(0.06, ge=-0.5, le=1, description="Yearly growth of the number of lines")
+    seasonality: float = Field(0.15, ge=0, lt=1, description="Amplitude of the yearly cycle (peak in autumn)")
+    western_surge: float = Field(
+        1.0,
+        ge=0,
+        description="Extra weight of coalition origins for ch. 84/85/88/90 imports after 24 Feb 2022",
+    )
+    lines_per_document: float = Field(1.7, ge=1, description="Mean goods lines per document")
+    new_company_share: float = Field(
+        0.09, ge=0, le=1, description="Share of honest traders registered on or after the start date"
+    )
+    reship_rate: float = Field(
+        0.12, ge=0, le=1, description="Share of distributors' imports later re-shipped (mostly to Kyrgyzstan)"
+    )
+    price_outlier_rate: float = Field(
+        0.012, ge=0, le=1, description="Share of honest lines with a unit value 3-10x off the reference"
+    )
+    pivot_share: float = Field(
+        0.04,
+        ge=0,
+        le=1,
+        description="Share of honest traders who change their product mix to another sector's",
+    )
+    violation_rate: float = Field(
+        0.025, ge=0, le=1, description="Share of honest lines with an ordinary violation (label noise)"
+    )
+
+
+class InspectionConfig(_Options):
+    """Which lines customs inspects and what it finds."""
+
+    capacity: float = Field(0.03, gt=0, le=1, description="Share of all lines inspected")
+    random_quota: float = Field(
+        0.2, ge=0, le=1, description="Share of the capacity chosen uniformly at random"
+    )
+    detection_rate: float = Field(0.8, ge=0, le=1, description="Chance an inspection finds a real violation")
+    chain_import_detection: float = Field(
+        0.4, ge=0, le=1, description="Detection factor on import legs of chains: the evidence is downstream"
+    )
+    high_value_usd: float = Field(200_000, gt=0, description="Legacy rule: DT lines above this value")
+    low_unit_value_ratio: float = Field(
+        0.3, gt=0, lt=1, description="Legacy rule: import unit value below this share of the HS6 median"
+    )
+    new_trader_days: int = Field(90, ge=0, description="Legacy rule: DT lines of traders younger than this")
+    sensitive_tiers: int = Field(
+        2, ge=0, le=6, description="Legacy rule from 1 Apr 2023: CHPL tier rank <= this bound for RU/BY"
+    )
+    max_delay_days: int = Field(10, ge=0, description="Inspection happens 0..this many days after the line")
+
+
+class SimulationConfig(_Options):
+    """The whole synthetic world. Same config, same bytes."""
+
+    n_lines: int = Field(DEFAULT_LINES, gt=0, description="Number of goods lines in the world")
+    seed: int = Field(
+        DEFAULT_SEED, ge=0, description="Seed of the one random generator everything derives from"
+    )
+    start: date = Field(DEFAULT_START, description="First day of the world")
+    end: date = Field(DEFAULT_END, description="Last day of the world")
+    n_traders: int | None = Field(
+        None, gt=0, description="Kazakh traders; default n_lines/40 clipped to 300..25,000"
+    )
+    honest: HonestConfig = HonestConfig()
+    schemes: SchemesConfig = SchemesConfig()
+    inspections: InspectionConfig = InspectionConfig()
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        if sum(self.schemes.prevalences().values()) > 0.5:
+            raise ValueError("scheme prevalences add up to more than half of all lines")
+        return self
+
+    @property
+    def traders(self) -> int:
+        """The number of Kazakh traders."""
+        return self.n_traders or int(min(max(self.n_lines // 40, 300), 25_000))
+
+    @classmethod
+    def from_yaml(cls, path: Path, **overrides: object) -> "SimulationConfig":
+        """Load a YAML file of options (any subset), then apply non-None overrides."""
+        body = yaml.safe_load(Path(path).read_text()) or {}
+        if not isinstance(body, dict):
+            raise ValueError(f"{path}: expected a mapping of options")
+        body.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(body)

@@ -1,0 +1,101 @@
+"""`simulate`: build the whole synthetic world from one config and one seed.
+
+Order of work: the population (traders, brokers, counterparties), the schemes (they pick complicit traders
+from the population and add shell companies), honest trade filling the rest of the lines, assembly into the
+canonical lines table, inspections, ground truth. Every component draws from its own child of one
+`SeedSequence`, so the world is a pure function of the config.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from roundabout.data.io import CanonicalData
+from roundabout.simulation import trade
+from roundabout.simulation.assemble import assemble
+from roundabout.simulation.batch import SCHEMES, Batch
+from roundabout.simulation.catalog import catalog
+from roundabout.simulation.config import SimulationConfig
+from roundabout.simulation.inspections import inspect
+from roundabout.simulation.population import (
+    broker_reg_days,
+    day,
+    honest_traders,
+    make_bins,
+    make_counterparties,
+)
+from roundabout.simulation.routes import INVASION_DAY
+from roundabout.simulation.schemes import SCHEME_FUNCTIONS, Context
+
+#: The stages `simulate` reports to its progress callback, in order.
+STAGES: tuple[str, ...] = ("population", "schemes", "honest trade", "assembly", "inspections", "ground truth")
+
+Progress = Callable[[str], None]
+
+
+def simulate(config: SimulationConfig | None = None, progress: Progress | None = None) -> CanonicalData:
+    """The synthetic world as canonical data (lines, inspections, truth). `progress(stage)` is called as
+    each of `STAGES` begins."""
+    cfg = config or SimulationConfig()
+    report = progress or (lambda stage: None)
+    seeds = np.random.SeedSequence(cfg.seed).spawn(8)
+    rng_pop, rng_schemes, rng_trade, rng_bins, rng_ids, rng_inspect = (
+        np.random.default_rng(s) for s in seeds[:6]
+    )
+
+    report("population")
+    cat = catalog()
+    start, end = day(cfg.start), day(cfg.end)
+    n_brokers = max(20, cfg.traders // 15)
+    honest = honest_traders(
+        rng_pop, cat, cfg.traders, start, end, cfg.honest.new_company_share, cfg.honest.pivot_share, n_brokers
+    )
+    cps = make_counterparties(rng_pop, cfg.traders)
+    days = np.arange(start, end + 1)
+    ctx = Context(
+        cfg=cfg, cat=cat, traders=honest, n_honest=len(honest), cps=cps, n_brokers=n_brokers,
+        start=start, end=end,
+        weights=trade.calendar(days, start, cfg.honest.growth_per_year, cfg.honest.seasonality),
+    )  # fmt: skip
+    ctx.setup(rng_pop)
+
+    report("schemes")
+    prevalence = cfg.schemes.prevalences()
+    scheme_rngs = rng_schemes.spawn(len(SCHEME_FUNCTIONS))
+    batches: list[Batch] = []
+    for (name, make), rng in zip(SCHEME_FUNCTIONS.items(), scheme_rngs, strict=True):
+        # schemes run after the invasion: a world that ends before it (or just after) has none
+        target = round(prevalence[name] * cfg.n_lines) if end > INVASION_DAY + 60 else 0
+        if target > 0:
+            batches.append(make(rng, ctx, target))
+    n_scheme = sum(b.n_lines for b in batches)
+
+    report("honest trade")
+    batches.insert(0, trade.honest_trade(rng_trade, cfg, cat, honest, cps, n_brokers, cfg.n_lines - n_scheme))
+    world = Batch.concat(batches)
+
+    report("assembly")
+    bins = make_bins(rng_bins, np.concatenate([ctx.traders.reg_day, broker_reg_days(rng_bins, n_brokers)]))
+    built = assemble(
+        rng_ids, world, cat, ctx.traders, bins[: len(ctx.traders)], bins[len(ctx.traders) :], ctx.cps
+    )
+    lines = built.lines
+
+    report("inspections")
+    scheme = world.line["scheme"][built.order]
+    inspections = inspect(
+        rng_inspect, lines, scheme, world.line["violation"][built.order], world.line["leg"][built.order],
+        cfg.inspections,
+    )  # fmt: skip
+
+    report("ground truth")
+    names = np.array(SCHEMES, dtype=object)
+    truth = pd.DataFrame(
+        {
+            "line_id": lines["line_id"],
+            "is_circumvention": scheme > 0,
+            "scheme": pd.Series(names[scheme], dtype="str"),
+        }
+    )
+    return CanonicalData(lines=lines, inspections=inspections, truth=truth)
