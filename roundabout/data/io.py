@@ -49,8 +49,8 @@ def _column_to_arrow(values: pd.Series, dtype: pa.DataType) -> pa.Array:
             pa.date32()
         )
     if pa.types.is_string(dtype):
-        obj = values.astype(object).where(values.notna(), None)
-        return pa.array(obj.tolist(), type=dtype)
+        # pandas strings are Arrow-backed: hand them over without a Python object per value.
+        return pa.array(values.astype("str"), type=dtype, from_pandas=True)
     return pa.array(values.to_numpy(), type=dtype, from_pandas=True)
 
 
