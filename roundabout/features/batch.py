@@ -1,0 +1,265 @@
+"""The batch path: features of a whole history at once, vectorised with pandas and numpy.
+
+Aggregates become tables of per-(key, day) sums sorted by key then day; a line on day D with key k reads
+rows (k, d) with d < D through binary search on a packed (key, day) integer, and sums a window of rows in
+order (numpy `add.reduceat`, or a per-key running sum for all-history), the same rows the online store
+sums with SQL, so both paths agree to float rounding.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from roundabout.data.io import CanonicalData
+from roundabout.features.artifacts import PRIOR_WEIGHT, FeatureArtifacts
+from roundabout.features.catalogue import FEATURE_NAMES, extra_feature_name
+from roundabout.features.columns import Columns, columns_from_frame
+from roundabout.features.goods import encode_category, goods_features
+from roundabout.features.history import AGGREGATES, QUERIES, finalize, query_stage
+from roundabout.features.route import route_features
+from roundabout.features.specs import Aggregate, Distinct, FirstDay, LastDay, Query, WindowSum
+from roundabout.features.value import value_features
+
+#: Progress callback: (steps done, total steps, what was just done).
+Progress = Callable[[int, int, str], None]
+
+_SHIFT = 20
+_OFFSET = 1 << 19  # day numbers of any plausible date fit in 20 bits after this offset
+
+
+def _pack(code: np.ndarray, day: np.ndarray) -> np.ndarray:
+    return (code.astype("int64") << _SHIFT) | (day.astype("int64") + _OFFSET)
+
+
+def range_sums(values: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """sum(values[start[i]:end[i]]) for every i, adding in row order; 0 for empty ranges."""
+    out = np.zeros(len(start))
+    nonempty = end > start
+    if not nonempty.any():
+        return out
+    idx = np.empty(2 * int(nonempty.sum()), dtype="int64")
+    idx[0::2], idx[1::2] = start[nonempty], end[nonempty]
+    padded = np.append(values, 0.0)
+    out[nonempty] = np.add.reduceat(padded, idx)[0::2]
+    return out
+
+
+class DayTable:
+    """Per-(key code, day) sums of measures, sorted by key then day."""
+
+    def __init__(self, codes: np.ndarray, days: np.ndarray, measures: dict[str, np.ndarray]) -> None:
+        ok = codes >= 0
+        frame = pd.DataFrame({"c": codes[ok], "d": days[ok], **{m: v[ok] for m, v in measures.items()}})
+        grouped = frame.groupby(["c", "d"], sort=True).sum()
+        self.code = grouped.index.get_level_values("c").to_numpy(dtype="int64")
+        self.day = grouped.index.get_level_values("d").to_numpy(dtype="int64")
+        self.packed = _pack(self.code, self.day)
+        self.values = {m: grouped[m].to_numpy(dtype="float64") for m in measures}
+        self.running = {m: grouped[m].groupby(level="c").cumsum().to_numpy(dtype="float64") for m in measures}
+
+    def _find(self, code: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Index of the first row at or after (code, day)."""
+        return np.searchsorted(self.packed, _pack(code, day), side="left")
+
+    def window_sum(self, measure: str, code: np.ndarray, day: np.ndarray, window: int | None) -> np.ndarray:
+        end = self._find(code, day)
+        if window is None:
+            last = end - 1
+            hit = (last >= 0) & (self.code[np.maximum(last, 0)] == code) if len(self.code) else last < -1
+            total = np.where(hit, self.running[measure][np.maximum(last, 0)] if len(self.code) else 0.0, 0.0)
+        else:
+            start = self._find(code, day - window)
+            total = range_sums(self.values[measure], start, end)
+        return np.where(code >= 0, total, np.nan)
+
+    def last_day(self, measure: str, code: np.ndarray, day: np.ndarray, lookback: int) -> np.ndarray:
+        positive = self.values[measure] > 0
+        packed, codes, days = self.packed[positive], self.code[positive], self.day[positive]
+        idx = np.searchsorted(packed, _pack(code, day), side="left") - 1
+        safe = np.maximum(idx, 0)
+        hit = (idx >= 0) & (codes[safe] == code) & (days[safe] >= day - lookback) if len(codes) else idx < -1
+        return np.where(hit, days[safe] if len(codes) else 0, np.nan).astype("float64")
+
+    def first_day(self, measure: str, code: np.ndarray, day: np.ndarray) -> np.ndarray:
+        positive = self.values[measure] > 0
+        codes, days = self.code[positive], self.day[positive]
+        firsts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], "int64")
+        ucodes, udays = codes[firsts], days[firsts]
+        pos = np.minimum(np.searchsorted(ucodes, code), max(len(ucodes) - 1, 0))
+        hit = (ucodes[pos] == code) & (udays[pos] < day) if len(ucodes) else np.zeros(len(code), bool)
+        return np.where(hit, udays[pos] if len(ucodes) else 0, np.nan).astype("float64")
+
+
+class _Keys:
+    """Integer codes of entity keys (-1 where a component is missing), factorised once per column."""
+
+    def __init__(self, cols: Columns) -> None:
+        self.cols = cols
+        self._single: dict[str, tuple[np.ndarray, int]] = {}
+        self._points: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def points(
+        self, name: str, codes: np.ndarray, day: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`_unique_points` of an aggregate's key codes, computed once per aggregate."""
+        if name not in self._points:
+            self._points[name] = _unique_points(codes, day)
+        return self._points[name]
+
+    def _one(self, name: str) -> tuple[np.ndarray, int]:
+        if name not in self._single:
+            codes, uniques = pd.factorize(self.cols[name], use_na_sentinel=True)
+            self._single[name] = (codes.astype("int64"), len(uniques))
+        return self._single[name]
+
+    def codes(self, key: tuple[str, ...]) -> np.ndarray:
+        out, _ = self._one(key[0])
+        for name in key[1:]:
+            more, n = self._one(name)
+            out = np.where((out < 0) | (more < 0), -1, out * (n + 1) + more)
+        return out
+
+
+def _outcome_rows(
+    cols: Columns, line_ids: np.ndarray, inspections: pd.DataFrame
+) -> tuple[np.ndarray, Columns]:
+    """Outcomes of known lines (first per line id): their line positions, inspection day and violation."""
+    first = inspections.drop_duplicates("line_id", keep="first")
+    position = pd.Index(line_ids).get_indexer(first["line_id"].to_numpy(dtype=object))
+    known = position >= 0
+    pos = position[known]
+    rows: Columns = {
+        "day": first["inspected_on"].to_numpy(dtype="datetime64[D]").astype("int64")[known],
+        "violation": (first["outcome"].to_numpy(dtype=object) == "violation")[known].astype("float64"),
+    }
+    return pos, rows
+
+
+def run_queries(cols: Columns, outcome_pos: np.ndarray, outcome_rows: Columns) -> dict[str, np.ndarray]:
+    """Evaluate every query of `history.QUERIES` for every line (stage 0, then the derived stage 1)."""
+    keys = _Keys(cols)
+    day = cols["day"]
+    results: dict[str, np.ndarray] = {}
+    for stage in (0, 1):
+        tables: dict[str, tuple[DayTable, np.ndarray]] = {}
+        for agg in AGGREGATES:
+            if agg.stage == stage:
+                tables[agg.name] = _day_table(agg, cols, keys, outcome_pos, outcome_rows, results)
+        for query in QUERIES:
+            if query_stage(query) == stage:
+                results[query.name] = _evaluate(query, tables, keys, day)
+    return results
+
+
+def _day_table(
+    agg: Aggregate,
+    cols: Columns,
+    keys: _Keys,
+    outcome_pos: np.ndarray,
+    outcome_rows: Columns,
+    stage0: dict[str, np.ndarray],
+) -> tuple[DayTable, np.ndarray]:
+    line_codes = keys.codes(agg.key)
+    if agg.source == "outcomes":
+        rows = {**{k: cols[k][outcome_pos] for k in agg.key}, **outcome_rows}
+        contributions = agg.contributions(rows, {})
+        return DayTable(line_codes[outcome_pos], rows["day"], contributions), line_codes
+    return DayTable(line_codes, cols["day"], agg.contributions(cols, stage0)), line_codes
+
+
+def _unique_points(codes: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (key, day) query points in sorted order, and the inverse mapping back to the lines.
+
+    Lines of one key and day share every answer; sorted points also make the row ranges of window sums
+    advance monotonically, which keeps `add.reduceat` linear."""
+    packed, inverse = np.unique(_pack(codes, day), return_inverse=True)
+    return packed >> _SHIFT, (packed & ((1 << _SHIFT) - 1)) - _OFFSET, inverse
+
+
+def _evaluate(
+    query: Query, tables: dict[str, tuple[DayTable, np.ndarray]], keys: _Keys, day: np.ndarray
+) -> np.ndarray:
+    if isinstance(query, Distinct):
+        return _distinct(query, keys, day)
+    table, codes = tables[query.aggregate]
+    ucode, uday, inverse = keys.points(query.aggregate, codes, day)
+    if isinstance(query, WindowSum):
+        out = table.window_sum(query.measure, ucode, uday, query.window)
+    elif isinstance(query, LastDay):
+        out = table.last_day(query.measure, ucode, uday, query.lookback)
+    elif isinstance(query, FirstDay):
+        out = np.where(ucode >= 0, table.first_day(query.measure, ucode, uday), np.nan)
+    else:
+        raise TypeError(f"unknown query {query!r}")
+    return out[inverse]
+
+
+def _distinct(query: Distinct, keys: _Keys, day: np.ndarray) -> np.ndarray:
+    codes = keys.codes(query.key)
+    values = keys.codes((query.value,))
+    ok = (codes >= 0) & (values >= 0)
+    pairs = (
+        pd.DataFrame({"k": codes[ok], "v": values[ok], "d": day[ok]})
+        .groupby(["k", "v"], sort=False)["d"]
+        .min()
+    )
+    first_seen = pairs.to_numpy(dtype="int64")
+    pair_keys = pairs.index.get_level_values("k").to_numpy(dtype="int64")
+    table = DayTable(pair_keys, first_seen, {"new": np.ones(len(first_seen))})
+    ucode, uday, inverse = keys.points("|".join(query.key), codes, day)
+    return table.window_sum("new", ucode, uday, None)[inverse]
+
+
+def extra_features(cols: Columns, artifacts: FeatureArtifacts) -> dict[str, np.ndarray]:
+    """Declared extra columns: numeric as they are, categorical as fitted level codes."""
+    levels = artifacts.lookup()["levels"]
+    out = {}
+    for name, kind in artifacts.extra_columns.items():
+        values = cols[f"extra:{name}"]
+        feature = extra_feature_name(name)
+        out[feature] = (
+            values.astype("float64") if kind == "numeric" else encode_category(values, levels[feature])
+        )
+    return out
+
+
+def stateless_features(cols: Columns, artifacts: FeatureArtifacts) -> dict[str, np.ndarray]:
+    """Goods, route and value features: functions of the line itself and the fitted artifacts."""
+    return {
+        **goods_features(cols, artifacts),
+        **route_features(cols, artifacts),
+        **value_features(cols, artifacts),
+    }
+
+
+def feature_names(artifacts: FeatureArtifacts) -> list[str]:
+    """Column order of a feature frame: the catalogue, then declared extra columns."""
+    return [*FEATURE_NAMES, *(extra_feature_name(n) for n in artifacts.extra_columns)]
+
+
+def build_features(
+    data: CanonicalData, artifacts: FeatureArtifacts, progress: Progress | None = None
+) -> pd.DataFrame:
+    """Point-in-time features of every line of `data` (one row per line, in order, indexed by line_id)."""
+    steps = 5
+    report = progress or (lambda done, total, what: None)
+    lines = data.lines
+    cols = columns_from_frame(lines, artifacts.extra_columns)
+    report(1, steps, "prepared columns")
+    feats = stateless_features(cols, artifacts)
+    report(2, steps, "goods, route and value features")
+    line_ids = lines["line_id"].to_numpy(dtype=object)
+    outcome_pos, outcome_rows = _outcome_rows(cols, line_ids, data.inspections)
+    results = run_queries(cols, outcome_pos, outcome_rows)
+    report(3, steps, "history aggregates")
+    feats.update(finalize(cols, results, artifacts.prior_violation_rate, PRIOR_WEIGHT))
+    feats.update(extra_features(cols, artifacts))
+    report(4, steps, "trader, chain and counterparty features")
+    names = feature_names(artifacts)
+    frame = pd.DataFrame(
+        {name: np.asarray(feats[name], dtype="float64") for name in names},
+        index=pd.Index(line_ids, name="line_id", dtype=object),
+    )
+    report(5, steps, "feature frame")
+    return frame

@@ -1,0 +1,73 @@
+"""The vocabulary of stateful features: aggregates over (entity key, day) and the queries read from them.
+
+An `Aggregate` says which rows feed it (goods lines or inspection outcomes), the entity key (trader,
+trader+HS6, declarant ...), and the per-row measures summed per (key, day). A query reads an aggregate as
+seen from a line on day D, always over days strictly before D:
+
+- `WindowSum`: sum of a measure over days D-window .. D-1 (`window=None`: all days before D);
+- `LastDay`: latest day in D-lookback .. D-1 with a positive measure (NaN if none);
+- `FirstDay`: earliest day before D with a positive measure (NaN if none);
+- `Distinct`: number of distinct values seen with the key on days before D.
+
+The batch executor (`batch.py`) and the online executor (`store.py`) evaluate exactly these specs; a query
+on a line whose key is missing gives NaN.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from roundabout.features.columns import Columns
+
+#: Per-row measures of an aggregate: (row columns, stage-0 query results of those rows) -> {measure: values}.
+MeasureFn = Callable[[Columns, dict[str, np.ndarray]], dict[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """Sums of per-row measures per (key, day). Stage 1 aggregates need stage-0 query results per row."""
+
+    name: str
+    key: tuple[str, ...]
+    measures: tuple[str, ...]
+    contributions: MeasureFn
+    source: Literal["lines", "outcomes"] = "lines"
+    stage: int = 0
+
+
+@dataclass(frozen=True)
+class WindowSum:
+    name: str
+    aggregate: str
+    measure: str
+    window: int | None
+
+
+@dataclass(frozen=True)
+class LastDay:
+    name: str
+    aggregate: str
+    measure: str
+    lookback: int
+
+
+@dataclass(frozen=True)
+class FirstDay:
+    name: str
+    aggregate: str
+    measure: str
+
+
+@dataclass(frozen=True)
+class Distinct:
+    """Distinct non-missing `value`s seen together with `key` before the line's day."""
+
+    name: str
+    key: tuple[str, ...]
+    value: str
+
+
+AggregateQuery = WindowSum | LastDay | FirstDay
+Query = AggregateQuery | Distinct

@@ -1,0 +1,660 @@
+"""The online path: a store of lines seen so far and the features of one incoming line, from SQLAlchemy.
+
+Tables (prefix `feat_`): `lines` (every line seen, keyed by `line_id`, with all canonical columns so the
+history can be re-read), `outcomes`, one `agg_<name>` table per aggregate of `history.AGGREGATES` holding
+per-(key, day) sums, and `pairs` (first day each distinct value was seen with a key). Adding lines updates
+the aggregates in the same transaction, so a line's features are a handful of indexed range queries
+(`day < D` on one key) and never a scan of history. The queries evaluate the same specs as `batch.py`.
+
+An in-process LRU cache keeps query results per (aggregate, key, day); a write through this store drops
+the entries of every key it touches. Writes from other processes are not seen by this cache: with several
+writers on one database, use `cache_size=0` or accept answers that ignore lines written elsewhere since.
+Re-adding a `line_id` (or an outcome's `line_id`) is a no-op. The derived quick re-shipment measure of an
+export is fixed when the export is added: exact when lines arrive in date order (any order within a day),
+as in serving; back-filled imports dated before an export already in the store do not revise it.
+"""
+
+import json
+import math
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+from roundabout.data.io import CanonicalData
+from roundabout.data.schema import LINE_FIELDS, Kind
+from roundabout.data.validation import FormatRules, validate_inspections, validate_lines
+from roundabout.features.artifacts import PRIOR_WEIGHT, FeatureArtifacts
+from roundabout.features.batch import DayTable, extra_features, feature_names, stateless_features
+from roundabout.features.columns import Columns, columns_from_frame, columns_from_records
+from roundabout.features.history import AGGREGATES, AGGREGATES_BY_NAME, QUERIES, finalize
+from roundabout.features.records import InvalidRecordError, RecordValidator
+from roundabout.features.specs import Aggregate, Distinct, FirstDay, LastDay, WindowSum
+from roundabout.settings import get_settings
+
+_EPOCH = date(1970, 1, 1)
+_SEP = "\x1f"
+_SMALL = 256
+_CHUNK = 900
+
+_SQL_TYPES = {Kind.TEXT: sa.Text, Kind.DATE: sa.Date, Kind.NUMBER: sa.Double, Kind.BOOL: sa.Boolean}
+
+
+def default_store_url() -> str:
+    """`ROUNDABOUT_STORE_URL`, else an SQLite file under ROUNDABOUT_HOME."""
+    settings = get_settings()
+    if settings.store_url:
+        return settings.store_url
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{settings.home / 'store.db'}"
+
+
+def _engine(url: str, timeout: float | None = None) -> Engine:
+    """An engine for `url`; with `timeout` (seconds), no connect, pool wait or statement waits longer."""
+    if url.startswith("sqlite"):
+        memory = url in ("sqlite://", "sqlite:///:memory:")
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        if timeout is not None:
+            kwargs["connect_args"]["timeout"] = timeout  # SQLite's wait for a locked database
+        if memory:
+            kwargs["poolclass"] = StaticPool
+        engine = sa.create_engine(url, **kwargs)
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            if not memory:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    if timeout is None or not url.startswith("postgresql"):
+        return sa.create_engine(url, pool_pre_ping=True)
+    millis = max(1, int(timeout * 1000))
+    connect_args = {
+        "connect_timeout": max(1, math.ceil(timeout)),  # libpq counts whole seconds
+        "options": f"-c statement_timeout={millis} -c lock_timeout={millis}",
+        # A silent network partition: the kernel drops a connection whose sent data stays unacknowledged.
+        "tcp_user_timeout": millis,
+        "keepalives_idle": max(1, math.ceil(timeout)),
+        "keepalives_interval": 1,
+        "keepalives_count": 3,
+    }
+    return sa.create_engine(url, pool_pre_ping=True, pool_timeout=timeout, connect_args=connect_args)
+
+
+def _key_strings(cols: Columns, key: tuple[str, ...]) -> list[str | None]:
+    parts = [cols[k] for k in key]
+    return [
+        None if any(p is None for p in values) else _SEP.join(values) for values in zip(*parts, strict=True)
+    ]
+
+
+class _Schema:
+    """The store's tables."""
+
+    def __init__(self, extra_columns: Mapping[str, str]) -> None:
+        self.meta = sa.MetaData()
+        line_columns = [
+            sa.Column(
+                f.name, _SQL_TYPES[f.kind], primary_key=f.name == "line_id", nullable=f.name != "line_id"
+            )
+            for f in LINE_FIELDS
+        ]
+        self.lines = sa.Table(
+            "feat_lines",
+            self.meta,
+            *line_columns,
+            sa.Column("day", sa.Integer, nullable=False, index=True),
+            sa.Column("extra", sa.Text),
+        )
+        self.outcomes = sa.Table(
+            "feat_outcomes",
+            self.meta,
+            sa.Column("line_id", sa.Text, primary_key=True),
+            sa.Column("inspected_on", sa.Date, nullable=False),
+            sa.Column("outcome", sa.Text, nullable=False),
+            sa.Column("violation_type", sa.Text),
+        )
+        self.aggs = {
+            agg.name: sa.Table(
+                f"feat_agg_{agg.name}",
+                self.meta,
+                sa.Column("key", sa.Text, primary_key=True),
+                sa.Column("day", sa.Integer, primary_key=True),
+                *(sa.Column(m, sa.Double, nullable=False, server_default="0") for m in agg.measures),
+            )
+            for agg in AGGREGATES
+        }
+        self.pairs = sa.Table(
+            "feat_pairs",
+            self.meta,
+            sa.Column("rel", sa.Text, primary_key=True),
+            sa.Column("key", sa.Text, primary_key=True),
+            sa.Column("value", sa.Text, primary_key=True),
+            sa.Column("first_day", sa.Integer, nullable=False),
+            sa.Index("ix_feat_pairs_first", "rel", "key", "first_day"),
+        )
+
+
+class FeatureStore:
+    """Lines seen so far plus per-(key, day) aggregates; computes the features of incoming lines."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        artifacts: FeatureArtifacts | None = None,
+        rules: FormatRules | None = None,
+        cache_size: int = 50_000,
+        timeout: float | None = None,
+    ) -> None:
+        self.url = url or default_store_url()
+        self.engine = _engine(self.url, timeout)
+        self.artifacts = artifacts
+        self.extra_columns = artifacts.extra_columns if artifacts is not None else {}
+        self.rules = rules or FormatRules()
+        self.validator = RecordValidator(self.rules, self.extra_columns)
+        self.schema = _Schema(self.extra_columns)
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple[str, str], dict[int, tuple[Any, ...]]] = OrderedDict()
+        self._statements = self._build_statements()
+        self._part_names = list(self._statements)
+        self._part_index = {name: i for i, name in enumerate(self._part_names)}
+        self._unions: dict[tuple[str, ...], Any] = {}
+        self._writes = self._build_write_statements()
+
+    # schema --------------------------------------------------------------------------------------------
+    def create_schema(self) -> None:
+        """Create the tables if they do not exist (idempotent)."""
+        self.schema.meta.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def _insert(self, table: sa.Table) -> Any:
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            return postgresql.insert(table)
+        if dialect == "sqlite":
+            return sqlite.insert(table)
+        raise NotImplementedError(f"the feature store supports SQLite and PostgreSQL, not {dialect}")
+
+    def _build_write_statements(self) -> dict[str, Any]:
+        """Upserts and id lookups, built once (building SQLAlchemy statements per call costs more than
+        running them)."""
+        out: dict[str, Any] = {}
+        out["lines"] = self._insert(self.schema.lines).on_conflict_do_nothing(index_elements=["line_id"])
+        out["outcomes"] = self._insert(self.schema.outcomes).on_conflict_do_nothing(
+            index_elements=["line_id"]
+        )
+        ids = sa.bindparam("ids", expanding=True)
+        out["known_lines"] = sa.select(self.schema.lines.c.line_id).where(
+            self.schema.lines.c.line_id.in_(ids)
+        )
+        o = self.schema.outcomes
+        out["known_outcomes"] = sa.select(o.c.line_id).where(o.c.line_id.in_(ids))
+        out["pending_outcomes"] = sa.select(o).where(o.c.line_id.in_(ids))
+        for agg in AGGREGATES:
+            t = self.schema.aggs[agg.name]
+            stmt = self._insert(t)
+            out[f"agg:{agg.name}"] = stmt.on_conflict_do_update(
+                index_elements=["key", "day"], set_={m: t.c[m] + stmt.excluded[m] for m in agg.measures}
+            )
+        p = self.schema.pairs
+        stmt = self._insert(p)
+        earlier = sa.case(
+            (stmt.excluded.first_day < p.c.first_day, stmt.excluded.first_day), else_=p.c.first_day
+        )
+        out["pairs"] = stmt.on_conflict_do_update(
+            index_elements=["rel", "key", "value"], set_={"first_day": earlier}
+        )
+        return out
+
+    # queries -------------------------------------------------------------------------------------------
+    def _build_statements(self) -> dict[str, tuple[sa.Select[Any], list[Any], tuple[str, ...]]]:
+        """Per aggregate, one SELECT of all its queries for a (key, day); per distinct count, one SELECT.
+
+        Each selects `part` (its position) and then its values cast to double, padded with NULLs to a common
+        width, so that the parts a line needs run as one UNION ALL statement (one round trip)."""
+        d = sa.bindparam("d", type_=sa.Integer)
+        parts: list[tuple[str, list[Any], list[Any], Any, tuple[str, ...]]] = []
+        for agg in AGGREGATES:
+            t = self.schema.aggs[agg.name]
+            queries = [q for q in QUERIES if not isinstance(q, Distinct) and q.aggregate == agg.name]
+            exprs: list[Any] = []
+            for q in queries:
+                m = t.c[q.measure]
+                if isinstance(q, WindowSum) and q.window is None:
+                    exprs.append(sa.func.sum(m))
+                elif isinstance(q, WindowSum):
+                    exprs.append(sa.func.sum(sa.case((t.c.day >= d - q.window, m), else_=0.0)))
+                elif isinstance(q, LastDay):
+                    exprs.append(sa.func.max(sa.case(((m > 0) & (t.c.day >= d - q.lookback), t.c.day))))
+                elif isinstance(q, FirstDay):
+                    exprs.append(sa.func.min(sa.case((m > 0, t.c.day))))
+            if queries:
+                parts.append((agg.name, queries, exprs, t, agg.key))
+        p = self.schema.pairs
+        for q in QUERIES:
+            if isinstance(q, Distinct):
+                parts.append((q.name, [q], [sa.func.count()], p, q.key))
+        width = max(len(exprs) for _, _, exprs, _, _ in parts)
+        out: dict[str, tuple[sa.Select[Any], list[Any], tuple[str, ...]]] = {}
+        for i, (name, queries, exprs, t, key_cols) in enumerate(parts):
+            k = sa.bindparam(f"k{i}", type_=sa.Text)
+            values = [sa.cast(e, sa.Double) for e in exprs]
+            values += [sa.cast(sa.null(), sa.Double)] * (width - len(values))
+            stmt = sa.select(sa.literal_column(str(i)).label("part"), *values)
+            if t is p:
+                stmt = stmt.where(p.c.rel == name, p.c.key == k, p.c.first_day < d)
+            else:
+                stmt = stmt.where(t.c.key == k, t.c.day < d)
+            out[name] = (stmt, queries, key_cols)
+        return out
+
+    def _union(self, names: tuple[str, ...]) -> Any:
+        """The UNION ALL of the named parts, built once per combination."""
+        stmt = self._unions.get(names)
+        if stmt is None:
+            selects = [self._statements[n][0] for n in names]
+            stmt = selects[0] if len(selects) == 1 else sa.union_all(*selects)
+            self._unions[names] = stmt
+        return stmt
+
+    def _cache_put(self, name: str, key: str, day: int, row: tuple[Any, ...]) -> None:
+        if self.cache_size <= 0:
+            return
+        self._cache.setdefault((name, key), {})[day] = row
+        self._cache.move_to_end((name, key))
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def _line_rows(
+        self, conn: Connection, keys: dict[str, str | None], day: int, cached: bool
+    ) -> dict[str, tuple[Any, ...]]:
+        """Rows of every part for one line: from the cache where possible, the rest in one statement."""
+        rows: dict[str, tuple[Any, ...]] = {}
+        missing: list[str] = []
+        for name, key in keys.items():
+            if key is None:
+                continue
+            entry = self._cache.get((name, key)) if cached else None
+            if entry is not None and day in entry:
+                self._cache.move_to_end((name, key))
+                rows[name] = entry[day]
+            else:
+                missing.append(name)
+        if missing:
+            names = tuple(missing)
+            params: dict[str, Any] = {"d": day}
+            for name in names:
+                params[f"k{self._part_index[name]}"] = keys[name]
+            for row in conn.execute(self._union(names), params):
+                name = self._part_names[int(row[0])]
+                rows[name] = tuple(row[1:])
+                if cached:
+                    self._cache_put(name, keys[name], day, rows[name])  # type: ignore[arg-type]
+        return rows
+
+    def _query_results(self, conn: Connection, cols: Columns, cached: bool = True) -> dict[str, np.ndarray]:
+        """Every query of `QUERIES` for every line of `cols` (one statement per line at most)."""
+        n = len(cols["day"])
+        results = {q.name: np.full(n, np.nan) for q in QUERIES}
+        days = cols["day"].tolist()
+        keys = {name: _key_strings(cols, key_cols) for name, (_, _, key_cols) in self._statements.items()}
+        for i in range(n):
+            rows = self._line_rows(conn, {name: k[i] for name, k in keys.items()}, days[i], cached)
+            for name, row in rows.items():
+                for q, value in zip(self._statements[name][1], row, strict=False):
+                    if value is None:
+                        value = np.nan if isinstance(q, LastDay | FirstDay) else 0.0
+                    results[q.name][i] = value
+        return results
+
+    def _features(self, conn: Connection, cols: Columns) -> dict[str, np.ndarray]:
+        artifacts = self._require_artifacts()
+        feats = stateless_features(cols, artifacts)
+        results = self._query_results(conn, cols)
+        feats.update(finalize(cols, results, artifacts.prior_violation_rate, PRIOR_WEIGHT))
+        feats.update(extra_features(cols, artifacts))
+        return feats
+
+    def features_for_line(self, record: Mapping[str, Any]) -> dict[str, float]:
+        """Features of one incoming line, as of its date (the store is not changed)."""
+        self._require_artifacts()
+        typed = self.validator.line(record)
+        cols = columns_from_records([typed], self.extra_columns)
+        with self.engine.connect() as conn:
+            feats = self._features(conn, cols)
+        return {name: float(feats[name][0]) for name in self.feature_names}
+
+    def features_for(self, records: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+        """Features of several incoming lines (rows in input order, indexed by line_id)."""
+        typed = self._typed_lines(records)
+        cols = columns_from_records(typed, self.extra_columns)
+        with self.engine.connect() as conn:
+            feats = self._features(conn, cols)
+        index = pd.Index([r["line_id"] for r in typed], name="line_id", dtype=object)
+        return pd.DataFrame(
+            {n: np.asarray(feats[n], dtype="float64") for n in self.feature_names}, index=index
+        )
+
+    @property
+    def feature_names(self) -> list[str]:
+        return feature_names(self._require_artifacts())
+
+    def _require_artifacts(self) -> FeatureArtifacts:
+        if self.artifacts is None:
+            raise ValueError("this FeatureStore has no FeatureArtifacts; pass artifacts= to compute features")
+        return self.artifacts
+
+    # writing -------------------------------------------------------------------------------------------
+    def _typed_lines(self, lines: pd.DataFrame | Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        if isinstance(lines, pd.DataFrame):
+            lines = lines.to_dict("records")
+        return [self.validator.line(r, row=i + 1) for i, r in enumerate(lines)]
+
+    def _validated_frame(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, Columns]:
+        result = validate_lines(frame, self.rules, extra_columns=self.extra_columns)
+        if len(result.rejects):
+            first = result.rejects.iloc[0]
+            raise InvalidRecordError(
+                str(first["field"]),
+                f"{first['reason']} ({len(result.rejects)} problem(s) in total)",
+                first["value"],
+                int(first["source_row"]),
+            )
+        return result.valid, columns_from_frame(result.valid, self.extra_columns, all_fields=True)
+
+    def add_lines(self, lines: pd.DataFrame | Sequence[Mapping[str, Any]]) -> int:
+        """Add lines (validated; all or nothing); returns how many were new. Known line_ids are skipped."""
+        if isinstance(lines, pd.DataFrame) and len(lines) > _SMALL:
+            _, cols = self._validated_frame(lines)
+        else:
+            typed = self._typed_lines(lines)
+            ids = [r["line_id"] for r in typed]
+            if len(set(ids)) != len(ids):
+                dup = next(i for i in ids if ids.count(i) > 1)
+                raise InvalidRecordError("line_id", "duplicate line_id in one call", dup)
+            cols = columns_from_records(typed, self.extra_columns)
+        if len(cols["day"]) == 0:
+            return 0
+        touched: set[tuple[str, str]] = set()
+        with self.engine.begin() as conn:
+            new = self._new_ids(conn, cols["line_id"])
+            if not new.any():
+                return 0
+            cols = {name: values[new] for name, values in cols.items()}
+            self._insert_lines(conn, cols)
+            self._apply_lines(conn, cols, touched)
+            self._apply_outcomes_of_new_lines(conn, cols, touched)
+        self._invalidate(touched)
+        return int(new.sum())
+
+    def _new_ids(self, conn: Connection, ids: np.ndarray, statement: str = "known_lines") -> np.ndarray:
+        known: set[str] = set()
+        id_list = ids.tolist()
+        for i in range(0, len(id_list), _CHUNK):
+            known.update(conn.execute(self._writes[statement], {"ids": id_list[i : i + _CHUNK]}).scalars())
+        return np.array([i not in known for i in id_list], dtype=bool)
+
+    def _insert_lines(self, conn: Connection, cols: Columns) -> None:
+        columns: dict[str, list[Any]] = {}
+        for f in LINE_FIELDS:
+            if f.kind is Kind.DATE:
+                columns[f.name] = [_EPOCH + timedelta(days=d) for d in cols["day"].tolist()]
+            elif f.kind is Kind.NUMBER:
+                values = cols[f.name]
+                columns[f.name] = np.where(np.isnan(values), None, values).tolist()
+            else:
+                columns[f.name] = cols[f.name].tolist()
+        columns["day"] = cols["day"].tolist()
+        if self.extra_columns:
+            extra = {name: cols[f"extra:{name}"].tolist() for name in self.extra_columns}
+            columns["extra"] = [
+                json.dumps(
+                    {
+                        k: (None if isinstance(v, float) and np.isnan(v) else v)
+                        for k, v in zip(extra, vals, strict=True)
+                    }
+                )
+                for vals in zip(*extra.values(), strict=True)
+            ]
+        names = list(columns)
+        rows = [dict(zip(names, vals, strict=True)) for vals in zip(*columns.values(), strict=True)]
+        conn.execute(self._writes["lines"], rows)
+
+    def _upsert_aggregate(
+        self,
+        conn: Connection,
+        agg: Aggregate,
+        keys: list[str | None],
+        days: np.ndarray,
+        values: dict[str, np.ndarray],
+    ) -> set[tuple[str, str]]:
+        rows = _group_sums(keys, days, values, agg.measures)
+        if not rows:
+            return set()
+        conn.execute(self._writes[f"agg:{agg.name}"], rows)
+        return {(agg.name, r["key"]) for r in rows}
+
+    def _apply_lines(self, conn: Connection, cols: Columns, touched: set[tuple[str, str]]) -> None:
+        """Fold new lines into the stage-0 aggregates and pairs, then the derived stage-1 aggregates."""
+        days = cols["day"]
+        for agg in AGGREGATES:
+            if agg.source == "lines" and agg.stage == 0:
+                keys = _key_strings(cols, agg.key)
+                touched |= self._upsert_aggregate(conn, agg, keys, days, agg.contributions(cols, {}))
+        for q in QUERIES:
+            if isinstance(q, Distinct):
+                touched |= self._upsert_pairs(conn, q, cols)
+        exports = np.flatnonzero(cols["ru_by_export"] == 1.0)
+        if len(exports):
+            sub = {name: values[exports] for name, values in cols.items()}
+            stage0 = {"last_import_day": self._last_import_days(conn, sub)}
+            for agg in AGGREGATES:
+                if agg.stage == 1:
+                    keys = _key_strings(sub, agg.key)
+                    touched |= self._upsert_aggregate(
+                        conn, agg, keys, sub["day"], agg.contributions(sub, stage0)
+                    )
+
+    def _last_import_days(self, conn: Connection, cols: Columns) -> np.ndarray:
+        """The `last_import_day` query for the given lines, read inside the writing transaction."""
+        query = next(q for q in QUERIES if q.name == "last_import_day")
+        assert isinstance(query, LastDay)
+        if len(cols["day"]) <= _SMALL:
+            return self._query_results(conn, cols, cached=False)[query.name]
+        t = self.schema.aggs[query.aggregate]
+        stored = pd.DataFrame(
+            conn.execute(sa.select(t.c.key, t.c.day).where(t.c[query.measure] > 0)).all(),
+            columns=["key", "day"],
+        )
+        keys = _key_strings(cols, AGGREGATES_BY_NAME[query.aggregate].key)
+        codes, uniques = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=True)
+        stored_codes = pd.Index(uniques).get_indexer(stored["key"].to_numpy(dtype=object))
+        table = DayTable(
+            stored_codes.astype("int64"), stored["day"].to_numpy(dtype="int64"), {"m": np.ones(len(stored))}
+        )
+        found = table.last_day("m", codes.astype("int64"), cols["day"], query.lookback)
+        return np.where(codes >= 0, found, np.nan)
+
+    def _upsert_pairs(self, conn: Connection, q: Distinct, cols: Columns) -> set[tuple[str, str]]:
+        keys = _key_strings(cols, q.key)
+        first: dict[tuple[str, str], int] = {}
+        for key, value, day in zip(keys, cols[q.value].tolist(), cols["day"].tolist(), strict=True):
+            if key is None or value is None:
+                continue
+            if (key, value) not in first or day < first[(key, value)]:
+                first[(key, value)] = day
+        if not first:
+            return set()
+        rows = [{"rel": q.name, "key": k, "value": v, "first_day": d} for (k, v), d in first.items()]
+        conn.execute(self._writes["pairs"], rows)
+        return {(q.name, k) for k, _ in first}
+
+    # outcomes ------------------------------------------------------------------------------------------
+    def add_outcomes(self, outcomes: pd.DataFrame | Sequence[Mapping[str, Any]]) -> int:
+        """Add inspection outcomes (all or nothing); returns how many were new. Known line_ids are skipped.
+
+        An outcome counts from its `inspected_on` date, for the declarant and trader of its line; an
+        outcome whose line is not in the store yet is kept and counted when the line arrives.
+        """
+        typed = self._typed_outcomes(outcomes)
+        if not typed:
+            return 0
+        touched: set[tuple[str, str]] = set()
+        with self.engine.begin() as conn:
+            ids = np.array([r["line_id"] for r in typed], dtype=object)
+            already = ~self._new_ids(conn, ids, "known_outcomes")
+            fresh = [r for r, seen in zip(typed, already, strict=True) if not seen]
+            if not fresh:
+                return 0
+            conn.execute(self._writes["outcomes"], fresh)
+            self._apply_outcomes(conn, fresh, touched)
+        self._invalidate(touched)
+        return len(fresh)
+
+    def _typed_outcomes(self, outcomes: pd.DataFrame | Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        if isinstance(outcomes, pd.DataFrame) and len(outcomes) > _SMALL:
+            result = validate_inspections(outcomes, self.rules)
+            if len(result.rejects):
+                first = result.rejects.iloc[0]
+                raise InvalidRecordError(
+                    str(first["field"]), str(first["reason"]), first["value"], int(first["source_row"])
+                )
+            frame = result.valid
+            return [
+                {
+                    "line_id": lid,
+                    "inspected_on": ts.date(),
+                    "outcome": out,
+                    "violation_type": None if pd.isna(vt) else vt,
+                }
+                for lid, ts, out, vt in zip(
+                    frame["line_id"],
+                    frame["inspected_on"],
+                    frame["outcome"],
+                    frame["violation_type"],
+                    strict=True,
+                )
+            ]
+        if isinstance(outcomes, pd.DataFrame):
+            outcomes = outcomes.to_dict("records")
+        typed = [self.validator.outcome(r, row=i + 1) for i, r in enumerate(outcomes)]
+        ids = [r["line_id"] for r in typed]
+        if len(set(ids)) != len(ids):
+            raise InvalidRecordError("line_id", "duplicate line_id in one call")
+        return typed
+
+    def _apply_outcomes(
+        self, conn: Connection, outcomes: list[dict[str, Any]], touched: set[tuple[str, str]]
+    ) -> None:
+        """Fold outcomes whose lines are in the store into the outcome aggregates."""
+        lines = self.schema.lines
+        key_cols = sorted({k for agg in AGGREGATES if agg.source == "outcomes" for k in agg.key})
+        by_id = {r["line_id"]: r for r in outcomes}
+        found: dict[str, dict[str, Any]] = {}
+        ids = list(by_id)
+        for i in range(0, len(ids), _CHUNK):
+            stmt = sa.select(lines.c.line_id, *(lines.c[k] for k in key_cols)).where(
+                lines.c.line_id.in_(ids[i : i + _CHUNK])
+            )
+            for row in conn.execute(stmt).mappings():
+                found[row["line_id"]] = dict(row)
+        if not found:
+            return
+        matched = [by_id[i] for i in ids if i in found]
+        rows: Columns = {
+            k: np.array([found[r["line_id"]][k] for r in matched], dtype=object) for k in key_cols
+        }
+        rows["day"] = np.array([(r["inspected_on"] - _EPOCH).days for r in matched], dtype="int64")
+        rows["violation"] = np.array([r["outcome"] == "violation" for r in matched], dtype="float64")
+        for agg in AGGREGATES:
+            if agg.source == "outcomes":
+                keys = _key_strings(rows, agg.key)
+                touched |= self._upsert_aggregate(conn, agg, keys, rows["day"], agg.contributions(rows, {}))
+
+    def _apply_outcomes_of_new_lines(
+        self, conn: Connection, cols: Columns, touched: set[tuple[str, str]]
+    ) -> None:
+        ids = cols["line_id"].tolist()
+        pending: list[dict[str, Any]] = []
+        for i in range(0, len(ids), _CHUNK):
+            rows = conn.execute(self._writes["pending_outcomes"], {"ids": ids[i : i + _CHUNK]}).mappings()
+            pending.extend(dict(r) for r in rows)
+        if pending:
+            self._apply_outcomes(conn, pending, touched)
+
+    # cache ---------------------------------------------------------------------------------------------
+    def _invalidate(self, touched: set[tuple[str, str]]) -> None:
+        for entry in touched:
+            self._cache.pop(entry, None)
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    # reading back --------------------------------------------------------------------------------------
+    def line_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(self.schema.lines)).scalar_one())
+
+    def read_lines(self) -> pd.DataFrame:
+        """Every stored line as a canonical frame (ordered by date, then line_id), e.g. to train from."""
+        t = self.schema.lines
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(sa.select(t).order_by(t.c.day, t.c.line_id), conn)
+        frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
+        extra = frame.pop("extra")
+        frame = frame.drop(columns="day")
+        if self.extra_columns:
+            parsed = [json.loads(x) if isinstance(x, str) else {} for x in extra]
+            for name in self.extra_columns:
+                frame[name] = [p.get(name) for p in parsed]
+        return frame
+
+    def read_outcomes(self) -> pd.DataFrame:
+        """Every stored inspection outcome as a canonical frame (ordered by line_id)."""
+        t = self.schema.outcomes
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(sa.select(t).order_by(t.c.line_id), conn)
+        frame["inspected_on"] = pd.to_datetime(frame["inspected_on"]).astype("datetime64[ns]")
+        return frame
+
+    def to_canonical(self) -> CanonicalData:
+        """The store's lines and outcomes as a canonical data set, to train from what serving has seen."""
+        return CanonicalData(self.read_lines(), self.read_outcomes(), None, dict(self.extra_columns))
+
+
+def _group_sums(
+    keys: list[str | None], days: np.ndarray, values: dict[str, np.ndarray], measures: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Per-(key, day) sums of the measures, rows in (key, day) order; missing keys are skipped."""
+    if len(keys) > _SMALL:
+        frame = pd.DataFrame(
+            {"key": pd.Series(keys, dtype=object), "day": days, **{m: values[m] for m in measures}}
+        )
+        frame = frame[frame["key"].notna()]
+        grouped = frame.groupby(["key", "day"], sort=True)[list(measures)].sum().reset_index()
+        grouped["day"] = grouped["day"].astype("int64")
+        return grouped.to_dict("records")
+    sums: dict[tuple[str, int], list[float]] = {}
+    day_list = days.tolist()
+    columns = [values[m].tolist() for m in measures]
+    for i, key in enumerate(keys):
+        if key is None:
+            continue
+        acc = sums.setdefault((key, day_list[i]), [0.0] * len(measures))
+        for j, col in enumerate(columns):
+            acc[j] += col[i]
+    return [
+        {"key": k, "day": d, **dict(zip(measures, acc, strict=True))} for (k, d), acc in sorted(sums.items())
+    ]

@@ -1,0 +1,79 @@
+"""Value features: unit value per kg and per unit, and how far it sits from the fitted reference.
+
+The reference is the median and MAD of log unit value by HS6+origin, falling back to HS6 and then to the
+HS chapter when a group had fewer than `MIN_GROUP` training lines. Both signs matter (under-valuation
+hides value, over-valuation is what sanctions did to prices of goods reaching Russia), so the signed z and
+its absolute value are both features.
+"""
+
+from typing import Any
+
+import numpy as np
+
+from roundabout.features.artifacts import FeatureArtifacts, log_unit_values
+from roundabout.features.columns import Columns, map_values
+
+
+def reference_index(tables: dict[str, dict[str, list[float]]]) -> tuple[dict[str, int], np.ndarray]:
+    """Flatten the three reference levels: {level-tagged group: row} and rows of (median, scale, level).
+    Row 0 is "no reference" (NaN, NaN, 0)."""
+    rows = [(np.nan, np.nan, 0.0)]
+    index: dict[str, int] = {}
+    for name, level in (("hs6_origin", 3.0), ("hs6", 2.0), ("chapter", 1.0)):
+        for group, (median, scale) in tables[name].items():
+            index[f"{level:.0f}:{group}"] = len(rows)
+            rows.append((median, scale, level))
+    return index, np.array(rows, dtype="float64")
+
+
+def _row_of(index: dict[str, int]) -> Any:
+    def row(group: str | None) -> int:
+        """Most specific reference row of an "hs6|origin" group (origin may be empty)."""
+        if group is None:
+            return 0
+        hs6, _, origin = group.partition("|")
+        if origin and (hit := index.get(f"3:{group}")):
+            return hit
+        return index.get(f"2:{hs6}") or index.get(f"1:{hs6[:2]}") or 0
+
+    return row
+
+
+def _groups(cols: Columns) -> np.ndarray:
+    hs6, origin = cols["hs6"], cols["origin_country"]
+    return np.array(
+        [None if h is None else f"{h}|{o or ''}" for h, o in zip(hs6, origin, strict=True)], dtype=object
+    )
+
+
+def _robust_z(logs: np.ndarray, groups: np.ndarray, reference: tuple[dict[str, int], np.ndarray]) -> tuple:
+    """z = (log uv - median) / scale at the most specific level with a reference; and that level."""
+    index, rows = reference
+    stats = rows[map_values(groups, _row_of(index), "int64")]
+    return (logs - stats[:, 0]) / stats[:, 1], stats[:, 2]
+
+
+def _ratio(value: np.ndarray, base: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(base > 0, value / base, np.nan)
+
+
+def value_features(cols: Columns, artifacts: FeatureArtifacts) -> dict[str, np.ndarray]:
+    lookup = artifacts.lookup()
+    kg, unit = log_unit_values(cols)
+    groups = _groups(cols)
+    z_kg, level = _robust_z(kg, groups, lookup["reference_kg"])
+    z_unit, _ = _robust_z(unit, groups, lookup["reference_unit"])
+    value, mass, qty = cols["value_usd"], cols["net_mass_kg"], cols["quantity"]
+    with np.errstate(invalid="ignore"):
+        log_value = np.where(value >= 0, np.log1p(np.where(value >= 0, value, 0.0)), np.nan)
+    return {
+        "log_value_usd": log_value,
+        "unit_value_per_kg": _ratio(value, mass),
+        "unit_value_per_unit": _ratio(value, qty),
+        "uv_kg_z": z_kg,
+        "uv_kg_abs_z": np.abs(z_kg),
+        "uv_unit_z": z_unit,
+        "uv_unit_abs_z": np.abs(z_unit),
+        "uv_ref_level": np.where(np.isfinite(kg), level, np.nan),
+    }
