@@ -1,0 +1,13 @@
+"""The risk model: a LightGBM classifier of inspected lines (`classifier`), an IsolationForest over all lines
+exported to numpy arrays (`anomaly`), their fusion into one calibrated `risk_score` (`fusion`), channel
+thresholds under an inspection capacity (`channels`), TreeSHAP explanations turned into reasons
+(`explain`), out-of-fold id statistics (`target_stats`), the in-memory `RiskModel` that holds all of it
+with the single-line and batch scoring paths serving calls (`bundle`), and its MLflow pyfunc (`pyfunc`).
+Design notes: docs/models.md.
+"""
+
+from roundabout.models.bundle import BatchScores, LineScore, RiskModel
+from roundabout.models.channels import CHANNELS, Thresholds
+from roundabout.models.explain import Reason
+
+__all__ = ["CHANNELS", "BatchScores", "LineScore", "Reason", "RiskModel", "Thresholds"]

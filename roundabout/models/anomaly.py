@@ -1,0 +1,207 @@
+"""The unsupervised part of the risk model: an IsolationForest over all lines, exported to flat arrays.
+
+scikit-learn fits the forest; scoring does not go through it. Each tree is copied into flat node arrays
+(feature, threshold, left, right, leaf value) and all trees are stacked, so one row is scored with a few
+numpy operations over a few hundred nodes (no validation, no joblib, no DataFrame) and a batch is scored
+level by level for all trees at once. Leaves point to themselves, so walking a fixed number of levels
+(the forest's maximum depth) needs no masks. Thresholds are stored as float32 rounded down, which keeps
+`x <= threshold` exact for the float32 inputs the trees compare, and both children of node i sit at
+`child[2i]` and `child[2i + 1]`, so a level costs four gathers. The result equals
+`IsolationForest.score_samples` (a test checks it to 1e-9): the score is the negated anomaly score
+of the original paper, so lower means more abnormal; `anomaly_score` below flips it so that higher
+means more abnormal, in (0, 1].
+
+Missing values are imputed with the training median of each column before fitting and scoring, since
+isolation trees cannot route NaN.
+"""
+
+import warnings
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+from sklearn.ensemble import IsolationForest
+
+#: Rows scored per chunk in batch mode (bounds the (rows x trees) working arrays).
+CHUNK_ROWS = 4096
+
+
+def average_path_length(n: np.ndarray) -> np.ndarray:
+    """c(n): mean path length of an unsuccessful binary-search-tree search over n points (paper, eq. 1)."""
+    n = np.asarray(n, dtype="float64")
+    out = np.zeros_like(n)
+    out[n == 2] = 1.0
+    big = n > 2
+    out[big] = 2.0 * (np.log(n[big] - 1.0) + np.euler_gamma) - 2.0 * (n[big] - 1.0) / n[big]
+    return out
+
+
+class AnomalyDetector:
+    """IsolationForest fitted with scikit-learn, scored from exported arrays."""
+
+    def __init__(
+        self,
+        n_estimators: int = 200,
+        max_samples: int = 256,
+        fit_rows: int = 200_000,
+        random_state: int = 0,
+        max_features: float = 1.0,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.max_features = max_features
+        self.max_samples = max_samples
+        self.fit_rows = fit_rows
+        self.random_state = random_state
+        self.forest_: IsolationForest | None = None
+        self.fill_: np.ndarray | None = None
+        self.arrays_: dict[str, np.ndarray] | None = None
+
+    # fitting ---------------------------------------------------------------------------------------
+    def fit(self, X: np.ndarray) -> Self:
+        """Fit on (a random sample of at most `fit_rows` of) the rows of X; NaN imputed by column medians."""
+        X = np.asarray(X, dtype="float64")
+        rng = np.random.default_rng(self.random_state)
+        if len(X) > self.fit_rows:
+            X = X[np.sort(rng.choice(len(X), self.fit_rows, replace=False))]
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (fields a source lacks)
+            fill = (
+                np.nanmedian(np.where(np.isfinite(X), X, np.nan), axis=0) if len(X) else np.zeros(X.shape[1])
+            )
+        self.fill_ = np.where(np.isfinite(fill), fill, 0.0)
+        forest = IsolationForest(
+            n_estimators=self.n_estimators,
+            max_samples=min(self.max_samples, len(X)),
+            max_features=self.max_features,
+            random_state=self.random_state,
+        )
+        forest.fit(self.impute(X))
+        self.forest_ = forest
+        self.arrays_ = export_forest(forest, X.shape[1])
+        return self
+
+    def impute(self, X: np.ndarray) -> np.ndarray:
+        """X as float32 (what the trees compare) with missing or infinite values replaced by the fill."""
+        X = np.asarray(X, dtype="float64")
+        X = np.where(np.isfinite(X), X, self._fill())
+        return X.astype(np.float32)
+
+    def _fill(self) -> np.ndarray:
+        if self.fill_ is None:
+            raise RuntimeError("the anomaly detector is not fitted")
+        return self.fill_
+
+    # scoring ---------------------------------------------------------------------------------------
+    def score_samples(self, X: np.ndarray) -> np.ndarray:
+        """Same values as `IsolationForest.score_samples` (lower = more abnormal), from exported arrays."""
+        Xf = self.impute(np.atleast_2d(X))
+        out = np.empty(len(Xf))
+        for start in range(0, len(Xf), CHUNK_ROWS):
+            out[start : start + CHUNK_ROWS] = self._score_chunk(Xf[start : start + CHUNK_ROWS])
+        return out
+
+    def anomaly_score(self, X: np.ndarray) -> np.ndarray:
+        """The anomaly score of the paper, 2^(-E[h(x)]/c(psi)): in (0, 1], higher = more abnormal."""
+        return -self.score_samples(X)
+
+    def anomaly_score_one(self, x: np.ndarray) -> float:
+        """One row's anomaly score with no chunking, validation or copies beyond the imputation."""
+        a = self._arrays()
+        x = np.asarray(x, dtype="float64")
+        xf = np.where(np.isfinite(x), x, self._fill()).astype(np.float32)
+        feature, threshold, child = a["feature"], a["threshold"], a["child"]
+        node = a["roots"]
+        for _ in range(int(a["depth"])):
+            node = child[2 * node + (xf[feature[node]] > threshold[node])]
+        return float(2.0 ** (-a["leaf_value"][node].sum() / float(a["denominator"])))
+
+    def _score_chunk(self, Xf: np.ndarray) -> np.ndarray:
+        a = self._arrays()
+        n = len(Xf)
+        feature, threshold, child = a["feature"], a["threshold"], a["child"]
+        flat = np.ascontiguousarray(Xf).ravel()
+        base = (np.arange(n, dtype=np.int64) * Xf.shape[1])[:, None]
+        node = np.broadcast_to(a["roots"], (n, len(a["roots"]))).copy()
+        for _ in range(int(a["depth"])):
+            node = child[2 * node + (flat[base + feature[node]] > threshold[node])]
+        depth = a["leaf_value"][node].sum(axis=1)
+        return -(2.0 ** (-depth / float(a["denominator"])))
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        if self.arrays_ is None:
+            raise RuntimeError("the anomaly detector is not fitted")
+        return self.arrays_
+
+    # persistence -----------------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        """Write the exported arrays and the imputation fill to one .npz file (no pickle)."""
+        np.savez(Path(path), fill=self._fill(), **self._arrays())
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
+        with np.load(Path(path)) as data:
+            arrays = {k: data[k] for k in data.files}
+        out = cls()
+        out.fill_ = arrays.pop("fill")
+        out.arrays_ = arrays
+        out.n_estimators = len(arrays["roots"])
+        return out
+
+
+def export_forest(forest: IsolationForest, n_features: int) -> dict[str, np.ndarray]:
+    """Stack the trees of a fitted forest into flat node arrays with global node ids.
+
+    `feature` is mapped back through each tree's feature subset to a column of the full input; a leaf
+    gets feature 0, threshold +inf and itself as both children; `leaf_value` is depth + c(samples in the
+    leaf), the per-tree path length the paper averages.
+    """
+    flat = _stack(forest)
+    if flat["feature"].max() >= n_features:
+        raise ValueError("the forest uses a column outside the input")
+    threshold = flat["threshold"].astype(np.float32)
+    over = threshold.astype(np.float64) > flat["threshold"]
+    threshold[over] = np.nextafter(threshold[over], np.float32(-np.inf))
+    child = np.empty(2 * len(threshold), dtype=np.int32)
+    child[0::2], child[1::2] = flat["left"], flat["right"]
+    return {
+        "feature": flat["feature"].astype(np.int32),
+        "threshold": threshold,
+        "child": child,
+        "leaf_value": flat["leaf_value"],
+        "roots": flat["roots"].astype(np.int32),
+        "depth": flat["depth"],
+        "denominator": flat["denominator"],
+    }
+
+
+def _stack(forest: IsolationForest) -> dict[str, np.ndarray]:
+    feature, threshold, left, right, leaf_value, roots = [], [], [], [], [], []
+    offset = 0
+    depth = 0
+    for tree, features in zip(forest.estimators_, forest.estimators_features_, strict=True):
+        t = tree.tree_
+        ids = np.arange(t.node_count)
+        is_leaf = t.children_left == -1
+        cols = np.asarray(features)[np.where(is_leaf, 0, t.feature)]
+        feature.append(np.where(is_leaf, 0, cols).astype(np.int64))
+        threshold.append(np.where(is_leaf, np.inf, t.threshold).astype(np.float64))
+        left.append(np.where(is_leaf, ids, t.children_left) + offset)
+        right.append(np.where(is_leaf, ids, t.children_right) + offset)
+        node_depth = np.asarray(t.compute_node_depths(), dtype="float64") - 1.0
+        value = node_depth + average_path_length(t.n_node_samples)
+        leaf_value.append(np.where(is_leaf, value, 0.0))
+        roots.append(offset)
+        offset += t.node_count
+        depth = max(depth, int(t.max_depth))
+    return {
+        "feature": np.concatenate(feature),
+        "threshold": np.concatenate(threshold),
+        "left": np.concatenate(left).astype(np.int64),
+        "right": np.concatenate(right).astype(np.int64),
+        "leaf_value": np.concatenate(leaf_value),
+        "roots": np.asarray(roots, dtype=np.int64),
+        "depth": np.asarray(depth, dtype=np.int64),
+        "denominator": np.asarray(
+            len(forest.estimators_) * average_path_length(np.array([forest.max_samples_]))[0], dtype="float64"
+        ),
+    }

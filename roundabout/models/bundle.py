@@ -1,0 +1,294 @@
+"""`RiskModel`: everything the risk model needs in one object, with the fast scoring paths serving calls.
+
+It holds the native LightGBM booster, the exported anomaly forest, the fusion (calibration), the channel
+thresholds, the feature artifacts, the out-of-fold target statistics of id columns and the list of model
+inputs in order. Two paths, same numbers:
+
+- `score_one(features, line)`: one line, as the online feature store gives it (a 1-D float array in
+  `base_features` order, or a mapping name -> value) plus the canonical line (for the id statistics).
+  Plain numpy and one or two `Booster.predict` calls on a (1, n) array; no DataFrame, no sklearn.
+- `score_batch(X)`: a full input matrix (`matrix()` builds it from a feature frame and the lines).
+
+`save(dir)` / `load(dir)` write and read a folder of plain files (LightGBM text model, npz arrays, JSON),
+which is what the MLflow pyfunc packs as its artifact.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+
+from roundabout.data.io import CanonicalData
+from roundabout.features import FEATURES, FeatureArtifacts, build_features
+from roundabout.features.catalogue import extra_feature_name
+from roundabout.models.anomaly import AnomalyDetector
+from roundabout.models.channels import Thresholds
+from roundabout.models.classifier import RiskClassifier
+from roundabout.models.explain import Explainer, Reason, reason_templates
+from roundabout.models.fusion import Fusion
+from roundabout.models.target_stats import TargetStats
+
+MODEL_FILE = "model.json"
+CLASSIFIER_FILE = "classifier.txt"
+ANOMALY_FILE = "anomaly.npz"
+#: Format of the saved folder; bump when the layout changes.
+FORMAT_VERSION = 1
+
+
+@dataclass
+class LineScore:
+    """The score of one line."""
+
+    risk_score: float
+    anomaly_score: float
+    channel: str
+    reasons: list[Reason]
+    contributions: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "risk_score": self.risk_score,
+            "anomaly_score": self.anomaly_score,
+            "channel": self.channel,
+            "reasons": [r.to_dict() for r in self.reasons],
+            "contributions": self.contributions,
+        }
+
+
+@dataclass
+class BatchScores:
+    """Scores of many lines; `reasons` and `contributions` only when asked to explain."""
+
+    risk_score: np.ndarray
+    anomaly_score: np.ndarray
+    channel: np.ndarray
+    raw_score: np.ndarray
+    reasons: list[list[Reason]] | None = None
+    contributions: list[dict[str, float]] | None = None
+
+    def line(self, i: int) -> LineScore:
+        return LineScore(
+            float(self.risk_score[i]),
+            float(self.anomaly_score[i]),
+            str(self.channel[i]),
+            self.reasons[i] if self.reasons is not None else [],
+            self.contributions[i] if self.contributions is not None else {},
+        )
+
+
+@dataclass
+class RiskModel:
+    """The fitted risk model. Build it with `training`, or `RiskModel.load(dir)`."""
+
+    classifier: RiskClassifier
+    anomaly: AnomalyDetector
+    fusion: Fusion
+    thresholds: Thresholds
+    artifacts: FeatureArtifacts
+    base_features: list[str]
+    target_stats: TargetStats = field(default_factory=TargetStats)
+    top_k: int = 3
+    n_contributions: int = 10
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.feature_names = [*self.base_features, *self.target_stats.feature_names]
+        self.categorical = categorical_inputs(self.base_features, self.artifacts)
+        self.anomaly_columns = anomaly_inputs(self.base_features, self.categorical)
+        templates = reason_templates(self.feature_names, self.target_stats.columns)
+        self.explainer = Explainer(
+            self.feature_names, templates, self._level_name, set(self.categorical), self.top_k
+        )
+        self._index = {name: i for i, name in enumerate(self.base_features)}
+        self._anomaly_idx = np.asarray(self.anomaly_columns, dtype=np.int64)
+
+    def _level_name(self, feature: str, code: int) -> str | None:
+        try:
+            names = self.artifacts.level_names(feature)
+        except KeyError:
+            return None
+        return names[code - 1] if 0 < code <= len(names) else None
+
+    # inputs ----------------------------------------------------------------------------------------
+    def matrix(self, features: pd.DataFrame, lines: pd.DataFrame | None = None) -> np.ndarray:
+        """The model input matrix: feature frame columns in order, then the id statistics of `lines`."""
+        missing = [c for c in self.base_features if c not in features.columns]
+        if missing:
+            raise KeyError(f"feature frame lacks model inputs: {', '.join(missing[:10])}")
+        X = features[self.base_features].to_numpy(dtype="float64", na_value=np.nan)
+        if self.target_stats.columns:
+            if lines is None:
+                raise ValueError("this model uses id statistics: pass the canonical lines too")
+            X = np.hstack([X, self.target_stats.transform(lines)])
+        return X
+
+    def features_of(self, data: CanonicalData, progress: Any = None) -> pd.DataFrame:
+        """Point-in-time features of `data` with this model's fitted artifacts."""
+        return build_features(data, self.artifacts, progress)
+
+    def vector(
+        self, features: np.ndarray | Mapping[str, float], line: Mapping[str, Any] | None = None
+    ) -> np.ndarray:
+        """One line's input row (1-D) from store features (array in `base_features` order or mapping)."""
+        if isinstance(features, Mapping):
+            x = np.array([_as_float(features.get(name)) for name in self.base_features], dtype="float64")
+        else:
+            x = np.asarray(features, dtype="float64")
+            if x.shape != (len(self.base_features),):
+                raise ValueError(f"expected {len(self.base_features)} features, got shape {x.shape}")
+        if self.target_stats.columns:
+            if line is None:
+                raise ValueError("this model uses id statistics: pass the canonical line too")
+            x = np.concatenate([x, self.target_stats.transform_one(line)])
+        return x
+
+    # scoring ---------------------------------------------------------------------------------------
+    def score_one(
+        self,
+        features: np.ndarray | Mapping[str, float],
+        line: Mapping[str, Any] | None = None,
+        explain: bool = True,
+        top_k: int | None = None,
+    ) -> LineScore:
+        """Score one line: the single-line path (numpy and the native booster only)."""
+        x = self.vector(features, line)
+        row = x.reshape(1, -1)
+        booster = self.classifier.booster
+        # One thread: an OpenMP team for one row costs more than the row (and spins under CPU contention).
+        raw = float(booster.predict(row, raw_score=True, num_threads=1)[0])
+        anomaly = self.anomaly.anomaly_score_one(x[self._anomaly_idx])
+        risk = self.fusion.risk_one(raw, anomaly)
+        channel = self.thresholds.channel_one(risk)
+        if not explain:
+            return LineScore(risk, anomaly, channel, [], {})
+        contrib = booster.predict(row, pred_contrib=True, num_threads=1)[0]
+        reasons, contributions = self._explain(x, contrib, anomaly, top_k)
+        return LineScore(risk, anomaly, channel, reasons, contributions)
+
+    def score_batch(self, X: np.ndarray, explain: bool = False, top_k: int | None = None) -> BatchScores:
+        """Score an input matrix (rows in `feature_names` order)."""
+        X = np.asarray(X, dtype="float64")
+        raw = self.classifier.raw_score(X) if len(X) else np.empty(0)
+        anomaly = self.anomaly.anomaly_score(X[:, self._anomaly_idx]) if len(X) else np.empty(0)
+        risk = self.fusion.risk(raw, anomaly)
+        out = BatchScores(risk, anomaly, self.thresholds.channel(risk), raw)
+        if explain and len(X):
+            contrib = self.classifier.contributions(X)
+            pairs = [self._explain(X[i], contrib[i], anomaly[i], top_k) for i in range(len(X))]
+            out.reasons = [p[0] for p in pairs]
+            out.contributions = [p[1] for p in pairs]
+        elif explain:
+            out.reasons, out.contributions = [], []
+        return out
+
+    def score_data(self, data: CanonicalData, explain: bool = False, progress: Any = None) -> pd.DataFrame:
+        """Build features and score every line of a canonical data folder (the back-fill path)."""
+        features = self.features_of(data, progress)
+        scores = self.score_batch(self.matrix(features, data.lines), explain=explain)
+        return scores_frame(data.lines["line_id"].to_numpy(dtype=object), scores)
+
+    def _explain(
+        self, x: np.ndarray, contrib: np.ndarray, anomaly: float, top_k: int | None = None
+    ) -> tuple[list[Reason], dict[str, float]]:
+        shares = self.fusion.a * contrib[:-1]
+        anomaly_part = float(self.fusion.b * self.fusion.anomaly_z(anomaly))
+        reasons = self.explainer.reasons(x, shares, anomaly_part, float(anomaly), top_k)
+        top = np.argsort(-np.abs(shares), kind="stable")[: self.n_contributions]
+        contributions = {self.feature_names[i]: float(shares[i]) for i in top if shares[i] != 0.0}
+        if anomaly_part:
+            contributions["anomaly"] = anomaly_part
+        return reasons, contributions
+
+    # persistence -----------------------------------------------------------------------------------
+    def save(self, directory: Path) -> Path:
+        """Write the model as a folder of plain files; returns the folder."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.classifier.save(directory / CLASSIFIER_FILE)
+        self.anomaly.save(directory / ANOMALY_FILE)
+        self.artifacts.save(directory)
+        body = {
+            "format_version": FORMAT_VERSION,
+            "base_features": self.base_features,
+            "feature_names": self.feature_names,
+            "fusion": self.fusion.to_dict(),
+            "thresholds": self.thresholds.to_dict(),
+            "target_stats": self.target_stats.to_dict(),
+            "top_k": self.top_k,
+            "n_contributions": self.n_contributions,
+            "features_version": self.artifacts.version,
+            "features_hash": self.artifacts.content_hash,
+            "metadata": self.metadata,
+        }
+        (directory / MODEL_FILE).write_text(json.dumps(body, indent=1, sort_keys=True, default=str))
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path) -> Self:
+        """Read a saved model folder; a missing or inconsistent part raises."""
+        directory = Path(directory)
+        path = directory / MODEL_FILE
+        if not path.exists():
+            raise FileNotFoundError(f"no risk model at {directory} ({MODEL_FILE} missing)")
+        body = json.loads(path.read_text())
+        if body.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{path}: model format {body.get('format_version')}, this code reads {FORMAT_VERSION}"
+            )
+        artifacts = FeatureArtifacts.load(directory)
+        if artifacts.content_hash != body["features_hash"]:
+            raise ValueError(f"{directory}: feature artifacts are not the ones the model was trained with")
+        model = cls(
+            classifier=RiskClassifier.load(directory / CLASSIFIER_FILE),
+            anomaly=AnomalyDetector.load(directory / ANOMALY_FILE),
+            fusion=Fusion.from_dict(body["fusion"]),
+            thresholds=Thresholds.from_dict(body["thresholds"]),
+            artifacts=artifacts,
+            base_features=list(body["base_features"]),
+            target_stats=TargetStats.from_dict(body["target_stats"]),
+            top_k=int(body["top_k"]),
+            n_contributions=int(body["n_contributions"]),
+            metadata=dict(body["metadata"]),
+        )
+        if model.feature_names != body["feature_names"] or model.classifier.booster.num_feature() != len(
+            model.feature_names
+        ):
+            raise ValueError(f"{directory}: the classifier's inputs do not match the saved feature list")
+        return model
+
+
+def categorical_inputs(base_features: list[str], artifacts: FeatureArtifacts) -> list[str]:
+    """Inputs that are fitted level codes: catalogue categories and categorical extra columns."""
+    cats = {f.name for f in FEATURES if f.dtype == "category"}
+    cats |= {extra_feature_name(n) for n, kind in artifacts.extra_columns.items() if kind == "categorical"}
+    return [name for name in base_features if name in cats]
+
+
+def anomaly_inputs(base_features: list[str], categorical: list[str]) -> list[int]:
+    """Columns the isolation forest sees: every base feature except level codes (their order is arbitrary)."""
+    cats = set(categorical)
+    return [i for i, name in enumerate(base_features) if name not in cats]
+
+
+def scores_frame(line_ids: np.ndarray, scores: BatchScores) -> pd.DataFrame:
+    """Scores as a frame indexed by line_id (reasons and contributions as lists/dicts when present)."""
+    frame = pd.DataFrame(
+        {
+            "risk_score": scores.risk_score,
+            "anomaly_score": scores.anomaly_score,
+            "channel": scores.channel,
+        },
+        index=pd.Index(line_ids, name="line_id", dtype=object),
+    )
+    if scores.reasons is not None:
+        frame["reasons"] = [[r.to_dict() for r in rs] for rs in scores.reasons]
+        frame["contributions"] = scores.contributions
+    return frame
+
+
+def _as_float(value: Any) -> float:
+    return np.nan if value is None else float(value)

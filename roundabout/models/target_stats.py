@@ -1,0 +1,114 @@
+"""Out-of-fold target statistics for high-cardinality ids (importer, declarant, seller, commodity code).
+
+A raw id is useless to a tree model and a label code of it overfits: what generalises is how often lines
+with that id turned out to be violations. For each configured id column the model gets two inputs:
+
+- `te_<column>_rate`: the smoothed violation rate (violations + m * prior) / (inspections + m) of the id;
+- `te_<column>_n`: log(1 + inspections of the id).
+
+On training lines the statistics are *out of fold*: each line's value comes from the other k-1 folds, so
+a line never sees its own label (folds are split by id-blind random assignment with a fixed seed). On
+every other line (validation, holdout, serving) they come from all training lines. Unseen ids get the
+prior and 0. The fitted tables travel inside the model, so serving looks an id up in a dict.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+
+
+def feature_names_for(columns: Sequence[str]) -> list[str]:
+    return [name for col in columns for name in (f"te_{col}_rate", f"te_{col}_n")]
+
+
+class TargetStats:
+    """Smoothed per-id violation rates, fitted on training labels."""
+
+    def __init__(self, columns: Sequence[str] = (), smoothing: float = 20.0, folds: int = 5, seed: int = 0):
+        self.columns = list(columns)
+        self.smoothing = smoothing
+        self.folds = folds
+        self.seed = seed
+        self.prior_: float = 0.0
+        self.tables_: dict[str, dict[str, tuple[float, float]]] = {}
+
+    @property
+    def feature_names(self) -> list[str]:
+        return feature_names_for(self.columns)
+
+    def fit_transform(self, lines: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+        """Fit on labelled training lines and return their out-of-fold statistics (n, 2 * columns)."""
+        y = np.asarray(y, dtype="float64")
+        self.prior_ = float(y.mean()) if len(y) else 0.0
+        fold = np.random.default_rng(self.seed).integers(0, self.folds, len(y))
+        out = np.empty((len(y), 2 * len(self.columns)))
+        for j, col in enumerate(self.columns):
+            keys = _keys(lines, col)
+            for k in range(self.folds):
+                held = fold == k
+                table = self._table(keys[~held], y[~held])
+                out[held, 2 * j : 2 * j + 2] = self._lookup(keys[held], table)
+            self.tables_[col] = self._table(keys, y)
+        return out
+
+    def transform(self, lines: pd.DataFrame) -> np.ndarray:
+        """Statistics from all training lines, for lines not used to fit them."""
+        out = np.empty((len(lines), 2 * len(self.columns)))
+        for j, col in enumerate(self.columns):
+            out[:, 2 * j : 2 * j + 2] = self._lookup(_keys(lines, col), self.tables_[col])
+        return out
+
+    def transform_one(self, line: Mapping[str, Any]) -> list[float]:
+        """One line's statistics from a plain mapping of canonical fields (the serving path)."""
+        values: list[float] = []
+        for col in self.columns:
+            rate, n = self.tables_[col].get(_key(line.get(col)), (self.prior_, 0.0))
+            values += [rate, n]
+        return values
+
+    def _table(self, keys: np.ndarray, y: np.ndarray) -> dict[str, tuple[float, float]]:
+        frame = pd.DataFrame({"k": keys, "y": y})
+        frame = frame[frame["k"].notna()]
+        g = frame.groupby("k", sort=True)["y"].agg(["sum", "count"])
+        rate = (g["sum"] + self.smoothing * self.prior_) / (g["count"] + self.smoothing)
+        n = np.log1p(g["count"].to_numpy(dtype="float64"))
+        return {str(k): (float(r), float(c)) for k, r, c in zip(g.index, rate.to_numpy(), n, strict=True)}
+
+    def _lookup(self, keys: np.ndarray, table: dict[str, tuple[float, float]]) -> np.ndarray:
+        default = (self.prior_, 0.0)
+        codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+        mapped = np.array([table.get(str(u), default) for u in uniques] + [default], dtype="float64")
+        return mapped.reshape(-1, 2)[codes]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "columns": self.columns,
+            "smoothing": self.smoothing,
+            "folds": self.folds,
+            "seed": self.seed,
+            "prior": self.prior_,
+            "tables": {col: {k: list(v) for k, v in t.items()} for col, t in self.tables_.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> Self:
+        out = cls(body["columns"], body["smoothing"], body["folds"], body["seed"])
+        out.prior_ = float(body["prior"])
+        out.tables_ = {
+            col: {k: (float(v[0]), float(v[1])) for k, v in t.items()} for col, t in body["tables"].items()
+        }
+        return out
+
+
+def _key(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+        return None
+    return str(value)
+
+
+def _keys(lines: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in lines.columns:
+        return np.full(len(lines), None, dtype=object)
+    return lines[column].astype(object).where(lines[column].notna(), None).to_numpy(dtype=object)

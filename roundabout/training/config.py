@@ -1,0 +1,209 @@
+"""The training job's options: one typed, documented config, loadable from YAML (any subset of keys).
+
+Every field has a description; `roundabout train --config FILE` reads a YAML file of the same shape
+(docs/models.md lists the options). Unknown keys fail fast with their name.
+"""
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SplitConfig(_Options):
+    """How lines are split by time into train / validation / holdout (the holdout is the most recent)."""
+
+    kind: Literal["fractions", "dates", "folders"] = Field(
+        "fractions",
+        description="fractions: by date quantiles of the lines; dates: explicit cut dates; folders: fixed "
+        "validation and holdout data folders (e.g. another administration's train/valid/test files)",
+    )
+    valid_fraction: float = Field(0.15, gt=0, lt=0.5, description="fractions: share of lines in validation")
+    holdout_fraction: float = Field(
+        0.15, gt=0, lt=0.5, description="fractions: share of lines in the holdout"
+    )
+    valid_start: date | None = Field(None, description="dates: first day of the validation period")
+    holdout_start: date | None = Field(None, description="dates: first day of the holdout period")
+    valid_data: Path | None = Field(
+        None, description="folders: canonical data folder of the validation lines"
+    )
+    holdout_data: Path | None = Field(None, description="folders: canonical data folder of the holdout lines")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.kind == "dates" and (self.valid_start is None or self.holdout_start is None):
+            raise ValueError("split.kind 'dates' needs valid_start and holdout_start")
+        if (
+            self.kind == "dates"
+            and self.valid_start
+            and self.holdout_start
+            and self.valid_start >= self.holdout_start
+        ):
+            raise ValueError("split.valid_start must be before split.holdout_start")
+        if self.kind == "folders" and (self.valid_data is None or self.holdout_data is None):
+            raise ValueError("split.kind 'folders' needs valid_data and holdout_data")
+        if self.kind == "fractions" and self.valid_fraction + self.holdout_fraction >= 0.8:
+            raise ValueError("split: validation and holdout fractions leave too little to train on")
+        return self
+
+
+class ClassifierConfig(_Options):
+    """The LightGBM classifier of inspected lines."""
+
+    learning_rate: float = Field(0.05, gt=0, le=1, description="Boosting learning rate")
+    num_leaves: int = Field(31, ge=2, description="Leaves per tree")
+    min_data_in_leaf: int = Field(20, ge=1, description="Fewest training lines in a leaf")
+    feature_fraction: float = Field(0.8, gt=0, le=1, description="Share of features tried per tree")
+    bagging_fraction: float = Field(0.8, gt=0, le=1, description="Share of lines sampled per tree")
+    lambda_l2: float = Field(1.0, ge=0, description="L2 regularisation of leaf values")
+    num_boost_round: int = Field(1000, ge=1, description="Most boosting rounds")
+    early_stopping_rounds: int = Field(
+        50, ge=1, description="Stop when validation average precision has not improved for this many rounds"
+    )
+    scale_pos_weight: float | None = Field(
+        None, gt=0, description="Weight of violations; default negatives/positives of the training labels"
+    )
+    num_threads: int = Field(
+        1,
+        ge=0,
+        description="LightGBM training threads (0: all cores). One is fastest for labelled sets of tens of "
+        "thousands of lines, and immune to OpenMP spinning when the machine is shared",
+    )
+
+    def lgb_params(self) -> dict[str, Any]:
+        keys = (
+            "learning_rate",
+            "num_leaves",
+            "min_data_in_leaf",
+            "feature_fraction",
+            "bagging_fraction",
+            "lambda_l2",
+        )
+        return {k: getattr(self, k) for k in keys}
+
+
+class AnomalyConfig(_Options):
+    """The IsolationForest over all lines."""
+
+    n_estimators: int = Field(200, ge=1, description="Isolation trees")
+    max_samples: int = Field(256, ge=2, description="Lines drawn to grow each tree")
+    fit_rows: int = Field(
+        200_000, ge=100, description="At most this many training lines (a random sample) fit it"
+    )
+
+
+class FusionConfig(_Options):
+    """How classifier and anomaly scores become one calibrated risk_score (docs/models.md)."""
+
+    anomaly_weight: float | None = Field(
+        None, ge=0, description="Fixed weight b of the anomaly z in the fused log-odds; default: fitted"
+    )
+    min_anomaly_weight: float = Field(
+        0.5,
+        ge=0,
+        description="Floor of the fitted anomaly weight (labels under-represent what nobody inspected)",
+    )
+
+
+class ChannelConfig(_Options):
+    """Channel thresholds, saved with the model."""
+
+    red_share: float = Field(
+        0.01, gt=0, lt=1, description="Share of traffic sent to red (physical inspection)"
+    )
+    yellow_share: float = Field(
+        0.15, ge=0, lt=1, description="Share of traffic sent to yellow (documentary check)"
+    )
+    period_days: int = Field(
+        90, ge=1, description="The most recent this many days of data set the thresholds"
+    )
+
+
+class TargetStatsConfig(_Options):
+    """Out-of-fold target statistics of high-cardinality id columns."""
+
+    columns: list[str] = Field(
+        default_factory=lambda: ["trader_id", "declarant_id", "counterparty_name", "hs_code"],
+        description="Canonical id columns given smoothed violation rates (empty list: none)",
+    )
+    smoothing: float = Field(
+        20.0, ge=0, description="Pseudo-count m of the prior in (violations + m*prior)/(n + m)"
+    )
+    folds: int = Field(5, ge=2, description="Folds of the out-of-fold statistics on training lines")
+
+
+class EvaluationConfig(_Options):
+    """What the holdout report measures."""
+
+    inspection_rates: list[float] = Field(
+        default_factory=lambda: [0.01, 0.02, 0.05, 0.10], description="Shares of lines inspected, best first"
+    )
+    calibration_bins: int = Field(10, ge=2, description="Bins of the reliability table")
+
+
+class PromotionConfig(_Options):
+    """When a new model displaces the champion."""
+
+    rate: float = Field(0.05, gt=0, lt=1, description="Inspection rate the comparison is made at")
+    metric: Literal["precision", "recall", "value_caught"] = Field(
+        "precision", description="Metric compared at that rate"
+    )
+    against: Literal["outcomes", "truth"] = Field(
+        "outcomes", description="outcomes: inspected holdout lines (always available); truth: simulation only"
+    )
+    min_gain: float = Field(0.0, ge=0, description="The new model must beat the champion by more than this")
+
+
+class TrainConfig(_Options):
+    """Every option of `roundabout train`."""
+
+    seed: int = Field(0, ge=0, description="Seed of every random choice (LightGBM, forest, folds)")
+    split: SplitConfig = SplitConfig()
+    classifier: ClassifierConfig = ClassifierConfig()
+    anomaly: AnomalyConfig = AnomalyConfig()
+    fusion: FusionConfig = FusionConfig()
+    channels: ChannelConfig = ChannelConfig()
+    target_stats: TargetStatsConfig = TargetStatsConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
+    promotion: PromotionConfig = PromotionConfig()
+    top_k_reasons: int = Field(3, ge=1, description="Reasons returned per line")
+    experiment: str = Field("roundabout", description="MLflow experiment (overridden by --experiment)")
+    registered_model: str | None = Field(
+        None, description="Registered model name (overridden by --register); default: settings (roundabout)"
+    )
+    log_model: bool = Field(True, description="Log and register the model (off only for quick experiments)")
+
+    @classmethod
+    def from_yaml(cls, path: Path) -> Self:
+        """Read a YAML file of options; a problem raises ValueError naming the key."""
+        try:
+            body = yaml.safe_load(Path(path).read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ValueError(f"cannot read config {path}: {exc}") from exc
+        if not isinstance(body, dict):
+            raise ValueError(f"config {path} must be a mapping of options")
+        try:
+            return cls.model_validate(body)
+        except ValidationError as exc:
+            parts = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+            raise ValueError(f"config {path}: {'; '.join(parts)}") from exc
+
+
+def describe_options(model: type[BaseModel] = TrainConfig, prefix: str = "") -> list[tuple[str, str, str]]:
+    """(key, default, description) of every option, nested keys dotted: the table in docs/models.md."""
+    rows: list[tuple[str, str, str]] = []
+    for name, info in model.model_fields.items():
+        key = f"{prefix}{name}"
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            rows += describe_options(annotation, f"{key}.")
+            continue
+        default = info.default_factory() if info.default_factory else info.default  # type: ignore[call-arg]
+        rows.append((key, repr(default), info.description or ""))
+    return rows

@@ -1,0 +1,158 @@
+"""Fitting the risk model on a split history: features, classifier, anomaly forest, fusion, thresholds.
+
+Everything is fitted on the training period except what needs held-out lines: early stopping and the
+fusion's Platt scaling use the validation period's inspected lines; channel thresholds use the score
+distribution of the most recent `channels.period_days` of the data. Only the lines a step needs are
+scored (validation, holdout, the recent period and a reference sample), which keeps a million-line
+history within minutes.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from roundabout.data.io import CanonicalData
+from roundabout.features import FeatureArtifacts, build_features
+from roundabout.models.anomaly import AnomalyDetector
+from roundabout.models.bundle import RiskModel, anomaly_inputs, categorical_inputs
+from roundabout.models.channels import Thresholds
+from roundabout.models.classifier import RiskClassifier
+from roundabout.models.fusion import Fusion
+from roundabout.models.target_stats import TargetStats
+from roundabout.training.config import TrainConfig
+from roundabout.training.split import Split, labels
+
+#: Lines of the training period whose anomaly scores set the fusion's anomaly scale.
+ANOMALY_REFERENCE_ROWS = 20_000
+
+Mark = Callable[[str], None]
+
+
+@dataclass
+class Fitted:
+    """The fitted model and what evaluation needs: features, labels and holdout scores."""
+
+    model: RiskModel
+    features: pd.DataFrame
+    label: np.ndarray
+    holdout_risk: np.ndarray
+    holdout_anomaly: np.ndarray
+    holdout_raw: np.ndarray
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def fit_risk_model(split: Split, config: TrainConfig, mark: Mark | None = None) -> Fitted:
+    """Fit every part of the risk model on `split` (see the module docstring)."""
+    mark = mark or (lambda stage: None)
+    data = split.data
+    lines = data.lines
+    label = labels(data)
+
+    mark("features")
+    train_lines = lines[split.train]
+    train_outcomes = data.inspections[data.inspections["line_id"].isin(train_lines["line_id"])]
+    artifacts = FeatureArtifacts().fit(train_lines, train_outcomes, data.extra_columns)
+    features = build_features(data, artifacts)
+    base = list(features.columns)
+    X_base = features.to_numpy(dtype="float64", na_value=np.nan)
+
+    mark("fit classifier")
+    train_lab = split.train & ~np.isnan(label)
+    valid_lab = split.valid & ~np.isnan(label)
+    stats = TargetStats(
+        config.target_stats.columns, config.target_stats.smoothing, config.target_stats.folds, config.seed
+    )
+    idx_train = np.flatnonzero(train_lab)
+    te_train = stats.fit_transform(lines.iloc[idx_train], label[idx_train])
+
+    def inputs(idx: np.ndarray) -> np.ndarray:
+        """Model inputs of rows `idx` that are not training rows of the classifier."""
+        if not stats.columns:
+            return X_base[idx]
+        return np.hstack([X_base[idx], stats.transform(lines.iloc[idx])])
+
+    X_train = np.hstack([X_base[idx_train], te_train]) if stats.columns else X_base[idx_train]
+    idx_valid = np.flatnonzero(valid_lab)
+    X_valid = inputs(idx_valid)
+    categorical = categorical_inputs(base, artifacts)
+    classifier = RiskClassifier(
+        params=config.classifier.lgb_params(),
+        num_boost_round=config.classifier.num_boost_round,
+        early_stopping_rounds=config.classifier.early_stopping_rounds,
+        scale_pos_weight=config.classifier.scale_pos_weight,
+        seed=config.seed,
+        num_threads=config.classifier.num_threads,
+    ).fit(X_train, label[idx_train], [*base, *stats.feature_names], categorical, X_valid, label[idx_valid])
+
+    mark("fit anomaly")
+    cols = anomaly_inputs(base, categorical)
+    anomaly = AnomalyDetector(
+        config.anomaly.n_estimators, config.anomaly.max_samples, config.anomaly.fit_rows, config.seed
+    ).fit(X_base[split.train][:, cols])
+
+    mark("calibrate")
+    rng = np.random.default_rng(config.seed)
+    train_rows = np.flatnonzero(split.train)
+    ref_rows = np.sort(rng.choice(train_rows, min(ANOMALY_REFERENCE_ROWS, len(train_rows)), replace=False))
+    anomaly_ref = anomaly.anomaly_score(X_base[ref_rows][:, cols])
+    raw_valid = classifier.raw_score(X_valid)
+    anomaly_valid = anomaly.anomaly_score(X_base[idx_valid][:, cols])
+    fusion = Fusion.fit(
+        raw_valid,
+        anomaly_valid,
+        label[idx_valid],
+        anomaly_ref,
+        config.fusion.min_anomaly_weight,
+        config.fusion.anomaly_weight,
+    )
+    idx_hold = np.flatnonzero(split.holdout)
+    X_hold = inputs(idx_hold)
+    raw_hold = classifier.raw_score(X_hold)
+    anomaly_hold = anomaly.anomaly_score(X_hold[:, cols])
+    risk_hold = fusion.risk(raw_hold, anomaly_hold)
+
+    dates = lines["date"].to_numpy(dtype="datetime64[D]")
+    recent = dates >= dates.max() - np.timedelta64(config.channels.period_days - 1, "D")
+    if np.array_equal(recent, recent & split.holdout):
+        recent_risk = risk_hold[recent[idx_hold]]
+    else:
+        idx_recent = np.flatnonzero(recent)
+        X_recent = inputs(idx_recent)
+        recent_risk = fusion.risk(classifier.raw_score(X_recent), anomaly.anomaly_score(X_recent[:, cols]))
+    period = (str(dates[recent].min()), str(dates[recent].max()))
+    thresholds = Thresholds.from_scores(
+        recent_risk, config.channels.red_share, config.channels.yellow_share, period
+    )
+
+    model = RiskModel(
+        classifier=classifier,
+        anomaly=anomaly,
+        fusion=fusion,
+        thresholds=thresholds,
+        artifacts=artifacts,
+        base_features=base,
+        target_stats=stats,
+        top_k=config.top_k_reasons,
+        metadata={"best_iteration": classifier.best_iteration_, "trained_on": split.summary()},
+    )
+    counts = {
+        "train_labelled": len(idx_train),
+        "train_violations": int(label[idx_train].sum()),
+        "valid_labelled": len(idx_valid),
+        "valid_violations": int(label[idx_valid].sum()),
+        "holdout_lines": len(idx_hold),
+        "holdout_labelled": int((~np.isnan(label[idx_hold])).sum()),
+    }
+    return Fitted(model, features, label, risk_hold, anomaly_hold, raw_hold, counts)
+
+
+def holdout_features(
+    model: RiskModel, split: Split, features: pd.DataFrame | None, artifacts_hash: str | None
+) -> pd.DataFrame:
+    """A model's features of the holdout lines, rebuilt with its own artifacts unless they are the same."""
+    if features is not None and model.artifacts.content_hash == artifacts_hash:
+        return features[split.holdout]
+    data: CanonicalData = split.data
+    return build_features(data, model.artifacts)[split.holdout]

@@ -1,0 +1,93 @@
+"""Splitting lines by time into train / validation / holdout, and the labels the split uses.
+
+Lines of one date always fall into one part, and the holdout is the most recent period, as it would be
+when a model trained on history meets next month's traffic. With fixed folders (another administration's
+train/valid/test files) the three folders are stacked in that order into one history, so point-in-time
+features of a holdout line can still see the training lines before it.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from roundabout.data.io import CanonicalData, read_folder
+from roundabout.training.config import SplitConfig
+
+PARTS = ("train", "valid", "holdout")
+
+
+@dataclass
+class Split:
+    """One history and a boolean mask per part over its lines."""
+
+    data: CanonicalData
+    train: np.ndarray
+    valid: np.ndarray
+    holdout: np.ndarray
+
+    def mask(self, part: str) -> np.ndarray:
+        return getattr(self, part)
+
+    def summary(self) -> dict[str, dict[str, object]]:
+        """Row counts and date range of each part (for the data fingerprint)."""
+        dates = self.data.lines["date"]
+        out: dict[str, dict[str, object]] = {}
+        for part in PARTS:
+            m = self.mask(part)
+            d = dates[m]
+            out[part] = {
+                "lines": int(m.sum()),
+                "start": str(d.min().date()) if m.any() else "",
+                "end": str(d.max().date()) if m.any() else "",
+            }
+        return out
+
+
+def labels(data: CanonicalData) -> np.ndarray:
+    """Per line: 1.0 violation found, 0.0 inspected and clean, NaN never inspected."""
+    outcome = data.inspections.drop_duplicates("line_id").set_index("line_id")["outcome"]
+    mapped = data.lines["line_id"].map(outcome)
+    return np.where(mapped == "violation", 1.0, np.where(mapped == "clean", 0.0, np.nan))
+
+
+def split_data(data: CanonicalData, config: SplitConfig) -> Split:
+    """Split a history by date (fractions or dates); `folders` splits use `split_folders`."""
+    if config.kind == "folders":
+        raise ValueError("a folders split is built from three folders: use split_folders")
+    dates = data.lines["date"].to_numpy(dtype="datetime64[D]")
+    if config.kind == "dates":
+        valid_start = np.datetime64(config.valid_start, "D")
+        holdout_start = np.datetime64(config.holdout_start, "D")
+    else:
+        ordered = np.sort(dates)
+        n = len(ordered)
+        valid_start = ordered[min(n - 1, int(n * (1 - config.valid_fraction - config.holdout_fraction)))]
+        holdout_start = ordered[min(n - 1, int(n * (1 - config.holdout_fraction)))]
+    train = dates < valid_start
+    holdout = dates >= holdout_start
+    valid = ~train & ~holdout
+    for part, mask in (("train", train), ("validation", valid), ("holdout", holdout)):
+        if not mask.any():
+            raise ValueError(f"the {part} period has no lines (cut dates {valid_start}, {holdout_start})")
+    return Split(data, train, valid, holdout)
+
+
+def split_folders(train_dir: Path, valid_dir: Path, holdout_dir: Path) -> Split:
+    """Three canonical folders (same mapping) stacked into one history with fixed parts."""
+    parts = [read_folder(p) for p in (train_dir, valid_dir, holdout_dir)]
+    extra = parts[0].extra_columns
+    if any(p.extra_columns != extra for p in parts[1:]):
+        raise ValueError("the train, validation and holdout folders declare different extra columns")
+    lines = pd.concat([p.lines for p in parts], ignore_index=True)
+    if lines["line_id"].duplicated().any():
+        dup = lines.loc[lines["line_id"].duplicated(), "line_id"].iloc[0]
+        raise ValueError(f"line_id {dup!r} appears in more than one of the train/valid/holdout folders")
+    inspections = pd.concat([p.inspections for p in parts], ignore_index=True)
+    truths = [p.truth for p in parts]
+    truth = pd.concat(truths, ignore_index=True) if all(t is not None for t in truths) else None
+    sizes = [len(p.lines) for p in parts]
+    owner = np.repeat(np.arange(3), sizes)
+    data = CanonicalData(lines, inspections, truth, dict(extra))
+    return Split(data, owner == 0, owner == 1, owner == 2)

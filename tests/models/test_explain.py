@@ -1,0 +1,60 @@
+"""Reasons come from the catalogue templates, name category levels, and the anomaly gets its own."""
+
+import numpy as np
+
+from roundabout.models.explain import ANOMALY, Explainer, format_reason, reason_templates
+from roundabout.training.fit import Fitted
+from roundabout.training.split import Split
+
+
+def _explainer(names: list[str]) -> Explainer:
+    templates = reason_templates(names, ["trader_id"])
+    levels = {"origin_country": ["CN", "DE", "US"]}
+    return Explainer(names, templates, lambda f, c: levels[f][c - 1], {"origin_country"}, top_k=3)
+
+
+def test_top_reasons_from_templates() -> None:
+    names = ["chpl_tier_rank", "chain_lag_days", "origin_country", "te_trader_id_rate", "log_value_usd"]
+    explainer = _explainer(names)
+    values = np.array([1.0, 6.0, 3.0, 0.4, 10.0])
+    contrib = np.array([1.2, 0.9, 0.3, 0.5, -2.0])
+    reasons = explainer.reasons(values, contrib, anomaly_part=0.0, anomaly_score=0.4)
+    assert [r.feature for r in reasons] == ["chpl_tier_rank", "chain_lag_days", "te_trader_id_rate"]
+    assert reasons[0].text == "The goods are on the Common High Priority List (tier rank 1)"
+    assert reasons[1].text == "Exported to Russia/Belarus 6 days after the trader imported the same goods"
+    assert "40%" in reasons[2].text
+
+
+def test_category_level_names_and_anomaly_reason() -> None:
+    names = ["origin_country", "chain_lag_days"]
+    explainer = _explainer(names)
+    reasons = explainer.reasons(
+        np.array([3.0, np.nan]), np.array([0.6, 0.9]), anomaly_part=0.8, anomaly_score=0.71
+    )
+    assert reasons[0].feature == ANOMALY and "0.71" in reasons[0].text
+    assert reasons[1].text == "Origin US"
+    assert len(reasons) == 2  # a missing value gets no text
+
+
+def test_small_contributions_give_no_reason() -> None:
+    explainer = _explainer(["chpl_tier_rank"])
+    assert explainer.reasons(np.array([1.0]), np.array([0.01]), 0.0, 0.3) == []
+
+
+def test_format_falls_back_on_bad_template() -> None:
+    assert format_reason("Unit value {value:,.2f} USD per kg", "n/a") == "Unit value: n/a"
+
+
+def test_model_reasons_add_up(split: Split, fitted: Fitted) -> None:
+    """Contributions are shares of the fused log-odds: with the bias they rebuild the risk exactly."""
+    model = fitted.model
+    lines = split.data.lines[split.holdout].head(20)
+    X = model.matrix(fitted.features[split.holdout].head(20), lines)
+    contrib = model.classifier.contributions(X)
+    scores = model.score_batch(X, explain=True)
+    f = model.fusion
+    logit = f.a * contrib.sum(axis=1) + f.b * f.anomaly_z(scores.anomaly_score) + f.c
+    np.testing.assert_allclose(1 / (1 + np.exp(-logit)), scores.risk_score, atol=1e-12)
+    top = max(range(20), key=lambda i: scores.risk_score[i])
+    assert scores.reasons[top], "the riskiest line has reasons"
+    assert all(r.text and r.contribution > 0 for r in scores.reasons[top])

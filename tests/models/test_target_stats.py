@@ -1,0 +1,31 @@
+"""Out-of-fold id statistics: a training line never sees its own label; other lines use all of them."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from roundabout.models.target_stats import TargetStats
+
+
+def test_out_of_fold_rates_do_not_see_own_label() -> None:
+    # Each id appears exactly once: out of fold, every line must get the prior (computed from all labels).
+    lines = pd.DataFrame({"trader_id": [f"T{i}" for i in range(100)]})
+    y = np.r_[np.ones(30), np.zeros(70)]
+    stats = TargetStats(["trader_id"], smoothing=5, folds=5)
+    oof = stats.fit_transform(lines, y)
+    np.testing.assert_allclose(oof[:, 0], 0.3)
+    np.testing.assert_allclose(oof[:, 1], 0.0)
+    # Applied to new lines, the full-train table is used: (1 + 5 * 0.3) / (1 + 5).
+    full = stats.transform(pd.DataFrame({"trader_id": ["T0", "T99", "unseen", None]}))
+    assert full[0, 0] == pytest.approx((1 + 5 * 0.3) / 6)
+    assert full[1, 0] == pytest.approx((0 + 5 * 0.3) / 6)
+    assert full[2, 0] == pytest.approx(0.3) and full[3, 0] == pytest.approx(0.3)
+    assert stats.transform_one({"trader_id": "T0"}) == list(full[0])
+
+
+def test_round_trip_through_dict() -> None:
+    lines = pd.DataFrame({"hs_code": ["a", "a", "b", "b", "b"], "trader_id": ["x", "y", "x", "y", "z"]})
+    stats = TargetStats(["hs_code", "trader_id"], folds=2)
+    stats.fit_transform(lines, np.array([1, 0, 1, 1, 0]))
+    again = TargetStats.from_dict(stats.to_dict())
+    np.testing.assert_array_equal(again.transform(lines), stats.transform(lines))
