@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from roundabout.serving.keys import ApiKey
+
 
 class Settings(BaseSettings):
     """Settings of every part of roundabout; each field can be set as `ROUNDABOUT_<NAME>`."""
@@ -22,6 +24,34 @@ class Settings(BaseSettings):
     max_future_days: int = Field(
         1, ge=0, description="Lines dated more than this many days after today are rejected"
     )
+    store_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the online feature store (PostgreSQL in production); "
+        "default: SQLite file store.db under home",
+    )
+    registered_model: str = Field(
+        "roundabout", description="Name of the risk model in the MLflow registry (train, evaluate, serve)"
+    )
+
+    model_alias: str = Field("champion", description="Registry alias the service loads and follows")
+    api_keys: list[ApiKey] = Field(
+        default_factory=list,
+        description='API keys as JSON: [{"id": "risk-system", "sha256": "<hex of the key>", "scopes": '
+        '["score", "feedback"]}]; make one with `roundabout keys new`',
+    )
+    max_batch_lines: int = Field(1000, ge=1, description="Most lines one POST /v1/score may carry (else 413)")
+    max_body_bytes: int = Field(16_000_000, ge=1024, description="Largest request body accepted (else 413)")
+    reload_interval_seconds: float = Field(30.0, gt=0, description="How often the service checks the alias")
+    store_timeout_seconds: float = Field(
+        5.0, gt=0, description="Longest wait for the store before answering 503"
+    )
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        """MLflow tracking URI: the standard MLFLOW_TRACKING_URI when set, else SQLite under home."""
+        import os
+
+        return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.home.resolve() / 'mlflow.db'}"
 
     def latest_date(self) -> date:
         """The latest date a line or outcome may carry: today plus `max_future_days`."""

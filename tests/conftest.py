@@ -4,6 +4,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -32,6 +33,11 @@ def postgres_url() -> Iterator[str]:
     The suite requires the server: a missing server is a failure, not a skip, because the PostgreSQL path
     is the production path.
     """
+    yield from fresh_postgres_database()
+
+
+def fresh_postgres_database() -> Iterator[str]:
+    """Create a uniquely named database, yield its URL, drop it afterwards."""
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"roundabout_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
@@ -43,3 +49,18 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A registry holding a model trained on a small simulated world (once per session; tests/serving
+    and tests/reliability share it)."""
+    from tests.serving.conftest import build_registry
+
+    return build_registry(tmp_path_factory.mktemp("registry"))
+
+
+@pytest.fixture(scope="session")
+def postgres_store_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database for the servers of this session."""
+    yield from fresh_postgres_database()

@@ -1,0 +1,269 @@
+"""API speed against `mlflow models serve` on the same registered model, in the same run.
+
+    .venv/bin/python bench/bench_api.py [--world-lines 100000] [--seconds 20] [--clients 8]
+
+1. Simulates a world, trains and registers the model in a private MLflow store (under --workdir), and
+   loads the world's history, less the most recent 20,000 lines, into a fresh SQLite feature store.
+2. Starts `roundabout serve` (one worker) and `mlflow models serve --env-manager local` (one worker) on
+   loopback ports, both on `models:/roundabout/1`.
+3. Single line: `--clients` concurrent clients (asyncio + httpx, in their own process) send one held-out
+   line per request for `--seconds`: ours with `explain=true, top_k=5` (features from the store, the line
+   stored, the decision audited); MLflow's in its own JSON format (`dataframe_split`) with the store's
+   features as `feat_` columns and no explanations. Throughput and latency percentiles of each.
+4. Batch: 1,000 held-out lines with explanations in one call (median of 3 calls).
+Prints a markdown table; figures go into docs/benchmarks.md.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "bench-key-0123456789abcdefghijklmnopqrstuvwxyz"
+HELD_OUT = 20_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited before it was ready: {url}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"not ready in time: {url}")
+
+
+def json_line(row: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, pd.Timestamp):
+            out[key] = value.date().isoformat()
+        elif value is None or (isinstance(value, float) and np.isnan(value)):
+            out[key] = None
+        else:
+            out[key] = value
+    return out
+
+
+def prepare(workdir: Path, world_lines: int, env: dict[str, str]) -> tuple[pd.DataFrame, str]:
+    """World, registry and a feature store holding all but the held-out lines; returns held-out lines."""
+    from roundabout.data.io import read_folder
+
+    data_dir = workdir / "data"
+    if not (workdir / "mlflow.db").exists():
+        run = [sys.executable, "-m", "roundabout.cli"]
+        subprocess.run(
+            [*run, "simulate", "--out", str(data_dir), "--lines", str(world_lines)], env=env, check=True
+        )
+        subprocess.run([*run, "train", "--data", str(data_dir)], env=env, check=True)
+    data = read_folder(data_dir)
+    lines = data.lines.sort_values(["date", "line_id"], kind="stable").reset_index(drop=True)
+    history, held_out = lines.iloc[:-HELD_OUT], lines.iloc[-HELD_OUT:]
+    store_path = workdir / "store.db"
+    store_path.unlink(missing_ok=True)
+    import mlflow
+
+    from roundabout.features.store import FeatureStore
+    from roundabout.models.pyfunc import load_risk_model
+
+    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
+    model = load_risk_model("models:/roundabout/1")
+    store = FeatureStore(f"sqlite:///{store_path}", artifacts=model.artifacts)
+    store.create_schema()
+    store.add_lines(history)
+    store.add_outcomes(data.inspections[data.inspections["line_id"].isin(set(history["line_id"]))])
+    store.dispose()
+    return held_out.reset_index(drop=True), f"sqlite:///{store_path}"
+
+
+def mlflow_payloads(
+    held_out: pd.DataFrame, store_url: str, env: dict[str, str], n: int
+) -> list[dict[str, Any]]:
+    """MLflow's own JSON format: one line per request, with the store's features as feat_ columns."""
+    import mlflow
+
+    from roundabout.data.schema import LINE_COLUMNS
+    from roundabout.features.store import FeatureStore
+    from roundabout.models.pyfunc import FEATURE_PREFIX, load_risk_model
+
+    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
+    model = load_risk_model("models:/roundabout/1")
+    store = FeatureStore(store_url, artifacts=model.artifacts)
+    sample = held_out.iloc[:n]
+    features = store.features_for(sample)
+    store.dispose()
+    payloads = []
+    columns = [*LINE_COLUMNS, *(FEATURE_PREFIX + f for f in model.base_features)]
+    for i in range(n):
+        row = json_line(sample.iloc[i][list(LINE_COLUMNS)].to_dict())
+        values = [row[c] for c in LINE_COLUMNS]
+        values += [None if np.isnan(v) else float(v) for v in features.iloc[i][model.base_features]]
+        payloads.append({"dataframe_split": {"columns": columns, "data": [values]}})
+    return payloads
+
+
+LOAD_CLIENT = r"""
+import asyncio, json, sys, time
+import httpx
+
+async def main(url, headers, bodies, clients, seconds):
+    latencies, errors, sent = [], 0, 0
+    stop = time.perf_counter() + seconds
+    queue = iter(range(10**9))
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(headers=headers, timeout=30, limits=limits) as client:
+        async def worker():
+            nonlocal errors, sent
+            while time.perf_counter() < stop:
+                i = next(queue)
+                body = bodies[i % len(bodies)]
+                t = time.perf_counter()
+                r = await client.post(url, content=body, headers={"Content-Type": "application/json"})
+                latencies.append(time.perf_counter() - t)
+                sent += 1
+                if r.status_code != 200:
+                    errors += 1
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+    print(json.dumps({"latencies": latencies, "errors": errors, "sent": sent, "elapsed": elapsed}))
+
+spec = json.load(sys.stdin)
+bodies = [b.encode() for b in spec["bodies"]]
+asyncio.run(main(spec["url"], spec["headers"], bodies, spec["clients"], spec["seconds"]))
+"""
+
+
+def load(
+    url: str, headers: dict[str, str], bodies: list[str], clients: int, seconds: float
+) -> dict[str, float]:
+    """Run the load client in its own process; throughput and latency percentiles in ms."""
+    spec = json.dumps(
+        {"url": url, "headers": headers, "bodies": bodies, "clients": clients, "seconds": seconds}
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", LOAD_CLIENT], input=spec, capture_output=True, text=True, check=True
+    )
+    result = json.loads(out.stdout)
+    lat = np.array(result["latencies"]) * 1000
+    return {
+        "requests": result["sent"],
+        "errors": result["errors"],
+        "rps": result["sent"] / result["elapsed"],
+        "p50": float(np.percentile(lat, 50)),
+        "p95": float(np.percentile(lat, 95)),
+        "p99": float(np.percentile(lat, 99)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--world-lines", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/roundabout-bench-api"))
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    from roundabout.serving.keys import hash_key
+
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{args.workdir / 'mlflow.db'}",
+        "ROUNDABOUT_HOME": str(args.workdir / "home"),
+        # `mlflow models serve` runs `uvicorn` by name: the venv's bin must come first.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    held_out, store_url = prepare(args.workdir, args.world_lines, env)
+    ours_port, theirs_port = free_port(), free_port()
+    keys = [{"id": "bench", "sha256": hash_key(KEY), "scopes": ["score"]}]
+    ours_env = {**env, "ROUNDABOUT_STORE_URL": store_url, "ROUNDABOUT_API_KEYS": json.dumps(keys)}
+    logs = args.workdir / "logs"
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir()
+    ours = subprocess.Popen(
+        [sys.executable, "-m", "roundabout.cli", "serve", "--port", str(ours_port)],
+        env=ours_env, stdout=(logs / "ours.log").open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    theirs = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "models", "serve", "-m", "models:/roundabout/1",
+         "--env-manager", "local", "-p", str(theirs_port), "-h", "127.0.0.1", "-w", "1"],
+        env=env, stdout=(logs / "mlflow.log").open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_ready(f"http://127.0.0.1:{ours_port}/readyz", ours)
+        wait_ready(f"http://127.0.0.1:{theirs_port}/ping", theirs)
+        rows = [json_line(r) for r in held_out.to_dict("records")]
+        single = rows[: HELD_OUT - 3000]
+        ours_bodies = [json.dumps({"lines": [r], "explain": True, "top_k": 5}) for r in single]
+        theirs_bodies = [json.dumps(p) for p in mlflow_payloads(held_out, store_url, env, 500)]
+        probe = httpx.post(f"http://127.0.0.1:{theirs_port}/invocations", content=theirs_bodies[0],
+                           headers={"Content-Type": "application/json"}, timeout=30)  # fmt: skip
+        if probe.status_code != 200:
+            raise SystemExit(f"mlflow serve refused the payload: {probe.status_code} {probe.text[:500]}")
+        headers = {"X-API-Key": KEY}
+        results = {
+            "mlflow models serve": load(
+                f"http://127.0.0.1:{theirs_port}/invocations", {}, theirs_bodies, args.clients, args.seconds
+            ),
+            "roundabout /v1/score": load(
+                f"http://127.0.0.1:{ours_port}/v1/score", headers, ours_bodies, args.clients, args.seconds
+            ),
+        }
+        batch_rows = rows[HELD_OUT - 3000 :]
+        batch_times = []
+        with httpx.Client(headers=headers, timeout=120) as client:
+            for i in range(3):
+                body = {"lines": batch_rows[i * 1000 : (i + 1) * 1000], "explain": True, "top_k": 5}
+                t = time.perf_counter()
+                response = client.post(f"http://127.0.0.1:{ours_port}/v1/score", json=body)
+                batch_times.append(time.perf_counter() - t)
+                if response.status_code != 200:
+                    raise SystemExit(f"batch failed: {response.status_code} {response.text[:300]}")
+    finally:
+        for process in (ours, theirs):
+            process.send_signal(signal.SIGTERM)
+        for process in (ours, theirs):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    peer = results["mlflow models serve"]["rps"]
+    print(f"world {args.world_lines:,} lines; {args.clients} concurrent clients; {args.seconds:.0f} s each")
+    print("| server | requests | errors | req/s | p50 ms | p95 ms | p99 ms | throughput vs mlflow |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        print(
+            f"| {name} | {r['requests']:,} | {r['errors']} | {r['rps']:,.0f} | {r['p50']:.1f} "
+            f"| {r['p95']:.1f} | {r['p99']:.1f} | {r['rps'] / peer:.2f}x |"
+        )
+    print(f"batch of 1,000 lines with explanations: median {statistics.median(batch_times):.2f} s "
+          f"(runs: {', '.join(f'{t:.2f}' for t in batch_times)})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

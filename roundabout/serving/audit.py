@@ -1,0 +1,59 @@
+"""The audit trail: every scoring decision, stored before the answer leaves, queryable by line id."""
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+metadata = sa.MetaData()
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column(
+        "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("line_id", sa.String(128), nullable=False, index=True),
+    sa.Column("model_name", sa.String(128), nullable=False),
+    sa.Column("model_version", sa.String(32), nullable=False),
+    sa.Column("risk_score", sa.Float, nullable=False),
+    sa.Column("anomaly_score", sa.Float, nullable=False),
+    sa.Column("channel", sa.String(8), nullable=False),
+    sa.Column("reasons", sa.Text, nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+class AuditLog:
+    """Writes and reads decisions in the service store (same database as the feature store)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+
+    def record(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Store decisions in one transaction; `reasons` is a list of dicts."""
+        now = datetime.now(UTC)
+        payload = [{**row, "reasons": json.dumps(row["reasons"]), "decided_at": now} for row in rows]
+        with self.engine.begin() as conn:
+            conn.execute(decisions.insert(), payload)
+
+    def for_line(self, line_id: str) -> list[dict[str, Any]]:
+        """Every decision on a line, oldest first."""
+        query = sa.select(decisions).where(decisions.c.line_id == line_id).order_by(decisions.c.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            {
+                **{k: v for k, v in row.items() if k not in ("id", "reasons", "decided_at")},
+                "reasons": json.loads(row["reasons"]),
+                "decided_at": row["decided_at"].isoformat(),
+            }
+            for row in rows
+        ]

@@ -1,0 +1,60 @@
+"""POST /v1/score: score goods lines with channels and reasons."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+
+from roundabout.serving.keys import ApiKey, Scope
+from roundabout.serving.schemas import ModelRef, ScoreRequest, ScoreResponse, error_answers
+from roundabout.serving.scoring import score_lines
+from roundabout.serving.state import CurrentModel, State, require
+
+router = APIRouter(prefix="/v1", tags=["scoring"])
+
+
+@router.post(
+    "/score",
+    summary="Score goods lines",
+    response_model=ScoreResponse,
+    responses=error_answers(400, 401, 403, 413, 422, 503),
+)
+def score(
+    body: ScoreRequest,
+    state: State,
+    current: CurrentModel,
+    key: Annotated[ApiKey, Depends(require(Scope.SCORE))],
+) -> ScoreResponse:
+    """Score 1 to `max_batch_lines` lines; results come back in request order.
+
+    Every line is added to the online store (once, whatever the retries), so later lines of the same
+    trader see it in their history, and every decision is kept in the audit trail.
+    """
+    limit = state.settings.max_batch_lines
+    if len(body.lines) > limit:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            detail=f"lines: {len(body.lines)} lines, at most {limit} per call",
+        )
+    lines = [line.model_dump() for line in body.lines]
+    seen: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        if line["line_id"] in seen:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail=[
+                    {
+                        "loc": ["body", "lines", i, "line_id"],
+                        "msg": f"duplicate of lines[{seen[line['line_id']]}].line_id in the same request",
+                        "type": "duplicate",
+                    }
+                ],
+            )
+        seen[line["line_id"]] = i
+    request_id = uuid.uuid4().hex
+    results = score_lines(current, state.audit, lines, body.explain, body.top_k, request_id, key.id)
+    for r in results:
+        state.metrics.lines_scored.labels(r["channel"]).inc()
+    return ScoreResponse(
+        request_id=request_id, model=ModelRef(name=current.name, version=current.version), results=results
+    )

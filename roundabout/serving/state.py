@@ -1,0 +1,68 @@
+"""What a running service holds, and the dependencies routes declare to get it."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import APIKeyHeader
+
+from roundabout.features.store import FeatureStore
+from roundabout.serving.audit import AuditLog
+from roundabout.serving.holder import ModelHolder, Serving
+from roundabout.serving.keys import KEY_HEADER, ApiKey, KeyRing, Scope
+from roundabout.serving.metrics import Metrics
+from roundabout.settings import Settings
+
+
+@dataclass
+class ServiceState:
+    """Everything one app instance needs: settings, keys, the model holder, the store, audit, metrics.
+
+    `store` (no feature artifacts) takes writes that need no model, such as feedback; scoring uses the
+    store bound to the serving version's artifacts.
+    """
+
+    settings: Settings
+    keys: KeyRing
+    holder: ModelHolder
+    store: FeatureStore
+    audit: AuditLog
+    metrics: Metrics
+
+
+def get_state(request: Request) -> ServiceState:
+    return request.app.state.service
+
+
+State = Annotated[ServiceState, Depends(get_state)]
+_key_header = APIKeyHeader(name=KEY_HEADER, auto_error=False, description="Your API key")
+
+
+def require(scope: Scope):
+    """A dependency that admits a key holding `scope`: 401 without a valid key, 403 without the scope."""
+
+    def check(state: State, presented: Annotated[str | None, Depends(_key_header)]) -> ApiKey:
+        key = state.keys.find(presented)
+        if key is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                detail=f"missing or unknown API key (send it in the {KEY_HEADER} header)",
+                headers={"WWW-Authenticate": KEY_HEADER},
+            )
+        if scope not in key.scopes:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"this key lacks the {scope.value!r} scope")
+        return key
+
+    return check
+
+
+def serving(state: State) -> Serving:
+    """The model version serving now, or 503 while none is loaded."""
+    current = state.holder.current
+    if current is None:
+        reason = state.holder.last_error or "the model is still loading"
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"no model loaded: {reason}")
+    return current
+
+
+CurrentModel = Annotated[Serving, Depends(serving)]
