@@ -412,6 +412,44 @@ def keys_new(
 
 
 @app.command()
+def backfill(
+    data: Annotated[Path, typer.Option(help="Canonical data folder to add to the service store")],
+    chunk: Annotated[int, typer.Option(min=1, help="Lines per transaction")] = 10_000,
+) -> None:
+    """Add a canonical folder's lines and outcomes to the service's online store (idempotent)."""
+    from rich.progress import Progress
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from roundabout.data.io import read_folder
+    from roundabout.features.records import InvalidRecordError
+    from roundabout.features.store import FeatureStore
+
+    try:
+        folder = read_folder(data)
+    except FileNotFoundError as exc:
+        raise fail(str(exc)) from None
+    lines = folder.lines.sort_values(["date", "line_id"], kind="stable").reset_index(drop=True)
+    store = FeatureStore()
+    added = 0
+    try:
+        store.create_schema()
+        with Progress(console=err_console) as progress:
+            task = progress.add_task("backfill lines", total=len(lines))
+            for start in range(0, len(lines), chunk):
+                added += store.add_lines(lines.iloc[start : start + chunk])
+                progress.advance(task, min(chunk, len(lines) - start))
+        outcomes = store.add_outcomes(folder.inspections) if len(folder.inspections) else 0
+    except InvalidRecordError as exc:
+        raise fail(f"{data}: {exc}") from None
+    except SQLAlchemyError as exc:
+        raise fail(f"cannot write the store {store.url}: {type(exc).__name__}") from None
+    finally:
+        store.dispose()
+    rows = {"lines read": len(lines), "lines new": added, "outcomes new": outcomes}
+    console.print(summary_table(f"backfilled {store.url}", rows))
+
+
+@app.command()
 def demo(
     lines: Annotated[int, typer.Option(help="Lines of simulated history")] = 100_000,
     port: Annotated[int, typer.Option(help="Port of the API")] = 8000,
@@ -426,11 +464,13 @@ def demo(
 
     settings = get_settings()
     data_dir = settings.data_dir
-    console.rule("1/3 simulate")
+    console.rule("1/4 simulate")
     simulate(out=data_dir, lines=lines, seed=None, start=None, end=None, config=None)
-    console.rule("2/3 train and register")
+    console.rule("2/4 train and register")
     train(data=data_dir)
-    console.rule("3/3 serve")
+    console.rule("3/4 load the history into the service store")
+    backfill(data=data_dir)
+    console.rule("4/4 serve")
     key = new_key()
     entry = {"id": "demo", "sha256": hash_key(key), "scopes": ["score", "feedback", "admin"]}
     os.environ["ROUNDABOUT_API_KEYS"] = json.dumps([entry])
