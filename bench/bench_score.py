@@ -1,0 +1,88 @@
+"""Offline scoring throughput (`roundabout score`) against raw LightGBM prediction, in the same run.
+
+    .venv/bin/python bench/bench_score.py [--lines 1000000] [--workdir /tmp/roundabout-bench-score]
+
+Trains a model on a 100,000-line simulated world (once, cached in --workdir), simulates a world of
+--lines lines, then times:
+- `roundabout score`'s work (`RiskModel.score_data`: point-in-time features, classifier, anomaly detector,
+  fusion, channels; no explanations), split into features and scoring;
+- the peer: the native LightGBM booster's `predict` on the very same feature matrix (raw prediction,
+  no anomaly part, no features).
+Prints lines per second and the ratio to the peer; figures go into docs/benchmarks.md.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/roundabout-bench-score"))
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{args.workdir / 'mlflow.db'}",
+        "ROUNDABOUT_HOME": str(args.workdir / "home"),
+    }
+    run = [sys.executable, "-m", "roundabout.cli"]
+    train_dir, score_dir = args.workdir / "train", args.workdir / f"world-{args.lines}"
+    if not (args.workdir / "mlflow.db").exists():
+        subprocess.run([*run, "simulate", "--out", str(train_dir), "--lines", "100000"], env=env, check=True)
+        subprocess.run([*run, "train", "--data", str(train_dir)], env=env, check=True)
+    if not (score_dir / "lines.parquet").exists():
+        subprocess.run(
+            [*run, "simulate", "--out", str(score_dir), "--lines", str(args.lines), "--seed", "99"],
+            env=env,
+            check=True,
+        )
+
+    import mlflow
+
+    from roundabout.data.io import read_folder
+    from roundabout.models.pyfunc import load_risk_model
+
+    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
+    model = load_risk_model("models:/roundabout@champion")
+    data = read_folder(score_dir)
+    n = len(data.lines)
+
+    start = time.perf_counter()
+    features = model.features_of(data)
+    X = model.matrix(features, data.lines)
+    features_s = time.perf_counter() - start
+    start = time.perf_counter()
+    scores = model.score_batch(X, explain=False)
+    scoring_s = time.perf_counter() - start
+    total_s = features_s + scoring_s
+    assert len(scores.risk_score) == n
+
+    booster = model.classifier.booster
+    start = time.perf_counter()
+    booster.predict(X, raw_score=True)
+    raw_s = time.perf_counter() - start
+
+    print(f"{n:,} lines, {X.shape[1]} model inputs, {os.cpu_count()} cores")
+    print("| step | seconds | lines/s | vs raw LightGBM |")
+    print("|---|---:|---:|---:|")
+    rows = [
+        ("score (features + model, no reasons)", total_s),
+        ("  of which features", features_s),
+        ("  of which model (classifier, anomaly, fusion, channels)", scoring_s),
+        ("peer: raw LightGBM predict on the same matrix", raw_s),
+    ]
+    for name, seconds in rows:
+        print(f"| {name} | {seconds:.2f} | {n / seconds:,.0f} | {seconds / raw_s:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
