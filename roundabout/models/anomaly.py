@@ -1,15 +1,23 @@
 """The unsupervised part of the risk model: an IsolationForest over all lines, exported to flat arrays.
 
-scikit-learn fits the forest; scoring does not go through it. Each tree is copied into flat node arrays
-(feature, threshold, left, right, leaf value) and all trees are stacked, so one row is scored with a few
-numpy operations over a few hundred nodes (no validation, no joblib, no DataFrame) and a batch is scored
-level by level for all trees at once. Leaves point to themselves, so walking a fixed number of levels
-(the forest's maximum depth) needs no masks. Thresholds are stored as float32 rounded down, which keeps
-`x <= threshold` exact for the float32 inputs the trees compare, and both children of node i sit at
-`child[2i]` and `child[2i + 1]`, so a level costs four gathers. The result equals
-`IsolationForest.score_samples` (a test checks it to 1e-9): the score is the negated anomaly score
-of the original paper, so lower means more abnormal; `anomaly_score` below flips it so that higher
-means more abnormal, in (0, 1].
+scikit-learn fits the forest; scoring does not go through `IsolationForest`. Each tree is copied into flat
+node arrays (feature, threshold, left, right, leaf value) and all trees are stacked; the arrays are what is
+saved. Thresholds are stored as float32 rounded down, which keeps `x <= threshold` exact for the float32
+inputs the trees compare, and both children of node i sit at `child[2i]` and `child[2i + 1]`.
+
+- One row is scored with a few numpy operations over a few hundred nodes (no validation, no joblib, no
+  DataFrame), all trees at once, level by level. Leaves point to themselves, so walking a fixed number of
+  levels (the forest's maximum depth) needs no masks.
+- A batch is scored by scikit-learn's compiled tree walker (`sklearn.tree._tree.Tree.apply`, the same
+  code `IsolationForest.score_samples` runs per tree), on trees rebuilt from the exported arrays once per
+  detector: a leaf id per row and tree, then that leaf's path length. This is ~2.5x faster than the
+  level-by-level numpy walk on large batches (rows x trees x levels of four gathers) and needs neither
+  the fitted forest nor a pickle. A LightGBM text model built from the same trees scores identically but
+  no faster (its per-node cost is higher; see docs/models.md).
+
+The result equals `IsolationForest.score_samples` (a test checks it to 1e-9): the score is the negated
+anomaly score of the original paper, so lower means more abnormal; `anomaly_score` below flips it so that
+higher means more abnormal, in (0, 1].
 
 Missing values are imputed with the training median of each column before fitting and scoring, since
 isolation trees cannot route NaN.
@@ -21,9 +29,10 @@ from typing import Self
 
 import numpy as np
 from sklearn.ensemble import IsolationForest
+from sklearn.tree._tree import Tree
 
-#: Rows scored per chunk in batch mode (bounds the (rows x trees) working arrays).
-CHUNK_ROWS = 4096
+#: Rows per compiled-walker call in batch mode (keeps the float32 chunk in cache across the trees).
+CHUNK_ROWS = 16384
 
 
 def average_path_length(n: np.ndarray) -> np.ndarray:
@@ -55,6 +64,7 @@ class AnomalyDetector:
         self.forest_: IsolationForest | None = None
         self.fill_: np.ndarray | None = None
         self.arrays_: dict[str, np.ndarray] | None = None
+        self._walkers: list[tuple[Tree, np.ndarray]] | None = None
 
     # fitting ---------------------------------------------------------------------------------------
     def fit(self, X: np.ndarray) -> Self:
@@ -78,6 +88,7 @@ class AnomalyDetector:
         forest.fit(self.impute(X))
         self.forest_ = forest
         self.arrays_ = export_forest(forest, X.shape[1])
+        self._walkers = None
         return self
 
     def impute(self, X: np.ndarray) -> np.ndarray:
@@ -95,10 +106,13 @@ class AnomalyDetector:
     def score_samples(self, X: np.ndarray) -> np.ndarray:
         """Same values as `IsolationForest.score_samples` (lower = more abnormal), from exported arrays."""
         Xf = self.impute(np.atleast_2d(X))
-        out = np.empty(len(Xf))
+        walkers = self._trees()
+        depth = np.zeros(len(Xf))
         for start in range(0, len(Xf), CHUNK_ROWS):
-            out[start : start + CHUNK_ROWS] = self._score_chunk(Xf[start : start + CHUNK_ROWS])
-        return out
+            chunk, part = Xf[start : start + CHUNK_ROWS], depth[start : start + CHUNK_ROWS]
+            for tree, leaf_value in walkers:
+                part += leaf_value.take(tree.apply(chunk))
+        return -(2.0 ** (-depth / float(self._arrays()["denominator"])))
 
     def anomaly_score(self, X: np.ndarray) -> np.ndarray:
         """The anomaly score of the paper, 2^(-E[h(x)]/c(psi)): in (0, 1], higher = more abnormal."""
@@ -115,17 +129,11 @@ class AnomalyDetector:
             node = child[2 * node + (xf[feature[node]] > threshold[node])]
         return float(2.0 ** (-a["leaf_value"][node].sum() / float(a["denominator"])))
 
-    def _score_chunk(self, Xf: np.ndarray) -> np.ndarray:
-        a = self._arrays()
-        n = len(Xf)
-        feature, threshold, child = a["feature"], a["threshold"], a["child"]
-        flat = np.ascontiguousarray(Xf).ravel()
-        base = (np.arange(n, dtype=np.int64) * Xf.shape[1])[:, None]
-        node = np.broadcast_to(a["roots"], (n, len(a["roots"]))).copy()
-        for _ in range(int(a["depth"])):
-            node = child[2 * node + (flat[base + feature[node]] > threshold[node])]
-        depth = a["leaf_value"][node].sum(axis=1)
-        return -(2.0 ** (-depth / float(a["denominator"])))
+    def _trees(self) -> list[tuple[Tree, np.ndarray]]:
+        """The exported trees as scikit-learn `Tree` objects (built once) with each node's path length."""
+        if self._walkers is None:
+            self._walkers = compiled_trees(self._arrays(), len(self._fill()))
+        return self._walkers
 
     def _arrays(self) -> dict[str, np.ndarray]:
         if self.arrays_ is None:
@@ -146,6 +154,45 @@ class AnomalyDetector:
         out.arrays_ = arrays
         out.n_estimators = len(arrays["roots"])
         return out
+
+
+def compiled_trees(arrays: dict[str, np.ndarray], n_features: int) -> list[tuple[Tree, np.ndarray]]:
+    """Rebuild one scikit-learn `Tree` per exported tree, for its compiled `apply` (leaf id per row).
+
+    The node records are set through `Tree.__setstate__`, the state scikit-learn pickles a tree with.
+    Features are columns of the full input and thresholds the float32-rounded-down ones, so `apply` on the
+    float32 input routes every row exactly as the fitted tree does. Returns (tree, path length by node).
+    """
+    feature, threshold, child = arrays["feature"], arrays["threshold"], arrays["child"]
+    roots = arrays["roots"].astype(np.int64)
+    ends = np.append(roots[1:], len(feature))
+    out = []
+    for root, end in zip(roots, ends, strict=True):
+        ids = np.arange(root, end)
+        left, right = child[2 * ids].astype(np.int64), child[2 * ids + 1].astype(np.int64)
+        leaf = left == ids
+        nodes = np.zeros(len(ids), dtype=_NODE_DTYPE)
+        nodes["left_child"] = np.where(leaf, -1, left - root)
+        nodes["right_child"] = np.where(leaf, -1, right - root)
+        nodes["feature"] = np.where(leaf, -2, feature[ids])
+        nodes["threshold"] = np.where(leaf, -2.0, threshold[ids].astype(np.float64))
+        nodes["n_node_samples"] = 1
+        nodes["weighted_n_node_samples"] = 1.0
+        value = np.ascontiguousarray(arrays["leaf_value"][ids], dtype=np.float64)
+        tree = Tree(n_features, np.ones(1, dtype=np.intp), 1)
+        tree.__setstate__(
+            {
+                "max_depth": int(arrays["depth"]),
+                "node_count": len(ids),
+                "nodes": nodes,
+                "values": value.reshape(-1, 1, 1).copy(),
+            }
+        )
+        out.append((tree, value))
+    return out
+
+
+_NODE_DTYPE = Tree(1, np.ones(1, dtype=np.intp), 1).__getstate__()["nodes"].dtype
 
 
 def export_forest(forest: IsolationForest, n_features: int) -> dict[str, np.ndarray]:

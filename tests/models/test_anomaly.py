@@ -55,3 +55,26 @@ def test_outliers_score_higher(data: np.ndarray) -> None:
     assert detector.anomaly_score_one(np.array([8.0, -8.0])) > detector.anomaly_score_one(
         np.array([0.0, 0.0])
     )
+
+
+def test_rows_on_thresholds_and_one_leaf_trees_equal_sklearn() -> None:
+    """Inputs equal to a split threshold (and one float32 step either side) route like sklearn's trees;
+    trees whose sample is one repeated row are a single leaf."""
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 3, size=(400, 4)).astype("float64")
+    X[:, 3] = rng.normal(size=400)
+    X[:300] = X[0]  # most 2-row samples are one repeated row
+    detector = AnomalyDetector(n_estimators=60, max_samples=2, random_state=8).fit(X)
+    assert any(e.tree_.node_count == 1 for e in detector.forest_.estimators_)
+    trees = [e.tree_ for e in detector.forest_.estimators_]
+    cut = np.concatenate([t.threshold[t.children_left != -1] for t in trees]).astype(np.float32)
+    near = np.concatenate(
+        [cut, np.nextafter(cut, np.float32(np.inf)), np.nextafter(cut, np.float32(-np.inf))]
+    )
+    rows = np.tile(X[:1], (len(near), 1))
+    rows[np.arange(len(near)), rng.integers(0, 4, len(near))] = near
+    rows = np.vstack([rows, X])
+    expected = detector.forest_.score_samples(detector.impute(rows))
+    np.testing.assert_allclose(detector.score_samples(rows), expected, rtol=0, atol=1e-9)
+    one = np.array([detector.anomaly_score_one(r) for r in rows[:300]])
+    np.testing.assert_allclose(one, -expected[:300], rtol=0, atol=1e-9)
