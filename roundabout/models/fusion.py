@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Self
 
 import numpy as np
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
 #: Log-odds are clipped here before exp (a risk of 1 - 1e-300 is 1 anyway; no overflow warnings).
@@ -103,7 +104,7 @@ def _platt(X: np.ndarray, y: np.ndarray, offset: np.ndarray | None = None) -> tu
     Xb = np.column_stack([X, np.ones(len(X))])
     w = np.zeros(Xb.shape[1])
     for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-(Xb @ w + offset)))
+        p = expit(Xb @ w + offset)
         grad = Xb.T @ (y - p)
         hess = (Xb * (p * (1 - p))[:, None]).T @ Xb + 1e-9 * np.eye(len(w))
         step = np.linalg.solve(hess, grad)
