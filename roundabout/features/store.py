@@ -2,9 +2,11 @@
 
 Tables (prefix `feat_`): `lines` (every line seen, keyed by `line_id`, with all canonical columns so the
 history can be re-read), `outcomes`, one `agg_<name>` table per aggregate of `history.AGGREGATES` holding
-per-(key, day) sums, and `pairs` (first day each distinct value was seen with a key). Adding lines updates
-the aggregates in the same transaction, so a line's features are a handful of indexed range queries
-(`day < D` on one key) and never a scan of history. The queries evaluate the same specs as `batch.py`.
+per-(key, day) sums (plus a per-key running total of each measure read over all history), and `pairs`
+(first day each distinct value was seen with a key, and first day of each `FirstDay` query's key). Adding
+lines updates the aggregates in the same transaction, so a line's features are one statement of index range
+scans bounded by the widest window (at most 365 days of one key) and index seeks, never a scan of a key's
+whole history. The queries evaluate the same specs as `batch.py`.
 
 An in-process LRU cache keeps query results per (aggregate, key, day); a write through this store drops
 the entries of every key it touches. Writes from other processes are not seen by this cache: with several
@@ -91,6 +93,19 @@ def _engine(url: str, timeout: float | None = None) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_timeout=timeout, connect_args=connect_args)
 
 
+def _cumulative(agg: Aggregate) -> tuple[str, ...]:
+    """Measures of `agg` read over all history: kept as a running total per key (`cum_<measure>`, the sum
+    over the key's days up to and including the row's day), so such a sum reads one row."""
+    return tuple(
+        m
+        for m in agg.measures
+        if any(
+            isinstance(q, WindowSum) and q.window is None and q.aggregate == agg.name and q.measure == m
+            for q in QUERIES
+        )
+    )
+
+
 def _key_strings(cols: Columns, key: tuple[str, ...]) -> list[str | None]:
     parts = [cols[k] for k in key]
     return [
@@ -131,6 +146,10 @@ class _Schema:
                 sa.Column("key", sa.Text, primary_key=True),
                 sa.Column("day", sa.Integer, primary_key=True),
                 *(sa.Column(m, sa.Double, nullable=False, server_default="0") for m in agg.measures),
+                *(
+                    sa.Column(f"cum_{m}", sa.Double, nullable=False, server_default="0")
+                    for m in _cumulative(agg)
+                ),
             )
             for agg in AGGREGATES
         }
@@ -168,8 +187,9 @@ class FeatureStore:
         self._statements = self._build_statements()
         self._part_names = list(self._statements)
         self._part_index = {name: i for i, name in enumerate(self._part_names)}
-        self._unions: dict[tuple[str, ...], Any] = {}
+        self._unions: dict[tuple[str, ...], tuple[str, list[str] | None, dict[str, Any]]] = {}
         self._writes = self._build_write_statements()
+        self._compiled_writes: dict[str, tuple[str, list[str] | None, dict[str, Any], dict[str, Any]]] = {}
 
     # schema --------------------------------------------------------------------------------------------
     def create_schema(self) -> None:
@@ -202,12 +222,25 @@ class FeatureStore:
         o = self.schema.outcomes
         out["known_outcomes"] = sa.select(o.c.line_id).where(o.c.line_id.in_(ids))
         out["pending_outcomes"] = sa.select(o).where(o.c.line_id.in_(ids))
+        k, d = sa.bindparam("k", type_=sa.Text), sa.bindparam("d", type_=sa.Integer)
         for agg in AGGREGATES:
             t = self.schema.aggs[agg.name]
-            stmt = self._insert(t)
-            out[f"agg:{agg.name}"] = stmt.on_conflict_do_update(
-                index_elements=["key", "day"], set_={m: t.c[m] + stmt.excluded[m] for m in agg.measures}
-            )
+            x = {m: sa.bindparam(f"x_{m}", type_=sa.Double) for m in agg.measures}
+            cumulative = _cumulative(agg)
+            values: dict[str, Any] = {"key": k, "day": d, **x}
+            for m in cumulative:
+                values[f"cum_{m}"] = sa.func.coalesce(self._cum_before(t, m, k, d), 0.0) + x[m]
+            stmt = self._insert(t).values(values)
+            set_ = {m: t.c[m] + stmt.excluded[m] for m in agg.measures}
+            set_.update({f"cum_{m}": t.c[f"cum_{m}"] + stmt.excluded[m] for m in cumulative})
+            out[f"agg:{agg.name}"] = stmt.on_conflict_do_update(index_elements=["key", "day"], set_=set_)
+            if cumulative:
+                # the running totals of the key's later days include the added sums too
+                out[f"later:{agg.name}"] = (
+                    sa.update(t)
+                    .where(t.c.key == k, t.c.day > d)
+                    .values({f"cum_{m}": t.c[f"cum_{m}"] + x[m] for m in cumulative})
+                )
         p = self.schema.pairs
         stmt = self._insert(p)
         earlier = sa.case(
@@ -218,6 +251,44 @@ class FeatureStore:
         )
         return out
 
+    def _run(self, conn: Connection, name: str, rows: list[dict[str, Any]]) -> None:
+        """Execute the write statement `name` for `rows` straight on the DB-API cursor (compiled once)."""
+        compiled = self._compiled_writes.get(name)
+        if compiled is None:
+            c = self._writes[name].compile(dialect=self.engine.dialect)
+            processors = dict(c._bind_processors)
+            constants = {n: processors[n](v) if n in processors else v for n, v in c.params.items()}
+            order = list(c.positiontup) if c.positiontup is not None else None
+            compiled = (str(c), order, processors, constants)
+            self._compiled_writes[name] = compiled
+        sql, order, processors, constants = compiled
+        rows = [
+            {**constants, **{n: processors[n](v) if n in processors else v for n, v in r.items()}}
+            for r in rows
+        ]
+        params: list[Any] = [[r[n] for n in order] for r in rows] if order is not None else rows
+        cursor = conn.connection.cursor()
+        try:
+            if len(params) == 1:
+                cursor.execute(sql, params[0])
+            else:
+                cursor.executemany(sql, params)
+        finally:
+            cursor.close()
+
+    @staticmethod
+    def _cum_before(t: sa.Table, measure: str, k: Any, d: Any) -> Any:
+        """The running total of `measure` of key `k` over days before `d` (NULL if none): one index seek."""
+        a = t.alias()
+        col = a.c[f"cum_{measure}"]
+        return (
+            sa.select(col)
+            .where(a.c.key == k, a.c.day < d)
+            .order_by(a.c.day.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
     # queries -------------------------------------------------------------------------------------------
     def _build_statements(self) -> dict[str, tuple[sa.Select[Any], list[Any], tuple[str, ...]]]:
         """Per aggregate, one SELECT of all its queries for a (key, day); per distinct count, one SELECT.
@@ -225,49 +296,78 @@ class FeatureStore:
         Each selects `part` (its position) and then its values cast to double, padded with NULLs to a common
         width, so that the parts a line needs run as one UNION ALL statement (one round trip)."""
         d = sa.bindparam("d", type_=sa.Integer)
-        parts: list[tuple[str, list[Any], list[Any], Any, tuple[str, ...]]] = []
+        parts: list[tuple[str, list[Any], Any, tuple[str, ...]]] = []
         for agg in AGGREGATES:
             t = self.schema.aggs[agg.name]
             queries = [q for q in QUERIES if not isinstance(q, Distinct) and q.aggregate == agg.name]
-            exprs: list[Any] = []
-            for q in queries:
-                m = t.c[q.measure]
-                if isinstance(q, WindowSum) and q.window is None:
-                    exprs.append(sa.func.sum(m))
-                elif isinstance(q, WindowSum):
-                    exprs.append(sa.func.sum(sa.case((t.c.day >= d - q.window, m), else_=0.0)))
-                elif isinstance(q, LastDay):
-                    exprs.append(sa.func.max(sa.case(((m > 0) & (t.c.day >= d - q.lookback), t.c.day))))
-                elif isinstance(q, FirstDay):
-                    exprs.append(sa.func.min(sa.case((m > 0, t.c.day))))
             if queries:
-                parts.append((agg.name, queries, exprs, t, agg.key))
+                parts.append((agg.name, queries, t, agg.key))
         p = self.schema.pairs
         for q in QUERIES:
             if isinstance(q, Distinct):
-                parts.append((q.name, [q], [sa.func.count()], p, q.key))
-        width = max(len(exprs) for _, _, exprs, _, _ in parts)
+                parts.append((q.name, [q], p, q.key))
+        width = max(len(queries) for _, queries, _, _ in parts)
         out: dict[str, tuple[sa.Select[Any], list[Any], tuple[str, ...]]] = {}
-        for i, (name, queries, exprs, t, key_cols) in enumerate(parts):
+        for i, (name, queries, t, key_cols) in enumerate(parts):
             k = sa.bindparam(f"k{i}", type_=sa.Text)
-            values = [sa.cast(e, sa.Double) for e in exprs]
-            values += [sa.cast(sa.null(), sa.Double)] * (width - len(values))
-            stmt = sa.select(sa.literal_column(str(i)).label("part"), *values)
             if t is p:
+                stmt = sa.select(sa.literal_column(str(i)).label("part"), sa.cast(sa.func.count(), sa.Double))
                 stmt = stmt.where(p.c.rel == name, p.c.key == k, p.c.first_day < d)
             else:
-                stmt = stmt.where(t.c.key == k, t.c.day < d)
-            out[name] = (stmt, queries, key_cols)
+                stmt = self._aggregate_select(i, t, queries, k, d)
+            pad = [sa.cast(sa.null(), sa.Double)] * (width - len(queries))
+            out[name] = (stmt.add_columns(*pad) if pad else stmt, queries, key_cols)
         return out
 
-    def _union(self, names: tuple[str, ...]) -> Any:
-        """The UNION ALL of the named parts, built once per combination."""
-        stmt = self._unions.get(names)
-        if stmt is None:
+    def _aggregate_select(self, i: int, t: sa.Table, queries: list[Any], k: Any, d: Any) -> Any:
+        """All queries of one aggregate for key `k` on day `d`: windowed ones scan only the rows of the
+        widest window (`D - w <= day < D`); all-history sums read the running total of the last row before
+        D; first days read the key's first day (kept in `pairs`)."""
+        p = self.schema.pairs
+        exprs: list[Any] = []
+        spans: list[int] = []
+        for q in queries:
+            m = t.c[q.measure]
+            if isinstance(q, WindowSum) and q.window is None:
+                exprs.append(self._cum_before(t, q.measure, k, d))
+            elif isinstance(q, WindowSum):
+                exprs.append(sa.func.sum(sa.case((t.c.day >= d - q.window, m), else_=0.0)))
+                spans.append(q.window)
+            elif isinstance(q, LastDay):
+                exprs.append(sa.func.max(sa.case(((m > 0) & (t.c.day >= d - q.lookback), t.c.day))))
+                spans.append(q.lookback)
+            elif isinstance(q, FirstDay):
+                # kept by `_apply_lines` for stage-0 line aggregates, from per-line measures that are >= 0
+                agg = AGGREGATES_BY_NAME[q.aggregate]
+                if agg.source != "lines" or agg.stage != 0:
+                    raise NotImplementedError(f"FirstDay over {agg.name}: only stage-0 line aggregates")
+                first = sa.select(sa.func.min(p.c.first_day)).where(
+                    p.c.rel == q.name, p.c.key == k, p.c.first_day < d
+                )
+                exprs.append(first.scalar_subquery())
+        stmt = sa.select(sa.literal_column(str(i)).label("part"), *(sa.cast(e, sa.Double) for e in exprs))
+        if spans:
+            stmt = stmt.select_from(t).where(t.c.key == k, t.c.day < d, t.c.day >= d - max(spans))
+        return stmt
+
+    def _union(self, names: tuple[str, ...]) -> tuple[str, list[str] | None, dict[str, Any]]:
+        """The UNION ALL of the named parts, compiled once per combination for the engine's dialect: its
+        SQL text, the order of its parameters (None for a driver taking them by name) and its constants."""
+        compiled = self._unions.get(names)
+        if compiled is None:
             selects = [self._statements[n][0] for n in names]
             stmt = selects[0] if len(selects) == 1 else sa.union_all(*selects)
-            self._unions[names] = stmt
-        return stmt
+            c = stmt.compile(dialect=self.engine.dialect)
+            given = {"d", *(f"k{self._part_index[n]}" for n in names)}  # bound per call: int and str
+            if given & set(c._bind_processors):
+                raise NotImplementedError("the feature query's parameters need conversion by SQLAlchemy")
+            constants = {n: v for n, v in c.params.items() if n not in given}
+            for n, process in c._bind_processors.items():
+                constants[n] = process(constants[n])
+            order = list(c.positiontup) if c.positiontup is not None else None
+            compiled = (str(c), order, constants)
+            self._unions[names] = compiled
+        return compiled
 
     def _cache_put(self, name: str, key: str, day: int, row: tuple[Any, ...]) -> None:
         if self.cache_size <= 0:
@@ -297,7 +397,16 @@ class FeatureStore:
             params: dict[str, Any] = {"d": day}
             for name in names:
                 params[f"k{self._part_index[name]}"] = keys[name]
-            for row in conn.execute(self._union(names), params):
+            sql, order, constants = self._union(names)
+            params = {**constants, **params}
+            # straight on the DB-API cursor: the statement is compiled once, and this is the hot path
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(sql, [params[p] for p in order] if order is not None else params)
+                fetched = cursor.fetchall()
+            finally:
+                cursor.close()
+            for row in fetched:
                 name = self._part_names[int(row[0])]
                 rows[name] = tuple(row[1:])
                 if cached:
@@ -443,19 +552,34 @@ class FeatureStore:
         rows = _group_sums(keys, days, values, agg.measures)
         if not rows:
             return set()
-        conn.execute(self._writes[f"agg:{agg.name}"], rows)
+        params = [{"k": r["key"], "d": r["day"], **{f"x_{m}": r[m] for m in agg.measures}} for r in rows]
+        # Later days' running totals first (rows added by this call do not exist yet), then the upserts in
+        # (key, day) order, each reading the total of the key's previous row.
+        if f"later:{agg.name}" in self._writes:
+            self._run(conn, f"later:{agg.name}", params)
+        self._run(conn, f"agg:{agg.name}", params)
         return {(agg.name, r["key"]) for r in rows}
 
     def _apply_lines(self, conn: Connection, cols: Columns, touched: set[tuple[str, str]]) -> None:
         """Fold new lines into the stage-0 aggregates and pairs, then the derived stage-1 aggregates."""
         days = cols["day"]
+        pairs: list[dict[str, Any]] = []
         for agg in AGGREGATES:
             if agg.source == "lines" and agg.stage == 0:
                 keys = _key_strings(cols, agg.key)
-                touched |= self._upsert_aggregate(conn, agg, keys, days, agg.contributions(cols, {}))
+                contributions = agg.contributions(cols, {})
+                touched |= self._upsert_aggregate(conn, agg, keys, days, contributions)
+                for q in QUERIES:
+                    if isinstance(q, FirstDay) and q.aggregate == agg.name:
+                        # the key's first day with a positive measure, as a pair with the empty value
+                        values = np.where(contributions[q.measure] > 0, "", None).tolist()
+                        touched |= _first_pairs(pairs, q.name, keys, values, days, agg.name)
         for q in QUERIES:
             if isinstance(q, Distinct):
-                touched |= self._upsert_pairs(conn, q, cols)
+                keys = _key_strings(cols, q.key)
+                touched |= _first_pairs(pairs, q.name, keys, cols[q.value].tolist(), days, q.name)
+        if pairs:
+            self._run(conn, "pairs", pairs)
         exports = np.flatnonzero(cols["ru_by_export"] == 1.0)
         if len(exports):
             sub = {name: values[exports] for name, values in cols.items()}
@@ -486,20 +610,6 @@ class FeatureStore:
         )
         found = table.last_day("m", codes.astype("int64"), cols["day"], query.lookback)
         return np.where(codes >= 0, found, np.nan)
-
-    def _upsert_pairs(self, conn: Connection, q: Distinct, cols: Columns) -> set[tuple[str, str]]:
-        keys = _key_strings(cols, q.key)
-        first: dict[tuple[str, str], int] = {}
-        for key, value, day in zip(keys, cols[q.value].tolist(), cols["day"].tolist(), strict=True):
-            if key is None or value is None:
-                continue
-            if (key, value) not in first or day < first[(key, value)]:
-                first[(key, value)] = day
-        if not first:
-            return set()
-        rows = [{"rel": q.name, "key": k, "value": v, "first_day": d} for (k, v), d in first.items()]
-        conn.execute(self._writes["pairs"], rows)
-        return {(q.name, k) for k, _ in first}
 
     # outcomes ------------------------------------------------------------------------------------------
     def add_outcomes(self, outcomes: pd.DataFrame | Sequence[Mapping[str, Any]]) -> int:
@@ -632,6 +742,26 @@ class FeatureStore:
     def to_canonical(self) -> CanonicalData:
         """The store's lines and outcomes as a canonical data set, to train from what serving has seen."""
         return CanonicalData(self.read_lines(), self.read_outcomes(), None, dict(self.extra_columns))
+
+
+def _first_pairs(
+    out: list[dict[str, Any]],
+    rel: str,
+    keys: list[str | None],
+    values: list[str | None],
+    days: np.ndarray,
+    part: str,
+) -> set[tuple[str, str]]:
+    """Append to `out` the `pairs` rows of the first day each (key, value) is seen under `rel`; returns
+    the touched (part, key)s."""
+    first: dict[tuple[str, str], int] = {}
+    for key, value, day in zip(keys, values, days.tolist(), strict=True):
+        if key is None or value is None:
+            continue
+        if (key, value) not in first or day < first[(key, value)]:
+            first[(key, value)] = day
+    out.extend({"rel": rel, "key": k, "value": v, "first_day": d} for (k, v), d in first.items())
+    return {(part, k) for k, _ in first}
 
 
 def _group_sums(
