@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install demo test test-fast lint bench reliability clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 2; }
@@ -27,6 +27,12 @@ test: $(STAMP)
 ## The suite without the tests marked slow.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
+
+## The long reliability runs of docs/reliability.md (about 30 minutes; PostgreSQL must be up).
+reliability: $(STAMP)
+	cd bench && ../$(BIN)/python fuzz_api.py --examples 1000
+	cd bench && ../$(BIN)/python crash.py --outcomes 5000 --kills 5
+	cd bench && ../$(BIN)/python soak.py --minutes 10
 
 lint: $(STAMP)
 	$(BIN)/ruff check roundabout tests bench

@@ -8,12 +8,14 @@ serving), then checks the alias every `reload_interval_seconds` in the backgroun
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import mlflow
+import psycopg
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -134,9 +136,11 @@ def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
         return JSONResponse({"detail": f"internal error ({type(exc).__name__}); it has been logged"}, 500)
 
     @app.exception_handler(SQLAlchemyError)
-    async def _store(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+    @app.exception_handler(psycopg.Error)  # the store's fast paths use the driver's cursor directly,
+    @app.exception_handler(sqlite3.Error)  # so its errors (deadlock, lost connection) arrive unwrapped
+    async def _store(request: Request, exc: Exception) -> JSONResponse:
         metrics.store_errors.labels(request.url.path).inc()
-        kind = "unavailable" if isinstance(exc, DBAPIError) else "error"
+        kind = "unavailable" if isinstance(exc, DBAPIError | psycopg.Error | sqlite3.Error) else "error"
         log.error("store %s on %s: %s", kind, request.url.path, type(exc).__name__)
         return JSONResponse(
             {"detail": f"store {kind}: nothing was stored by this call; retry later"},

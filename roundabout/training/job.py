@@ -229,9 +229,6 @@ def _promote(
     metric = f"{config.promotion.against}.{config.promotion.metric}@{config.promotion.rate:g}"
     new_value = promotion_value(new_report, config)
     current = champion_version(client, name)
-    problem = _registered_version_problem(name, version, split, fitted)
-    if problem is not None:
-        return refused(metric, new_value, current, problem)
     champion_value: float | None = None
     if current is not None and current != version:
         try:
@@ -243,10 +240,20 @@ def _promote(
             champion_value = promotion_value(champion_report, config)
         except Exception as exc:  # a champion that cannot be loaded or scored cannot stay in service
             decision = Decision(metric, new_value, current, None, True, CHAMPION, f"champion unusable: {exc}")
-            apply(client, name, version, decision)
-            return decision
+            return _gated(client, name, version, decision, split, fitted)
     decision = decide(metric, new_value, current if champion_value is not None else None, champion_value,
                       config.promotion.min_gain)  # fmt: skip
+    return _gated(client, name, version, decision, split, fitted)
+
+
+def _gated(
+    client: MlflowClient, name: str, version: str, decision: Decision, split: Split, fitted: Fitted
+) -> Decision:
+    """Apply `decision`, unless it would make the version champion and the version fails validation."""
+    if decision.promoted:
+        problem = _registered_version_problem(name, version, split, fitted)
+        if problem is not None:
+            decision = refused(decision.metric, decision.new_value, decision.champion_version, problem)
     apply(client, name, version, decision)
     return decision
 

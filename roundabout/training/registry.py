@@ -1,8 +1,8 @@
 """The model registry: register a version, compare it with the champion, move the aliases.
 
-Before any alias moves, the registered version itself is loaded back and smoke-scored on holdout lines
+Before `@champion` moves, the registered version itself is loaded back and smoke-scored on holdout lines
 (`validation_problem`): a version whose artifact is corrupt, whose feature list the features code does not
-compute, or whose scores are not finite probabilities gets no alias at all. Then a new version becomes
+compute, or whose scores are not finite probabilities gets no alias at all. A new version becomes
 `@champion` only if its promotion metric on the holdout beats the current
 champion's on the *same* holdout lines by more than `min_gain` (the champion is re-scored there, not
 taken from its own run); otherwise it becomes `@challenger`. With no champion yet, the new version

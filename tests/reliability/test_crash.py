@@ -1,0 +1,24 @@
+"""SIGKILL the server while a client scores lines and posts outcomes: every acknowledged line, decision and
+outcome is in the store exactly once afterwards (short run; the full one is `bench/crash.py`)."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.harness import crash_run
+from tests.serving.conftest import Registry
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_acknowledged_writes_survive_sigkill(
+    kind: str, registry: Registry, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'store.db'}" if kind == "sqlite" else request.getfixturevalue("postgres_url")
+    )
+    report = crash_run(registry, url, tmp_path, outcomes=120, kills=2, clients=3)
+    assert report.kills == 2
+    assert report.lines_acked == report.outcomes_acked == 120
+    assert report.held, report
