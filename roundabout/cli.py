@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from roundabout.data.mapping import describe_errors
 from roundabout.settings import get_settings
 
 app = typer.Typer(
@@ -116,8 +117,7 @@ def simulate(
         else:
             cfg = SimulationConfig(**{k: v for k, v in options.items() if v is not None})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
-        raise fail(f"bad simulation options: {problems}") from None
+        raise fail(f"bad simulation options: {describe_errors(exc, root='config')}") from None
     except (OSError, ValueError) as exc:
         raise fail(f"cannot read config {config}: {exc}") from None
     target = out or get_settings().data_dir
@@ -404,8 +404,7 @@ def keys_new(
             id=key_id, sha256=hash_key(key), scopes=[s.strip() for s in scopes.split(",") if s.strip()]
         )
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise fail(f"bad key options: {problems}") from None
+        raise fail(f"bad key options: {describe_errors(exc, root='key')}") from None
     console.print(f"key (shown once): {key}")
     console.print("configuration entry:")
     console.print_json(json.dumps(entry.model_dump(mode="json")))

@@ -162,10 +162,11 @@ class Mapping(BaseModel):
         return cols
 
 
-def _describe(error: ValidationError) -> str:
+def describe_errors(error: ValidationError, root: str = "mapping") -> str:
+    """Every problem of a pydantic error as `where: what`, joined, for a one-line user message."""
     parts = []
     for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "mapping"
+        where = ".".join(str(p) for p in item["loc"]) or root
         parts.append(f"{where}: {item['msg']}")
     return "; ".join(parts)
 
@@ -183,4 +184,4 @@ def load_mapping(path: Path) -> Mapping:
     try:
         return Mapping.model_validate(body)
     except ValidationError as exc:
-        raise MappingError(f"mapping {path}: {_describe(exc)}") from exc
+        raise MappingError(f"mapping {path}: {describe_errors(exc)}") from exc
