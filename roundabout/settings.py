@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     max_batch_lines: int = Field(1000, ge=1, description="Most lines one POST /v1/score may carry (else 413)")
     max_body_bytes: int = Field(16_000_000, ge=1024, description="Largest request body accepted (else 413)")
     reload_interval_seconds: float = Field(30.0, gt=0, description="How often the service checks the alias")
+    checkpoint_interval_seconds: float = Field(
+        1.0, gt=0, description="How often the service folds SQLite's write-ahead log into the store file"
+    )
     store_timeout_seconds: float = Field(
         5.0, gt=0, description="Longest wait for the store before answering 503"
     )

@@ -149,20 +149,32 @@ def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
         )
 
 
-def _install_metrics(app: FastAPI, metrics: Metrics) -> None:
-    @app.middleware("http")
-    async def _observe(request: Request, call_next: Callable[[Request], Any]) -> Any:
+class RequestMetrics:
+    """Count requests and time them by endpoint and status (a plain ASGI middleware: Starlette's
+    `BaseHTTPMiddleware` costs a task group and a memory stream per request)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
         status_code = 500
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status_code = response.status_code
-            return response
+            await self.app(scope, receive, observed_send)
         finally:
-            route = request.scope.get("route")
-            endpoint = getattr(route, "path", "unmatched")
-            metrics.requests.labels(endpoint, str(status_code)).inc()
-            metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
+            endpoint = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(endpoint, str(status_code)).inc()
+            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
 
 
 def create_app(
@@ -176,7 +188,9 @@ def create_app(
     if client is None:
         mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
         client = MlflowClient(settings.mlflow_tracking_uri)
-    store = FeatureStore(settings.store_url, timeout=settings.store_timeout_seconds)
+    # Requests never fold the SQLite log back into the file (~10 ms on the commit that does it): the
+    # service does it in the background every `checkpoint_interval_seconds`.
+    store = FeatureStore(settings.store_url, timeout=settings.store_timeout_seconds, autocheckpoint=False)
     audit = AuditLog(store.engine)
 
     def on_change(result: str, version: str | None) -> None:
@@ -193,6 +207,9 @@ def create_app(
         loader,
         on_change,
         store_timeout=settings.store_timeout_seconds,
+        # No in-process feature cache: each scored line is added right away, which drops the entries of
+        # its keys, so the cache rarely hits; and with several workers it would miss their writes.
+        store_options={"autocheckpoint": False, "cache_size": 0},
     )
     state = ServiceState(settings, KeyRing(settings.api_keys), holder, store, audit, metrics)
 
@@ -205,13 +222,18 @@ def create_app(
             holder.last_error = f"store unavailable at start: {type(exc).__name__}"
             log.error(holder.last_error)
         await asyncio.to_thread(holder.check)
-        follower = asyncio.create_task(_follow(holder, settings.reload_interval_seconds))
+        tasks = [
+            asyncio.create_task(_follow(holder, settings.reload_interval_seconds)),
+            asyncio.create_task(_checkpoint(store, settings.checkpoint_interval_seconds)),
+        ]
         try:
             yield
         finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if holder.current is not None:
                 holder.current.store.dispose()
             store.dispose()
@@ -224,9 +246,9 @@ def create_app(
     )
     app.state.service = state
     _install_error_handlers(app, metrics)
-    _install_metrics(app, metrics)
     for router in (health.router, score.router, feedback.router, model.router):
         app.include_router(router)
+    app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
 
@@ -239,3 +261,13 @@ async def _follow(holder: ModelHolder, interval: float) -> None:
             await asyncio.to_thread(holder.check)
         except Exception:  # never let the follower die: the next tick tries again
             log.exception("alias check crashed")
+
+
+async def _checkpoint(store: FeatureStore, interval: float) -> None:
+    """Fold the store's write-ahead log into its file every `interval` seconds, off the request path."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(store.checkpoint)
+        except Exception as exc:  # e.g. the store is down: requests report that; try again next tick
+            log.warning("store checkpoint failed: %s", type(exc).__name__)

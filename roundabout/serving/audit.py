@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+
+from roundabout.features.statements import CompiledStatement
 
 metadata = sa.MetaData()
 decisions = sa.Table(
@@ -33,16 +35,27 @@ class AuditLog:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._insert: CompiledStatement | None = None
 
     def create_schema(self) -> None:
         metadata.create_all(self.engine)
 
-    def record(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Store decisions in one transaction; `reasons` is a list of dicts."""
+    def record(self, rows: Sequence[dict[str, Any]], conn: Connection | None = None) -> None:
+        """Store decisions (`reasons` is a list of dicts): in the caller's transaction `conn`, so they
+        commit with the lines they decided on, else in a transaction of their own."""
         now = datetime.now(UTC)
         payload = [{**row, "reasons": json.dumps(row["reasons"]), "decided_at": now} for row in rows]
-        with self.engine.begin() as conn:
-            conn.execute(decisions.insert(), payload)
+        if conn is None:
+            with self.engine.begin() as own:
+                self._statement().execute(own, payload)
+        else:
+            self._statement().execute(conn, payload)
+
+    def _statement(self) -> CompiledStatement:
+        if self._insert is None:
+            values = {c.name: sa.bindparam(c.name, type_=c.type) for c in decisions.columns if c.name != "id"}
+            self._insert = CompiledStatement(decisions.insert().values(values), self.engine.dialect)
+        return self._insert
 
     def for_line(self, line_id: str) -> list[dict[str, Any]]:
         """Every decision on a line, oldest first."""

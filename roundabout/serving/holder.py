@@ -74,9 +74,11 @@ class ModelHolder:
         loader: Callable[[str], RiskModel] = load_risk_model,
         on_change: Callable[[str, str | None], None] | None = None,
         store_timeout: float | None = None,
+        store_options: dict[str, Any] | None = None,
     ) -> None:
         self.name, self.alias, self.store_url = name, alias, store_url
         self.store_timeout = store_timeout
+        self.store_options = store_options or {}  # further FeatureStore arguments
         self.client, self.loader = client, loader
         self.current: Serving | None = None
         self.last_error: str | None = None
@@ -97,7 +99,12 @@ class ModelHolder:
                 return "unchanged"
             try:
                 model = self.loader(f"models:/{self.name}/{version}")
-                store = FeatureStore(self.store_url, artifacts=model.artifacts, timeout=self.store_timeout)
+                store = FeatureStore(
+                    self.store_url,
+                    artifacts=model.artifacts,
+                    timeout=self.store_timeout,
+                    **self.store_options,
+                )
                 store.create_schema()
                 smoke_check(model, store)
             except Exception as exc:  # any failure to load or score keeps the version out

@@ -4,6 +4,10 @@ Lines are taken in date order, one date at a time: each date's lines get their f
 it stands (only lines dated strictly before them count), then are added to it, so a later-dated line in
 the same request sees the earlier ones, exactly as if they had come in separate calls. Adding is
 idempotent on `line_id`, so a line sent twice is stored once and scored the same.
+
+A line is checked once, by the store's validator, and the typed record serves both the features and the
+write. A single line (the common call) is read, added and audited in one transaction on one connection:
+the line and its decision are stored together or not at all.
 """
 
 import threading
@@ -11,8 +15,10 @@ from collections import defaultdict
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.engine import Connection
 
-from roundabout.models import RiskModel
+from roundabout.features.store import FeatureStore
+from roundabout.models import LineScore, RiskModel
 from roundabout.serving.audit import AuditLog
 from roundabout.serving.holder import Serving
 
@@ -22,19 +28,21 @@ from roundabout.serving.holder import Serving
 _WRITES = threading.Lock()
 
 
-def line_features(serving: Serving, lines: list[dict[str, Any]]) -> pd.DataFrame:
-    """Point-in-time features of `lines` (request order), adding each date's lines after scoring it."""
+def line_features(store: FeatureStore, typed: list[dict[str, Any]]) -> pd.DataFrame:
+    """Point-in-time features of checked lines (request order), adding each date's lines after scoring
+    them. Reads run outside the write turn, so a large batch does not hold up single lines."""
     by_date: dict[Any, list[int]] = defaultdict(list)
-    for i, line in enumerate(lines):
+    for i, line in enumerate(typed):
         by_date[line["date"]].append(i)
     parts = []
     for day in sorted(by_date):
-        group = [lines[i] for i in by_date[day]]
-        parts.append(serving.store.features_for(group))
-        with _WRITES:
-            serving.store.add_lines(group)
+        group = [typed[i] for i in by_date[day]]
+        with store.engine.connect() as conn:
+            parts.append(store.lines_features(conn, group))
+        with _WRITES, store.transaction() as conn:
+            store.add_columns(conn, store.columns(group))
     features = pd.concat(parts) if len(parts) > 1 else parts[0]
-    return features.loc[[line["line_id"] for line in lines]]
+    return features.loc[[line["line_id"] for line in typed]]
 
 
 def score_lines(
@@ -46,45 +54,49 @@ def score_lines(
     request_id: str,
     key_id: str,
 ) -> list[dict[str, Any]]:
-    """Score, store and audit `lines`; results in request order."""
+    """Score, store and audit `lines` (distinct line_ids); results in request order."""
     model: RiskModel = serving.model
+    store = serving.store
+    typed = [store.validate_line(line, row=i + 1 if len(lines) > 1 else None) for i, line in enumerate(lines)]
+
+    def decide(conn: Connection | None, scored: list[LineScore]) -> list[dict[str, Any]]:
+        results = [_result(line, score, explain) for line, score in zip(lines, scored, strict=True)]
+        audit.record([_decision(serving, r, request_id, key_id) for r in results], conn)
+        return results
+
     if len(lines) == 1:
-        # The single-line path: plain dicts and numpy, no DataFrame.
-        features = serving.store.features_for_line(lines[0])
-        with _WRITES:
-            serving.store.add_lines(lines)
-        scored = [model.score_one(features, lines[0], explain, top_k)]
-    else:
-        features = line_features(serving, lines)
-        frame = pd.DataFrame(lines) if model.target_stats.columns else None
-        batch = model.score_batch(model.matrix(features, frame), explain=explain, top_k=top_k)
-        scored = [batch.line(i) for i in range(len(lines))]
-    results = []
-    for line, score in zip(lines, scored, strict=True):
-        results.append(
-            {
-                "line_id": line["line_id"],
-                "risk_score": score.risk_score,
-                "anomaly_score": score.anomaly_score,
-                "channel": score.channel,
-                "reasons": [r.to_dict() for r in score.reasons] if explain else [],
-            }
-        )
+        # The single-line path: plain dicts and numpy, no DataFrame; one transaction.
+        cols = store.columns(typed)
+        with _WRITES, store.transaction() as conn:
+            features = store.line_features(conn, cols)
+            store.add_columns(conn, cols)
+            return decide(conn, [model.score_one(features, lines[0], explain, top_k)])
+    features = line_features(store, typed)
+    frame = pd.DataFrame(lines) if model.target_stats.columns else None
+    batch = model.score_batch(model.matrix(features, frame), explain=explain, top_k=top_k)
     with _WRITES:
-        audit.record(
-            [
-                {
-                    "request_id": request_id,
-                    "key_id": key_id,
-                    "line_id": r["line_id"],
-                    "model_name": serving.name,
-                    "model_version": serving.version,
-                    "risk_score": r["risk_score"],
-                    "anomaly_score": r["anomaly_score"],
-                    "channel": r["channel"],
-                    "reasons": r["reasons"],
-                }
-                for r in results
-            ]
-        )
-    return results
+        return decide(None, [batch.line(i) for i in range(len(lines))])
+
+
+def _result(line: dict[str, Any], score: LineScore, explain: bool) -> dict[str, Any]:
+    return {
+        "line_id": line["line_id"],
+        "risk_score": score.risk_score,
+        "anomaly_score": score.anomaly_score,
+        "channel": score.channel,
+        "reasons": [r.to_dict() for r in score.reasons] if explain else [],
+    }
+
+
+def _decision(serving: Serving, result: dict[str, Any], request_id: str, key_id: str) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "key_id": key_id,
+        "line_id": result["line_id"],
+        "model_name": serving.name,
+        "model_version": serving.version,
+        "risk_score": result["risk_score"],
+        "anomaly_score": result["anomaly_score"],
+        "channel": result["channel"],
+        "reasons": result["reasons"],
+    }

@@ -30,7 +30,11 @@ class ServiceState:
     metrics: Metrics
 
 
-def get_state(request: Request) -> ServiceState:
+# The dependencies are `async def`: they never block, and FastAPI runs a plain `def` dependency in the
+# thread pool, a hand-off to a worker thread and back per dependency per request.
+
+
+async def get_state(request: Request) -> ServiceState:
     return request.app.state.service
 
 
@@ -41,7 +45,7 @@ _key_header = APIKeyHeader(name=KEY_HEADER, auto_error=False, description="Your 
 def require(scope: Scope):
     """A dependency that admits a key holding `scope`: 401 without a valid key, 403 without the scope."""
 
-    def check(state: State, presented: Annotated[str | None, Depends(_key_header)]) -> ApiKey:
+    async def check(state: State, presented: Annotated[str | None, Depends(_key_header)]) -> ApiKey:
         key = state.keys.find(presented)
         if key is None:
             raise HTTPException(
@@ -56,7 +60,7 @@ def require(scope: Scope):
     return check
 
 
-def serving(state: State) -> Serving:
+async def serving(state: State) -> Serving:
     """The model version serving now, or 503 while none is loaded."""
     current = state.holder.current
     if current is None:

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 
 from roundabout.serving.keys import ApiKey, Scope
 from roundabout.serving.schemas import ModelRef, ScoreRequest, ScoreResponse, error_answers
@@ -24,7 +24,7 @@ def score(
     state: State,
     current: CurrentModel,
     key: Annotated[ApiKey, Depends(require(Scope.SCORE))],
-) -> ScoreResponse:
+) -> Response:
     """Score 1 to `max_batch_lines` lines; results come back in request order.
 
     Every line is added to the online store (once, whatever the retries), so later lines of the same
@@ -55,6 +55,9 @@ def score(
     results = score_lines(current, state.audit, lines, body.explain, body.top_k, request_id, key.id)
     for r in results:
         state.metrics.lines_scored.labels(r["channel"]).inc()
-    return ScoreResponse(
+    answer = ScoreResponse(
         request_id=request_id, model=ModelRef(name=current.name, version=current.version), results=results
     )
+    # Serialised here, in the worker thread: returned as a model, FastAPI would validate it again in a
+    # second thread-pool hop before encoding it.
+    return Response(answer.model_dump_json(), media_type="application/json")
