@@ -6,7 +6,8 @@ inputs in order. Two paths, same numbers:
 
 - `score_one(features, line)`: one line, as the online feature store gives it (a 1-D float array in
   `base_features` order, or a mapping name -> value) plus the canonical line (for the id statistics).
-  Plain numpy and one or two `Booster.predict` calls on a (1, n) array; no DataFrame, no sklearn.
+  Plain numpy and one or two calls of LightGBM's single-row fast path (`RiskClassifier.raw_score_one`,
+  `contributions_one`); no DataFrame, no sklearn, no `Booster.predict`.
 - `score_batch(X)`: a full input matrix (`matrix()` builds it from a feature frame and the lines).
 
 `save(dir)` / `load(dir)` write and read a folder of plain files (LightGBM text model, npz arrays, JSON),
@@ -156,16 +157,14 @@ class RiskModel:
     ) -> LineScore:
         """Score one line: the single-line path (numpy and the native booster only)."""
         x = self.vector(features, line)
-        row = x.reshape(1, -1)
-        booster = self.classifier.booster
-        # One thread: an OpenMP team for one row costs more than the row (and spins under CPU contention).
-        raw = float(booster.predict(row, raw_score=True, num_threads=1)[0])
+        # LightGBM's single-row fast path: in the calling thread, without Booster.predict's Python layer.
+        raw = self.classifier.raw_score_one(x)
         anomaly = self.anomaly.anomaly_score_one(x[self._anomaly_idx])
         risk = self.fusion.risk_one(raw, anomaly)
         channel = self.thresholds.channel_one(risk)
         if not explain:
             return LineScore(risk, anomaly, channel, [], {})
-        contrib = booster.predict(row, pred_contrib=True, num_threads=1)[0]
+        contrib = self.classifier.contributions_one(x)
         reasons, contributions = self._explain(x, contrib, anomaly, top_k)
         return LineScore(risk, anomaly, channel, reasons, contributions)
 

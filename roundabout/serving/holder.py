@@ -54,6 +54,11 @@ def smoke_check(model: RiskModel, store: FeatureStore) -> None:
     risk, anomaly = float(scores.risk_score[0]), float(scores.anomaly_score[0])
     if not (np.isfinite(risk) and 0.0 <= risk <= 1.0 and np.isfinite(anomaly)):
         raise ModelRejected(f"smoke score is not a finite probability (risk={risk}, anomaly={anomaly})")
+    # The single-line path (LightGBM's native fast path, the numpy forest walk) must agree with the batch
+    # path; this also builds its native handles before the version takes its first request.
+    one = model.score_one(x[0, : len(model.base_features)], EXAMPLE_LINE, explain=True)
+    if not np.isclose(one.risk_score, risk, rtol=1e-9, atol=1e-12):
+        raise ModelRejected(f"single-line score {one.risk_score} differs from the batch score {risk}")
 
 
 def _example_frame() -> Any:
