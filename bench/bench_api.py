@@ -6,9 +6,10 @@
    loads the world's history, less the most recent 20,000 lines, into a fresh SQLite feature store.
 2. Starts `roundabout serve` (one worker) and `mlflow models serve --env-manager local` (one worker) on
    loopback ports, both on `models:/roundabout/1`.
-3. Single line: `--clients` concurrent clients (asyncio + httpx, in their own process) send one held-out
-   line per request for `--seconds`: ours with `explain=true, top_k=5` (features from the store, the line
-   stored, the decision audited); MLflow's in its own JSON format (`dataframe_split`) with the store's
+3. Single line: `--clients` concurrent clients (bench/loadgen.py: one keep-alive connection each, in
+   their own process, the same client for both servers) send one held-out line per request for
+   `--seconds`: ours with `explain=true, top_k=5` (features from the store, the line stored, the
+   decision audited); MLflow's in its own JSON format (`dataframe_split`) with the store's
    features as `feat_` columns and no explanations. Throughput and latency percentiles of each.
 4. Batch: 1,000 held-out lines with explanations in one call (median of 3 calls).
 Prints a markdown table; figures go into docs/benchmarks.md.
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import loadgen
 import numpy as np
 import pandas as pd
 
@@ -125,49 +127,14 @@ def mlflow_payloads(
     return payloads
 
 
-LOAD_CLIENT = r"""
-import asyncio, json, sys, time
-import httpx
-
-async def main(url, headers, bodies, clients, seconds):
-    latencies, errors, sent = [], 0, 0
-    stop = time.perf_counter() + seconds
-    queue = iter(range(10**9))
-    limits = httpx.Limits(max_connections=clients)
-    async with httpx.AsyncClient(headers=headers, timeout=30, limits=limits) as client:
-        async def worker():
-            nonlocal errors, sent
-            while time.perf_counter() < stop:
-                i = next(queue)
-                body = bodies[i % len(bodies)]
-                t = time.perf_counter()
-                r = await client.post(url, content=body, headers={"Content-Type": "application/json"})
-                latencies.append(time.perf_counter() - t)
-                sent += 1
-                if r.status_code != 200:
-                    errors += 1
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        elapsed = time.perf_counter() - start
-    print(json.dumps({"latencies": latencies, "errors": errors, "sent": sent, "elapsed": elapsed}))
-
-spec = json.load(sys.stdin)
-bodies = [b.encode() for b in spec["bodies"]]
-asyncio.run(main(spec["url"], spec["headers"], bodies, spec["clients"], spec["seconds"]))
-"""
-
-
 def load(
     url: str, headers: dict[str, str], bodies: list[str], clients: int, seconds: float
 ) -> dict[str, float]:
-    """Run the load client in its own process; throughput and latency percentiles in ms."""
-    spec = json.dumps(
-        {"url": url, "headers": headers, "bodies": bodies, "clients": clients, "seconds": seconds}
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", LOAD_CLIENT], input=spec, capture_output=True, text=True, check=True
-    )
-    result = json.loads(out.stdout)
+    """Run the load client (bench/loadgen.py) in its own process; throughput and latency percentiles in ms."""
+    spec = {"url": url, "headers": headers, "bodies": bodies, "clients": clients, "seconds": seconds}
+    result = loadgen.run_in_process(spec)
+    for sample in result["error_samples"]:
+        print(f"{url}: {sample}", file=sys.stderr)
     lat = np.array(result["latencies"]) * 1000
     return {
         "requests": result["sent"],

@@ -3,22 +3,90 @@
     python bench/soak.py --minutes 10 [--fraction 0.8] [--store sqlite|postgres]
 
 Starts `roundabout serve` (one worker) on a fresh store. Measures the closed-loop maximum of single-line
-`POST /v1/score` calls (4 client threads, distinct lines, reasons on) over `--probe-seconds`, then runs an
-open loop at `--fraction` of it for `--minutes`, each call due at its own slot. Reports errors, latency
+`POST /v1/score` calls (4 client connections, distinct lines, reasons on) over `--probe-seconds`, then runs
+an open loop at `--fraction` of it for `--minutes`, each call due at its own slot. Reports errors, latency
 quantiles (client-side, and the share within 25 ms on the server's own histogram), and the server's
 resident memory, open file descriptors and inet connections sampled every 10 s; growth is measured from
-the end of the first minute (warm-up).
+the end of the first minute (warm-up). The load client is bench/loadgen.py in its own process: it shares
+the two cores with the server, and costs a fraction of the CPU per call the httpx threads did.
 """
 
 import argparse
+import json
 import time
+from collections import Counter
 from pathlib import Path
 
+import loadgen
 from reliability_common import DEFAULT_WORKDIR, registry
 
 from tests.conftest import fresh_postgres_database
-from tests.reliability.harness import max_throughput, paced_load, score_latency_counts, single_lines
-from tests.serving.conftest import start_server, stop_server
+from tests.reliability.harness import LoadReport, sample, score_latency_counts, world_lines
+from tests.serving.conftest import KEYS, Registry, start_server, stop_server
+
+LAP = "~lap~"  # replaced by the load client with the pass number over the world's lines
+
+
+class SingleLines:
+    """The endless distinct single-line bodies of `tests.reliability.harness.single_lines`, for the load
+    client: the world's lines with id `{tag}{pass}-{id}`, continued from run to run (`taken`)."""
+
+    def __init__(self, registry: Registry, tag: str) -> None:
+        self.templates = []
+        for line in world_lines(registry):
+            line_id = f"{tag}{LAP}-{line['line_id']}"
+            assert len(line_id) - len(LAP) + 6 <= 128, line_id  # the API's limit, up to pass 999,999
+            body = json.dumps({"lines": [{**line, "line_id": line_id}], "explain": True})
+            assert body.count(LAP) == 1, body
+            self.templates.append(body)
+        self.taken = 0
+
+    def spec(self, url: str, seconds: float, clients: int, rate: float | None = None) -> dict:
+        return {
+            "url": f"{url}/v1/score",
+            "headers": {"X-API-Key": KEYS["scorer"][0]},
+            "bodies": self.templates,
+            "lap_marker": LAP,
+            "start": self.taken,
+            "clients": clients,
+            "seconds": seconds,
+            "rate": rate,
+        }
+
+
+def max_throughput(url: str, bodies: SingleLines, seconds: float, clients: int = 4) -> float:
+    """Closed loop: `clients` connections send back to back; successful answers per second."""
+    result = loadgen.run_in_process(bodies.spec(url, seconds, clients))
+    bodies.taken += result["sent"]
+    return result["ok"] / result["elapsed"]
+
+
+def paced_load(
+    url: str,
+    pid: int,
+    bodies: SingleLines,
+    rate: float,
+    seconds: float,
+    sample_every: float = 5.0,
+    clients: int = 4,
+) -> LoadReport:
+    """Open loop at a constant `rate` of single-line calls for `seconds` (each call is due at its slot,
+    whatever happened to the ones before, so a slow server shows as latency, not as a lower rate), at
+    most `clients` in flight; the server process is sampled every `sample_every` s meanwhile."""
+    samples = [sample(pid)]
+    load = loadgen.Load(bodies.spec(url, seconds, clients, rate))
+    while load.running():
+        time.sleep(min(sample_every, 0.5))
+        if time.monotonic() - samples[-1].at >= sample_every:
+            samples.append(sample(pid))
+    samples.append(sample(pid))
+    result = load.result()
+    bodies.taken += result["sent"]
+    errors = Counter[str](result["error_kinds"])  # status code (non-2xx) or exception name -> count
+    for s in result["error_samples"]:
+        print(f"  error: {s}")
+    latencies_ms = [t * 1000 for t in result["latencies"]]
+    return LoadReport(rate, result["elapsed"], result["sent"], errors, latencies_ms, samples)
 
 
 def main() -> int:
@@ -36,7 +104,7 @@ def main() -> int:
     url = next(pg) if pg else f"sqlite:///{run_dir / 'store.db'}"
     server = start_server(reg, url, run_dir / "server.log")
     try:
-        bodies = single_lines(reg, "soak-")
+        bodies = SingleLines(reg, "soak-")
         peak = max_throughput(server.url, bodies, args.probe_seconds)
         rate = args.fraction * peak
         print(f"maximum single-line throughput {peak:.1f}/s; soak at {rate:.1f}/s for {args.minutes} min")
