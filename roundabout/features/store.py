@@ -2,8 +2,10 @@
 
 Tables (prefix `feat_`): `lines` (every line seen, keyed by `line_id`, with all canonical columns so the
 history can be re-read), `outcomes`, one `agg_<name>` table per aggregate of `history.AGGREGATES` holding
-per-(key, day) sums (plus a per-key running total of each measure read over all history), and `pairs`
-(first day each distinct value was seen with a key, and first day of each `FirstDay` query's key). Adding
+per-(key, day) sums (plus a per-key running total of each measure read over all history), `pairs`
+(first day each distinct value was seen with a key, and first day of each `FirstDay` query's key) and
+`distinct` (per `Distinct` query and key, how many pairs were first seen each day, with a running total, so
+a count of distinct values is one index seek however many values a key has). Adding
 lines updates the aggregates in the same transaction, so a line's features are one statement of index range
 scans bounded by the widest window (at most 365 days of one key) and index seeks, never a scan of a key's
 whole history. The queries evaluate the same specs as `batch.py`.
@@ -18,7 +20,7 @@ as in serving; back-filled imports dated before an export already in the store d
 
 import json
 import math
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -46,6 +48,7 @@ from roundabout.settings import get_settings
 _EPOCH = date(1970, 1, 1)
 _SEP = "\x1f"
 _SMALL = 256
+_DISTINCT_RELS = frozenset(q.name for q in QUERIES if isinstance(q, Distinct))
 _CHUNK = 900
 
 _SQL_TYPES = {Kind.TEXT: sa.Text, Kind.DATE: sa.Date, Kind.NUMBER: sa.Double, Kind.BOOL: sa.Boolean}
@@ -170,6 +173,17 @@ class _Schema:
             sa.Column("first_day", sa.Integer, nullable=False),
             sa.Index("ix_feat_pairs_first", "rel", "key", "first_day"),
         )
+        # Per `Distinct` query: how many (key, value) pairs were first seen on each day, and the running
+        # total over the key's days up to that one, so a distinct count is one index seek.
+        self.distinct = sa.Table(
+            "feat_distinct",
+            self.meta,
+            sa.Column("rel", sa.Text, primary_key=True),
+            sa.Column("key", sa.Text, primary_key=True),
+            sa.Column("day", sa.Integer, primary_key=True),
+            sa.Column("n", sa.Double, nullable=False),
+            sa.Column("cum", sa.Double, nullable=False),
+        )
 
 
 class FeatureStore:
@@ -202,8 +216,28 @@ class FeatureStore:
 
     # schema --------------------------------------------------------------------------------------------
     def create_schema(self) -> None:
-        """Create the tables if they do not exist (idempotent)."""
+        """Create the tables if they do not exist (idempotent). A store made before the distinct-count
+        table existed gets it filled from its pairs."""
+        had_distinct = sa.inspect(self.engine).has_table(self.schema.distinct.name)
         self.schema.meta.create_all(self.engine)
+        if not had_distinct:
+            with self.engine.begin() as conn:
+                self._fill_distinct(conn)
+
+    def _fill_distinct(self, conn: Connection) -> None:
+        p, t = self.schema.pairs, self.schema.distinct
+        rels = [q.name for q in QUERIES if isinstance(q, Distinct)]
+        per_day = (
+            sa.select(p.c.rel, p.c.key, p.c.first_day.label("day"), sa.func.count().label("n"))
+            .where(p.c.rel.in_(rels))
+            .group_by(p.c.rel, p.c.key, p.c.first_day)
+            .subquery()
+        )
+        running = sa.func.sum(per_day.c.n).over(
+            partition_by=(per_day.c.rel, per_day.c.key), order_by=per_day.c.day
+        )
+        rows = sa.select(per_day.c.rel, per_day.c.key, per_day.c.day, per_day.c.n, running)
+        conn.execute(t.insert().from_select(["rel", "key", "day", "n", "cum"], rows))
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -267,6 +301,27 @@ class FeatureStore:
         earlier = sa.case(
             (stmt.excluded.first_day < p.c.first_day, stmt.excluded.first_day), else_=p.c.first_day
         )
+        t = self.schema.distinct
+        r, x = sa.bindparam("r", type_=sa.Text), sa.bindparam("x", type_=sa.Double)
+        a = t.alias()
+        before = (
+            sa.select(a.c.cum)
+            .where(a.c.rel == r, a.c.key == k, a.c.day < d)
+            .order_by(a.c.day.desc())
+            .limit(1)
+        )
+        ins = self._insert(t).values(
+            rel=r, key=k, day=d, n=x, cum=sa.func.coalesce(before.scalar_subquery(), 0.0) + x
+        )
+        out["distinct"] = ins.on_conflict_do_update(
+            index_elements=["rel", "key", "day"],
+            set_={"n": t.c.n + ins.excluded.n, "cum": t.c.cum + ins.excluded.n},
+        )
+        out["distinct_later"] = (
+            sa.update(t).where(t.c.rel == r, t.c.key == k, t.c.day > d).values(cum=t.c.cum + x)
+        )
+        v = sa.bindparam("v", type_=sa.Text)
+        out["pair_first"] = sa.select(p.c.first_day).where(p.c.rel == r, p.c.key == k, p.c.value == v)
         out["pairs"] = stmt.on_conflict_do_update(
             index_elements=["rel", "key", "value"], set_={"first_day": earlier}
         )
@@ -318,8 +373,17 @@ class FeatureStore:
         for i, (name, queries, t, key_cols) in enumerate(parts):
             k = sa.bindparam(f"k{i}", type_=sa.Text)
             if t is p:
-                stmt = sa.select(sa.literal_column(str(i)).label("part"), sa.cast(sa.func.count(), sa.Double))
-                stmt = stmt.where(p.c.rel == name, p.c.key == k, p.c.first_day < d)
+                # the running total of the key's last day with first-seen pairs before D (0 if none)
+                dt = self.schema.distinct
+                before = (
+                    sa.select(dt.c.cum)
+                    .where(dt.c.rel == name, dt.c.key == k, dt.c.day < d)
+                    .order_by(dt.c.day.desc())
+                    .limit(1)
+                    .scalar_subquery()
+                )
+                count = sa.cast(sa.func.coalesce(before, 0.0), sa.Double)
+                stmt = sa.select(sa.literal_column(str(i)).label("part"), count)
             else:
                 stmt = self._aggregate_select(i, t, queries, k, d)
             pad = [sa.cast(sa.null(), sa.Double)] * (width - len(queries))
@@ -616,6 +680,7 @@ class FeatureStore:
                 keys = _key_strings(cols, q.key)
                 touched |= _first_pairs(pairs, q.name, keys, cols[q.value].tolist(), days, q.name)
         if pairs:
+            self._count_new_pairs(conn, [r for r in pairs if r["rel"] in _DISTINCT_RELS])
             self._run(conn, "pairs", pairs)
         exports = np.flatnonzero(cols["ru_by_export"] == 1.0)
         if len(exports):
@@ -627,6 +692,54 @@ class FeatureStore:
                     touched |= self._upsert_aggregate(
                         conn, agg, keys, sub["day"], agg.contributions(sub, stage0)
                     )
+
+    def _count_new_pairs(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Fold pairs about to be upserted into the running distinct counts (before the upsert): a new pair
+        counts from its first day; a known pair now seen earlier than its recorded first day moves there."""
+        if not rows:
+            return
+        known = self._recorded_first_days(conn, rows)
+        deltas: dict[tuple[str, str, int], float] = defaultdict(float)
+        for r in rows:
+            old = known.get((r["rel"], r["key"], r["value"]))
+            if old is None:
+                deltas[(r["rel"], r["key"], r["first_day"])] += 1.0
+            elif r["first_day"] < old:
+                deltas[(r["rel"], r["key"], old)] -= 1.0
+                deltas[(r["rel"], r["key"], r["first_day"])] += 1.0
+        params = [
+            {"r": rel, "k": key, "d": day, "x": x} for (rel, key, day), x in sorted(deltas.items()) if x
+        ]
+        if params:
+            # later days' running totals first, then the upserts in (rel, key, day) order (as aggregates)
+            self._run(conn, "distinct_later", params)
+            self._run(conn, "distinct", params)
+
+    def _recorded_first_days(
+        self, conn: Connection, rows: list[dict[str, Any]]
+    ) -> dict[tuple[str, str, str], int]:
+        """The stored first day of each (rel, key, value) of `rows` that is in `pairs` already."""
+        found: dict[tuple[str, str, str], int] = {}
+        if len(rows) <= _SMALL:
+            lookup = self._statement("pair_first")
+            for r in rows:
+                hit = lookup.fetchall(conn, {"r": r["rel"], "k": r["key"], "v": r["value"]})
+                if hit:
+                    found[(r["rel"], r["key"], r["value"])] = int(hit[0][0])
+            return found
+        p = self.schema.pairs
+        by_rel: dict[str, list[str]] = defaultdict(list)
+        for rel, key in {(r["rel"], r["key"]) for r in rows}:
+            by_rel[rel].append(key)
+        for rel, keys in by_rel.items():
+            keys.sort()
+            for i in range(0, len(keys), _CHUNK):
+                query = sa.select(p.c.key, p.c.value, p.c.first_day).where(
+                    p.c.rel == rel, p.c.key.in_(keys[i : i + _CHUNK])
+                )
+                for key, value, first_day in conn.execute(query):
+                    found[(rel, key, value)] = int(first_day)
+        return found
 
     def _last_import_days(self, conn: Connection, cols: Columns) -> np.ndarray:
         """The `last_import_day` query for the given lines, read inside the writing transaction."""

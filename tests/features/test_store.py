@@ -62,6 +62,38 @@ def test_bulk_add_then_features_equal_batch_for_later_lines(hist, tmp_path) -> N
     hist.assert_same_features(online, build_features(data, store.artifacts).loc[online.index])
 
 
+def test_lines_added_out_of_date_order_give_the_batch_distinct_counts(hist, tmp_path) -> None:
+    """A (key, value) pair first stored on a later day moves to its earlier day when a back-filled line
+    shows it sooner: the running distinct counts then equal the batch counts."""
+    data = hist.random_history(900, seed=11)
+    store = _store(f"sqlite:///{tmp_path / 's.db'}", data)
+    cut = pd.Timestamp("2023-03-01")
+    last = data.lines["date"].max()
+    history = data.lines[data.lines["date"] < last]
+    store.add_lines(history[history["date"] >= cut].to_dict("records"))  # later half first, one by one
+    store.add_lines(history[history["date"] < cut])  # then the earlier half as one frame
+    online = store.features_for(data.lines[data.lines["date"] >= cut])  # as of each line's own date
+    batch = build_features(data, store.artifacts).loc[online.index]
+    names = ["trader_counterparties", "trader_counterparty_countries", "counterparty_traders"]
+    assert (online[names] > 0).any().all()  # the check below compares counts, not zeros
+    np.testing.assert_allclose(online[names].to_numpy(), batch[names].to_numpy())
+
+
+def test_a_store_without_the_distinct_table_gets_it_filled(hist, tmp_path) -> None:
+    """Stores made before the running distinct counts existed are upgraded by `create_schema`."""
+    data = hist.random_history(700, seed=12)
+    store = _store(f"sqlite:///{tmp_path / 's.db'}", data)
+    last = data.lines["date"].max()
+    store.add_lines(data.lines[data.lines["date"] < last])
+    final = data.lines[data.lines["date"] == last]
+    expected = store.features_for(final)
+    assert (expected["counterparty_traders"] > 0).any()
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE feat_distinct"))
+    store.create_schema()
+    pd.testing.assert_frame_equal(store.features_for(final), expected)
+
+
 def test_adding_a_line_twice_changes_nothing(hist) -> None:
     data = hist.random_history(120, seed=6)
     store = _store("sqlite://", data)
