@@ -10,7 +10,6 @@ write. A single line (the common call) is read, added and audited in one transac
 the line and its decision are stored together or not at all.
 """
 
-import threading
 from collections import defaultdict
 from typing import Any
 
@@ -21,11 +20,12 @@ from roundabout.features.store import FeatureStore
 from roundabout.models import LineScore, RiskModel
 from roundabout.serving.audit import AuditLog
 from roundabout.serving.holder import Serving
+from roundabout.serving.turns import Turns
 
-#: Store writes of this process take turns. SQLite has one writer at a time and makes the others sleep
-#: with a growing back-off, which put hundreds of milliseconds on the tail under concurrent requests; on
-#: PostgreSQL, upserts of the same aggregate rows from concurrent threads could deadlock.
-_WRITES = threading.Lock()
+#: Store writes of this process take turns, in arrival order. SQLite has one writer at a time and makes the
+#: others sleep with a growing back-off, which put hundreds of milliseconds on the tail under concurrent
+#: requests; on PostgreSQL, upserts of the same aggregate rows from concurrent threads could deadlock.
+_WRITES = Turns()
 
 
 def line_features(store: FeatureStore, typed: list[dict[str, Any]]) -> pd.DataFrame:
