@@ -8,7 +8,9 @@ Trains a model on a 100,000-line simulated world (once, cached in --workdir), si
   fusion, channels; no explanations), split into features and scoring;
 - the peer: the native LightGBM booster's `predict` on the very same feature matrix (raw prediction,
   no anomaly part, no features).
-Prints lines per second and the ratio to the peer; figures go into docs/benchmarks.md.
+Prints lines per second and the ratio to the peer, the CPU seconds of each step (all threads of the
+process: on a shared machine they move less than wall-clock time) and the load average before and after;
+figures go into docs/benchmarks.md.
 """
 
 import argparse
@@ -56,32 +58,36 @@ def main() -> None:
     data = read_folder(score_dir)
     n = len(data.lines)
 
-    start = time.perf_counter()
+    load_before = os.getloadavg()
+    start, cpu = time.perf_counter(), time.process_time()
     features = model.features_of(data)
     X = model.matrix(features, data.lines)
-    features_s = time.perf_counter() - start
-    start = time.perf_counter()
+    features_s, features_cpu = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
     scores = model.score_batch(X, explain=False)
-    scoring_s = time.perf_counter() - start
+    scoring_s, scoring_cpu = time.perf_counter() - start, time.process_time() - cpu
     total_s = features_s + scoring_s
     assert len(scores.risk_score) == n
 
     booster = model.classifier.booster
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     booster.predict(X, raw_score=True)
-    raw_s = time.perf_counter() - start
+    raw_s, raw_cpu = time.perf_counter() - start, time.process_time() - cpu
+    load_after = os.getloadavg()
 
     print(f"{n:,} lines, {X.shape[1]} model inputs, {os.cpu_count()} cores")
-    print("| step | seconds | lines/s | vs raw LightGBM |")
-    print("|---|---:|---:|---:|")
+    print("| step | seconds | lines/s | vs raw LightGBM | CPU seconds |")
+    print("|---|---:|---:|---:|---:|")
     rows = [
-        ("score (features + model, no reasons)", total_s),
-        ("  of which features", features_s),
-        ("  of which model (classifier, anomaly, fusion, channels)", scoring_s),
-        ("peer: raw LightGBM predict on the same matrix", raw_s),
+        ("score (features + model, no reasons)", total_s, features_cpu + scoring_cpu),
+        ("  of which features", features_s, features_cpu),
+        ("  of which model (classifier, anomaly, fusion, channels)", scoring_s, scoring_cpu),
+        ("peer: raw LightGBM predict on the same matrix", raw_s, raw_cpu),
     ]
-    for name, seconds in rows:
-        print(f"| {name} | {seconds:.2f} | {n / seconds:,.0f} | {seconds / raw_s:.2f}x |")
+    for name, seconds, cpu_s in rows:
+        print(f"| {name} | {seconds:.2f} | {n / seconds:,.0f} | {seconds / raw_s:.2f}x | {cpu_s:.2f} |")
+    print("load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*load_before))
+    print("load average (1, 5, 15 min) after:  {:.2f} {:.2f} {:.2f}".format(*load_after))
 
 
 if __name__ == "__main__":

@@ -3,10 +3,15 @@
 Both paths build the same columns: the batch path from a whole DataFrame, the online path from a few
 typed records, without pandas per call. Per-value derivations (HS6 of a code, registration date of a BIN,
 tier of a code) are plain Python functions applied through `map_values`, which walks the unique values of
-a big array and the values themselves of a small one, so both paths run the very same function.
+a big array and the values themselves of a small one, so both paths run the very same function;
+`map_rows` does the same for functions of several columns (distinct combinations of a big array's rows).
+Within `shared_factorizations` (the batch build) each big column is factorised once, however many
+definitions map it.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from typing import Any
 
@@ -27,6 +32,8 @@ _EPOCH = date(1970, 1, 1)
 INVASION_DAY = (INVASION - _EPOCH).days
 #: Arrays at most this long are mapped value by value; longer ones through their unique values.
 _SMALL = 64
+#: Combination codes of `map_rows` stay below this (renumbered first if the next column could pass it).
+_KEY_LIMIT = 1 << 62
 
 
 def day_number(value: date) -> int:
@@ -38,9 +45,76 @@ def map_values(values: np.ndarray, fn: Callable[[Any], Any], dtype: Any) -> np.n
     """Apply `fn` to each value; `None` stands for a missing value."""
     if len(values) <= _SMALL:
         return np.array([fn(v) for v in values], dtype=dtype)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorize(values)
     mapped = np.array([fn(v) for v in uniques] + [fn(None)], dtype=dtype)
     return mapped[codes]
+
+
+def map_rows(fn: Callable[..., Any], columns: Sequence[np.ndarray], dtype: Any) -> np.ndarray:
+    """Apply `fn(a, b, ...)` to each row of equally long columns (values as stored, `None` missing).
+
+    Small arrays row by row; big ones through their distinct combinations of values: `fn` is called once
+    on the first row of each combination (rows with equal values in every column get equal results).
+    """
+    if len(columns[0]) <= _SMALL:
+        return np.array([fn(*row) for row in zip(*columns, strict=True)], dtype=dtype)
+    codes, first = _combinations(columns)
+    mapped = np.array([fn(*row) for row in zip(*(c[first] for c in columns), strict=True)], dtype=dtype)
+    return mapped[codes]
+
+
+#: Per-batch memo of factorisations, by array identity (see `shared_factorizations`).
+_MEMO: ContextVar[dict[Any, tuple[Any, ...]] | None] = ContextVar("roundabout_factorizations", default=None)
+
+
+@contextmanager
+def shared_factorizations() -> Iterator[None]:
+    """Within this block (one thread), `factorize` and `map_rows` remember what they computed per array
+    (kept alive, by identity), so a column that several features map is hashed once. The arrays must not
+    be modified in place meanwhile; the batch feature build holds it over its read-only columns."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`pd.factorize(values, use_na_sentinel=True)`; once per array inside `shared_factorizations`."""
+    memo = _MEMO.get()
+    if memo is None:
+        return pd.factorize(values, use_na_sentinel=True)
+    hit = memo.get(id(values))
+    if hit is not None and hit[0] is values:
+        return hit[1], hit[2]
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    memo[id(values)] = (values, codes, uniques)
+    return codes, uniques
+
+
+def _combinations(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Code of each row's combination of values (0.. in order of first appearance; a missing value is a
+    value of its own) and the first row of each combination."""
+    memo = _MEMO.get()
+    key = tuple(id(c) for c in columns)
+    hit = memo.get(key) if memo is not None else None
+    if hit is not None and all(a is b for a, b in zip(hit[0], columns, strict=True)):
+        return hit[1], hit[2]
+    combined, size = np.zeros(len(columns[0]), dtype=np.int64), 1
+    for values in columns:
+        codes, uniques = factorize(values)
+        width = len(uniques) + 1
+        if size * width >= _KEY_LIMIT:  # renumber the combinations so far before the key could overflow
+            combined, seen = pd.factorize(combined)
+            size = len(seen)
+        combined = combined * width + (codes.astype(np.int64) + 1)
+        size *= width
+    codes, _ = pd.factorize(combined)  # numbered in order of first appearance
+    running = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.diff(running, prepend=-1) > 0)
+    if memo is not None:
+        memo[key] = (tuple(columns), codes, first)
+    return codes, first
 
 
 def bin_registration_day(trader_id: str | None) -> float:
@@ -121,11 +195,21 @@ def _shared_strings(series: pd.Series) -> np.ndarray:
     new string per row); missing and empty values are None."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     values = np.asarray(uniques, dtype=object)
+    empty = values == ""
     lookup = np.empty(len(values) + 1, dtype=object)
     lookup[:-1] = values
-    lookup[:-1][values == ""] = None
+    lookup[:-1][empty] = None
     lookup[-1] = None
-    return lookup[codes]
+    out = lookup[codes]
+    memo = _MEMO.get()
+    if memo is not None:
+        # The factorisation of `out` follows from this one (empty strings become missing): remembered, so
+        # mapping the column later hashes no Python strings. Same codes and uniques as pd.factorize(out).
+        keep = ~empty
+        renumber = np.full(len(values) + 1, -1, dtype=np.intp)
+        renumber[:-1][keep] = np.arange(int(keep.sum()))
+        memo[id(out)] = (out, renumber[codes], values[keep])
+    return out
 
 
 def _extra_array(series: pd.Series | None, kind: str, n: int) -> np.ndarray:
@@ -199,6 +283,9 @@ __all__ = [
     "columns_from_frame",
     "columns_from_records",
     "day_number",
+    "factorize",
+    "map_rows",
     "map_values",
     "normalise_name",
+    "shared_factorizations",
 ]

@@ -15,7 +15,7 @@ history and `store.py` from the online store. Rules shared by both:
 
 import numpy as np
 
-from roundabout.features.columns import INVASION_DAY, Columns
+from roundabout.features.columns import INVASION_DAY, Columns, map_rows
 from roundabout.features.specs import Aggregate, Distinct, FirstDay, LastDay, Query, WindowSum
 
 CHAIN_LOOKBACK = 180
@@ -132,6 +132,22 @@ def _smoothed(violations: np.ndarray, inspected: np.ndarray, prior: float, weigh
     return (violations + weight * prior) / (inspected + weight)
 
 
+_RU_BY = frozenset({"RU", "BY"})
+
+
+def _ru_by_party(destination: str | None, counterparty: str | None, trading: str | None) -> float:
+    return float(destination in _RU_BY or counterparty in _RU_BY or trading in _RU_BY)
+
+
+def _destination_mismatch(destination: str | None, counterparty: str | None, trading: str | None) -> float:
+    if destination is None or (counterparty is None and trading is None):
+        return np.nan
+    return float(
+        (counterparty is not None and destination != counterparty)
+        or (trading is not None and destination != trading)
+    )
+
+
 def finalize(
     cols: Columns, q: dict[str, np.ndarray], prior: float, prior_weight: float
 ) -> dict[str, np.ndarray]:
@@ -185,34 +201,9 @@ def finalize(
     out["trader_quick_reships"] = q["trader_quick_reships"]
     out["trader_quick_reship_share"] = _ratio(q["trader_quick_reships"], q["trader_ru_by_exports"])
     transit = cols["is_transit"] == 1.0
-    ru_by = {"RU", "BY"}
-    party = np.array(
-        [
-            float(d in ru_by or c in ru_by or t in ru_by)
-            for d, c, t in zip(
-                cols["destination_country"],
-                cols["counterparty_country"],
-                cols["trading_country"],
-                strict=True,
-            )
-        ],
-        dtype="float64",
-    )
-    out["transit_ru_by_party"] = np.where(transit, party, np.nan)
-    mismatch = np.array(
-        [
-            np.nan
-            if d is None or (c is None and t is None)
-            else float((c is not None and d != c) or (t is not None and d != t))
-            for d, c, t in zip(
-                cols["destination_country"],
-                cols["counterparty_country"],
-                cols["trading_country"],
-                strict=True,
-            )
-        ],
-        dtype="float64",
-    )
+    countries = (cols["destination_country"], cols["counterparty_country"], cols["trading_country"])
+    out["transit_ru_by_party"] = np.where(transit, map_rows(_ru_by_party, countries, "float64"), np.nan)
+    mismatch = map_rows(_destination_mismatch, countries, "float64")
     out["transit_destination_mismatch"] = np.where(transit, mismatch, np.nan)
     # counterparties
     out["declarant_lines"] = q["declarant_lines"]

@@ -3,7 +3,7 @@
 import numpy as np
 
 from roundabout.features.artifacts import FeatureArtifacts, category_values, heading_values
-from roundabout.features.columns import Columns, map_values
+from roundabout.features.columns import Columns, map_rows, map_values
 from roundabout.features.goods import encode_category
 from roundabout.reference import COALITION, EAEU, RUSSIA_BELARUS, TRANSSHIPMENT_POINTS
 
@@ -43,21 +43,15 @@ def route_features(cols: Columns, artifacts: FeatureArtifacts) -> dict[str, np.n
     coalition = _member(cols["origin_country"], COALITION)
     out["coalition_origin_chpl"] = coalition * cols["chpl"]
     out["dispatch_transshipment_hub"] = _member(cols["dispatch_country"], _HUBS_ABROAD)
-    out["countries_all_different"] = np.array(
-        [
-            _all_different(o, d, t)
-            for o, d, t in zip(
-                cols["origin_country"], cols["dispatch_country"], cols["trading_country"], strict=True
-            )
-        ],
-        dtype="float64",
+    out["countries_all_different"] = map_rows(
+        _all_different, (cols["origin_country"], cols["dispatch_country"], cols["trading_country"]), "float64"
     )
     for name in ("transport_mode", "customs_office"):
         out[name] = encode_category(category_values(cols, name), levels[name])
     headings = heading_values(cols)
     for name in ("transport_mode", "customs_office"):
         table = lookup[f"{name}_share"]
-        out[f"{name}_share_heading"] = np.array(
-            [_share(table, h, v) for h, v in zip(headings, cols[name], strict=True)], dtype="float64"
+        out[f"{name}_share_heading"] = map_rows(
+            lambda h, v, table=table: _share(table, h, v), (headings, cols[name]), "float64"
         )
     return out

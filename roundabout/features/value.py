@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from roundabout.features.artifacts import FeatureArtifacts, log_unit_values
-from roundabout.features.columns import Columns, map_values
+from roundabout.features.columns import Columns, map_rows
 
 
 def reference_index(tables: dict[str, dict[str, list[float]]]) -> tuple[dict[str, int], np.ndarray]:
@@ -39,17 +39,16 @@ def _row_of(index: dict[str, int]) -> Any:
     return row
 
 
-def _groups(cols: Columns) -> np.ndarray:
-    hs6, origin = cols["hs6"], cols["origin_country"]
-    return np.array(
-        [None if h is None else f"{h}|{o or ''}" for h, o in zip(hs6, origin, strict=True)], dtype=object
-    )
+def _group(hs6: str | None, origin: str | None) -> str | None:
+    """The "hs6|origin" reference group of a line (origin may be empty)."""
+    return None if hs6 is None else f"{hs6}|{origin or ''}"
 
 
-def _robust_z(logs: np.ndarray, groups: np.ndarray, reference: tuple[dict[str, int], np.ndarray]) -> tuple:
+def _robust_z(logs: np.ndarray, cols: Columns, reference: tuple[dict[str, int], np.ndarray]) -> tuple:
     """z = (log uv - median) / scale at the most specific level with a reference; and that level."""
     index, rows = reference
-    stats = rows[map_values(groups, _row_of(index), "int64")]
+    row = _row_of(index)
+    stats = rows[map_rows(lambda h, o: row(_group(h, o)), (cols["hs6"], cols["origin_country"]), "int64")]
     return (logs - stats[:, 0]) / stats[:, 1], stats[:, 2]
 
 
@@ -61,9 +60,8 @@ def _ratio(value: np.ndarray, base: np.ndarray) -> np.ndarray:
 def value_features(cols: Columns, artifacts: FeatureArtifacts) -> dict[str, np.ndarray]:
     lookup = artifacts.lookup()
     kg, unit = log_unit_values(cols)
-    groups = _groups(cols)
-    z_kg, level = _robust_z(kg, groups, lookup["reference_kg"])
-    z_unit, _ = _robust_z(unit, groups, lookup["reference_unit"])
+    z_kg, level = _robust_z(kg, cols, lookup["reference_kg"])
+    z_unit, _ = _robust_z(unit, cols, lookup["reference_unit"])
     value, mass, qty = cols["value_usd"], cols["net_mass_kg"], cols["quantity"]
     with np.errstate(invalid="ignore"):
         log_value = np.where(value >= 0, np.log1p(np.where(value >= 0, value, 0.0)), np.nan)

@@ -14,6 +14,10 @@ inputs the trees compare, and both children of node i sit at `child[2i]` and `ch
   level-by-level numpy walk on large batches (rows x trees x levels of four gathers) and needs neither
   the fitted forest nor a pickle. A LightGBM text model built from the same trees scores identically but
   no faster (its per-node cost is higher; see docs/models.md).
+- Rows go in chunks: each chunk's columns are picked, imputed and made float32 in buffers of its worker
+  (no full-size copies of the input), then walked through every tree. The walker releases the GIL, so
+  chunks are shared by one thread per usable core; a row's path lengths are still added tree by tree in
+  order, so the result does not depend on the number of threads (bit for bit).
 
 The result equals `IsolationForest.score_samples` (a test checks it to 1e-9): the score is the negated
 anomaly score of the original paper, so lower means more abnormal; `anomaly_score` below flips it so that
@@ -23,7 +27,11 @@ Missing values are imputed with the training median of each column before fittin
 isolation trees cannot route NaN.
 """
 
+import os
+import threading
 import warnings
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Self
 
@@ -31,8 +39,16 @@ import numpy as np
 from sklearn.ensemble import IsolationForest
 from sklearn.tree._tree import Tree
 
-#: Rows per compiled-walker call in batch mode (keeps the float32 chunk in cache across the trees).
-CHUNK_ROWS = 16384
+#: Rows per compiled-walker call in batch mode (keeps the float32 chunk in a core's cache across the trees).
+CHUNK_ROWS = 8192
+
+
+def default_workers() -> int:
+    """Threads for batch scoring: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def average_path_length(n: np.ndarray) -> np.ndarray:
@@ -103,20 +119,50 @@ class AnomalyDetector:
         return self.fill_
 
     # scoring ---------------------------------------------------------------------------------------
-    def score_samples(self, X: np.ndarray) -> np.ndarray:
-        """Same values as `IsolationForest.score_samples` (lower = more abnormal), from exported arrays."""
-        Xf = self.impute(np.atleast_2d(X))
+    def score_samples(
+        self, X: np.ndarray, columns: np.ndarray | None = None, workers: int | None = None
+    ) -> np.ndarray:
+        """Same values as `IsolationForest.score_samples` (lower = more abnormal), from exported arrays.
+
+        `columns`: the detector's inputs are these columns of X (as `X[:, columns]`, without copying X).
+        `workers`: threads walking chunks of rows (default: the usable cores; 1 = the calling thread only).
+        """
+        X = np.atleast_2d(X)
+        fill = self._fill()
+        cols = None if columns is None else np.asarray(columns, dtype=np.intp)
+        if (X.shape[1] if cols is None else len(cols)) != len(fill):
+            raise ValueError(
+                f"expected {len(fill)} anomaly inputs, got {X.shape[1] if cols is None else len(cols)}"
+            )
+        n = len(X)
+        depth = np.zeros(n)
+        chunks = [(start, min(start + CHUNK_ROWS, n)) for start in range(0, n, CHUNK_ROWS)]
         walkers = self._trees()
-        depth = np.zeros(len(Xf))
-        for start in range(0, len(Xf), CHUNK_ROWS):
-            chunk, part = Xf[start : start + CHUNK_ROWS], depth[start : start + CHUNK_ROWS]
-            for tree, leaf_value in walkers:
-                part += leaf_value.take(tree.apply(chunk))
+        workers = min(default_workers() if workers is None else max(1, int(workers)), len(chunks))
+        if workers <= 1:
+            _walk_chunks(iter(chunks), X, cols, fill, walkers, depth)
+        else:
+            # Chunks are handed out one at a time under a lock; each thread has its own buffers.
+            lock, pending = threading.Lock(), iter(chunks)
+
+            def take() -> tuple[int, int] | None:
+                with lock:
+                    return next(pending, None)
+
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="anomaly") as pool:
+                jobs = [
+                    pool.submit(_walk_chunks, iter(take, None), X, cols, fill, walkers, depth)
+                    for _ in range(workers)
+                ]
+                for job in jobs:
+                    job.result()
         return -(2.0 ** (-depth / float(self._arrays()["denominator"])))
 
-    def anomaly_score(self, X: np.ndarray) -> np.ndarray:
+    def anomaly_score(
+        self, X: np.ndarray, columns: np.ndarray | None = None, workers: int | None = None
+    ) -> np.ndarray:
         """The anomaly score of the paper, 2^(-E[h(x)]/c(psi)): in (0, 1], higher = more abnormal."""
-        return -self.score_samples(X)
+        return -self.score_samples(X, columns, workers)
 
     def anomaly_score_one(self, x: np.ndarray) -> float:
         """One row's anomaly score with no chunking, validation or copies beyond the imputation."""
@@ -154,6 +200,44 @@ class AnomalyDetector:
         out.arrays_ = arrays
         out.n_estimators = len(arrays["roots"])
         return out
+
+
+def _walk_chunks(
+    chunks: Iterator[tuple[int, int]],
+    X: np.ndarray,
+    cols: np.ndarray | None,
+    fill: np.ndarray,
+    walkers: list[tuple[Tree, np.ndarray]],
+    depth: np.ndarray,
+) -> None:
+    """Add every tree's path length to `depth[start:end]` for each (start, end) chunk of rows of X.
+
+    Per chunk: X's rows (and `cols`) into a float64 buffer, missing or infinite values replaced by the
+    fill (as `impute`), cast to float32, then one compiled `Tree.apply` per tree; the path lengths are
+    added tree by tree, in order, whichever thread runs the chunk.
+    """
+    rows = CHUNK_ROWS
+    x64 = np.empty((rows, len(fill)))
+    x32 = np.empty((rows, len(fill)), dtype=np.float32)
+    bad = np.empty((rows, len(fill)), dtype=bool)
+    step = np.empty(rows)
+    for start, end in chunks:
+        m = end - start
+        x, xf, miss, part, add = x64[:m], x32[:m], bad[:m], depth[start:end], step[:m]
+        block = X[start:end]
+        if cols is None:
+            np.copyto(x, block, casting="unsafe")
+        elif block.dtype == np.float64:
+            np.take(block, cols, axis=1, out=x)
+        else:
+            np.copyto(x, block[:, cols], casting="unsafe")
+        np.isfinite(x, out=miss)
+        np.logical_not(miss, out=miss)
+        np.copyto(x, fill, where=miss)
+        np.copyto(xf, x, casting="same_kind")
+        for tree, leaf_value in walkers:
+            np.take(leaf_value, tree.apply(xf), out=add)
+            part += add
 
 
 def compiled_trees(arrays: dict[str, np.ndarray], n_features: int) -> list[tuple[Tree, np.ndarray]]:

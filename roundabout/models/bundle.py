@@ -172,7 +172,8 @@ class RiskModel:
         """Score an input matrix (rows in `feature_names` order)."""
         X = np.asarray(X, dtype="float64")
         raw = self.classifier.raw_score(X) if len(X) else np.empty(0)
-        anomaly = self.anomaly.anomaly_score(X[:, self._anomaly_idx]) if len(X) else np.empty(0)
+        # The detector picks its columns chunk by chunk (no copy of X) and walks the trees in threads.
+        anomaly = self.anomaly.anomaly_score(X, columns=self._anomaly_idx) if len(X) else np.empty(0)
         risk = self.fusion.risk(raw, anomaly)
         out = BatchScores(risk, anomaly, self.thresholds.channel(risk), raw)
         if explain and len(X):

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from roundabout.models import anomaly as anomaly_module
 from roundabout.models.anomaly import AnomalyDetector
 
 
@@ -78,3 +79,48 @@ def test_rows_on_thresholds_and_one_leaf_trees_equal_sklearn() -> None:
     np.testing.assert_allclose(detector.score_samples(rows), expected, rtol=0, atol=1e-9)
     one = np.array([detector.anomaly_score_one(r) for r in rows[:300]])
     np.testing.assert_allclose(one, -expected[:300], rtol=0, atol=1e-9)
+
+
+def test_threads_and_chunks_do_not_change_scores(data: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows split into chunks walked by several threads: the same numbers bit for bit (each row's path
+    lengths are added tree by tree in the same order), and still sklearn's."""
+    detector = AnomalyDetector(n_estimators=60, random_state=9).fit(data)
+    one_chunk = detector.score_samples(data, workers=1)
+    np.testing.assert_allclose(
+        one_chunk, detector.forest_.score_samples(detector.impute(data)), rtol=0, atol=1e-9
+    )
+    monkeypatch.setattr(anomaly_module, "CHUNK_ROWS", 128)  # 3000 rows: 24 chunks, the last one partial
+    for workers in (None, 1, 2, 3, 64):
+        np.testing.assert_array_equal(detector.score_samples(data, workers=workers), one_chunk)
+    np.testing.assert_array_equal(detector.anomaly_score(data, workers=2), -one_chunk)
+
+
+def test_columns_are_picked_per_chunk(data: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`columns=` scores X[:, columns] without the copy, whatever X's layout or dtype."""
+    cols = np.array([1, 4, 5, 7, 3])
+    detector = AnomalyDetector(n_estimators=40, random_state=10).fit(data[:, cols])
+    expected = detector.score_samples(np.ascontiguousarray(data[:, cols]), workers=1)
+    monkeypatch.setattr(anomaly_module, "CHUNK_ROWS", 100)
+    np.testing.assert_array_equal(detector.score_samples(data, columns=cols, workers=2), expected)
+    np.testing.assert_array_equal(detector.score_samples(np.asfortranarray(data), columns=cols), expected)
+    np.testing.assert_array_equal(detector.score_samples(data, columns=list(cols - 12)), expected)  # negative
+    narrow = data.astype(np.float32)
+    np.testing.assert_array_equal(
+        detector.score_samples(narrow, columns=cols), detector.score_samples(narrow[:, cols])
+    )
+    np.testing.assert_allclose(
+        detector.score_samples(narrow, columns=cols),
+        detector.forest_.score_samples(detector.impute(narrow[:, cols])),
+        rtol=0,
+        atol=1e-9,
+    )
+
+
+def test_batch_edge_shapes(data: np.ndarray) -> None:
+    detector = AnomalyDetector(n_estimators=20, random_state=11).fit(data)
+    assert detector.score_samples(np.empty((0, 12))).shape == (0,)
+    np.testing.assert_array_equal(detector.score_samples(data[5]), detector.score_samples(data[5:6]))
+    with pytest.raises(ValueError, match="12 anomaly inputs"):
+        detector.score_samples(data[:, :11])
+    with pytest.raises(ValueError, match="12 anomaly inputs"):
+        detector.score_samples(data, columns=[0, 1])

@@ -42,6 +42,20 @@ def test_holdout_scores_match_training(split: Split, fitted: Fitted) -> None:
     np.testing.assert_allclose(scores.risk_score, fitted.holdout_risk, rtol=0, atol=1e-12)
 
 
+def test_batch_matrix_and_anomaly_columns(split: Split, fitted: Fitted) -> None:
+    """The input matrix is the features then the id statistics (C order, as np.hstack gives), and the
+    batch anomaly part reads its columns of it in place, with the same numbers as on a copy of them."""
+    model = fitted.model
+    lines, features = _holdout(split, fitted)
+    X = model.matrix(features, lines)
+    expected = np.hstack([features[model.base_features].to_numpy(), model.target_stats.transform(lines)])
+    np.testing.assert_array_equal(X, expected)
+    assert X.flags.c_contiguous
+    scores = model.score_batch(X)
+    alone = model.anomaly.anomaly_score(np.ascontiguousarray(X[:, model.anomaly_columns]), workers=1)
+    np.testing.assert_array_equal(scores.anomaly_score, alone)
+
+
 def test_single_line_path_equals_batch(split: Split, fitted: Fitted) -> None:
     model = fitted.model
     lines, features = _holdout(split, fitted, 50)
