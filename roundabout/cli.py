@@ -370,7 +370,7 @@ def score(
             scores = risk_model.score_data(folder, explain=explain)
             mark("write")
             out.parent.mkdir(parents=True, exist_ok=True)
-            scores.to_parquet(out, index=False)
+            scores.reset_index().to_parquet(out, index=False)  # line_id first, then the scores
     except FileNotFoundError as exc:
         raise fail(str(exc)) from None
     except mlflow.exceptions.MlflowException as exc:

@@ -1,0 +1,44 @@
+"""`roundabout score`: a whole canonical folder scored offline, with the registered model."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from roundabout.data.io import read_folder
+from tests.serving.conftest import Registry
+
+pytestmark = pytest.mark.slow
+
+
+def test_score_writes_one_row_per_line_with_its_id(registry: Registry, tmp_path: Path) -> None:
+    out = tmp_path / "scores.parquet"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": registry.tracking_uri, "ROUNDABOUT_HOME": str(registry.home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "roundabout.cli", "score", "--model", "models:/roundabout@champion",
+         "--data", str(registry.data_dir), "--out", str(out)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    scores = pd.read_parquet(out)
+    lines = read_folder(registry.data_dir).lines
+    assert list(scores.columns) == ["line_id", "risk_score", "anomaly_score", "channel"]
+    assert sorted(scores["line_id"]) == sorted(lines["line_id"])
+    assert scores["risk_score"].between(0, 1).all()
+    assert set(scores["channel"]) <= {"green", "yellow", "red"}
+    assert (scores["channel"] == "red").any()
+
+
+def test_score_of_a_missing_folder_fails_with_a_message(registry: Registry, tmp_path: Path) -> None:
+    env = {**os.environ, "MLFLOW_TRACKING_URI": registry.tracking_uri, "ROUNDABOUT_HOME": str(registry.home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "roundabout.cli", "score", "--model", "models:/roundabout@champion",
+         "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "s.parquet")],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "nowhere" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
