@@ -1,9 +1,9 @@
 """Single-line and batch cost of the risk model, beside peers measured in the same run.
 
 Trains the model (no MLflow) on a simulated world, then times on holdout lines:
-- one line: `RiskModel.score_one` with and without explanations, its parts (native LightGBM on one row
-  with one thread, the exported forest on one row), and the peers: scikit-learn's
-  `IsolationForest.score_samples` on one row and LightGBM's `Booster.predict` with default settings;
+- one line: `RiskModel.score_one` with and without explanations, its parts (LightGBM's single-row fast
+  path for the raw score and the contributions, the exported forest on one row), and the peers:
+  scikit-learn's `IsolationForest.score_samples` on one row and LightGBM's `Booster.predict` on one row;
 - a batch: `RiskModel.score_batch` with and without explanations, the pyfunc `predict` on lines plus
   store features, and the peers: raw `Booster.predict` and scikit-learn's `score_samples` on the same rows.
 
@@ -71,8 +71,11 @@ def main() -> None:
             lambda i: model.score_one(F[i], records[i], explain=False), n
         ),
         "RiskModel.score_one (with reasons)": per_call(lambda i: model.score_one(F[i], records[i]), n),
-        "  part: LightGBM Booster.predict, 1 row, num_threads=1": per_call(
-            lambda i: booster.predict(X[i : i + 1], raw_score=True, num_threads=1), n
+        "  part: classifier raw score, LightGBM single-row fast path": per_call(
+            lambda i: model.classifier.raw_score_one(X[i]), n
+        ),
+        "  part: classifier contributions, LightGBM single-row fast path": per_call(
+            lambda i: model.classifier.contributions_one(X[i]), n
         ),
         "  part: exported IsolationForest, 1 row": per_call(
             lambda i: model.anomaly.anomaly_score_one(A[i]), n
@@ -82,6 +85,12 @@ def main() -> None:
         ),
         "peer: LightGBM Booster.predict, 1 row, default threads": per_call(
             lambda i: booster.predict(X[i : i + 1], raw_score=True), n
+        ),
+        "peer: LightGBM Booster.predict, 1 row, num_threads=1": per_call(
+            lambda i: booster.predict(X[i : i + 1], raw_score=True, num_threads=1), n
+        ),
+        "peer: LightGBM Booster.predict, contributions, 1 row, num_threads=1": per_call(
+            lambda i: booster.predict(X[i : i + 1], pred_contrib=True, num_threads=1), n
         ),
     }
     frame = lines.copy()
