@@ -8,6 +8,10 @@ vectorised path, plus the outcomes known by then); the artifacts are fitted on t
 remaining lines arrive in date order: each line's `features_for_line` is timed on its own (validation
 included), and the line is then added, as in serving. Reports p50/p95/p99, with the in-process cache on
 (default) and off, as wall-clock and as CPU time of the calling thread.
+
+The stores run as the service runs them (`--checkpoints background`, the default): SQLite's write-ahead
+log is folded back into the file by a thread every second, not by whichever commit crosses the log's
+1,000-page mark; `--checkpoints auto` keeps SQLite's automatic checkpoints, to compare.
 """
 
 import argparse
@@ -15,6 +19,7 @@ import os
 import platform
 import shutil
 import tempfile
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -58,6 +63,12 @@ def serve(
     return feats * 1e3, adds * 1e3, feats_cpu * 1e3, adds_cpu * 1e3
 
 
+def checkpoint_every_second(store: FeatureStore, done: threading.Event) -> None:
+    """What the service's background task does (`serving.app`), until `done` is set."""
+    while not done.wait(1.0):
+        store.checkpoint()
+
+
 def report(label: str, ms: np.ndarray) -> None:
     p50, p95, p99 = np.percentile(ms, [50, 95, 99])
     print(f"{label:34s} p50 {p50:6.3f} ms  p95 {p95:6.3f} ms  p99 {p99:6.3f} ms  max {ms.max():7.2f} ms")
@@ -72,6 +83,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--score", type=int, default=3000, help="lines scored one by one")
     parser.add_argument("--url", default=None, help="store URL (default: SQLite file in a temp dir)")
+    parser.add_argument("--checkpoints", choices=["background", "auto"], default="background")
     args = parser.parse_args()
     folder = args.data or Path(f"/tmp/roundabout-world-{args.lines}-{args.seed}")
     ensure_world(folder, args.lines, args.seed)
@@ -86,7 +98,8 @@ def main() -> None:
     try:
         artifacts = FeatureArtifacts().fit(history, outcomes, data.extra_columns)
         rules = FormatRules(max_date=lines["date"].max().date())
-        store = FeatureStore(url, artifacts, rules=rules)
+        auto = args.checkpoints == "auto"
+        store = FeatureStore(url, artifacts, rules=rules, autocheckpoint=auto)
         store.create_schema()
         # a kept store (--url) that already holds the history is reused as it is
         t_load = load(store, history, outcomes) if store.line_count() == 0 else float("nan")
@@ -98,9 +111,17 @@ def main() -> None:
         records = incoming.to_dict("records")
         if store.line_count() > len(history):  # a reused store that already served these lines
             raise SystemExit("the store already holds the incoming lines; start from a fresh --url")
-        cold = FeatureStore(url, artifacts, rules=rules, cache_size=0)
+        cold = FeatureStore(url, artifacts, rules=rules, cache_size=0, autocheckpoint=auto)
         cold_feats, _, cold_cpu, _ = serve(cold, records, add=False)
+        done = threading.Event()
+        checkpointer = threading.Thread(target=checkpoint_every_second, args=(store, done))
+        if not auto:
+            checkpointer.start()
         feats, adds, feats_cpu, adds_cpu = serve(store, records, add=True)
+        done.set()
+        if not auto:
+            checkpointer.join()
+        print(f"checkpoints                        {args.checkpoints}")
         print(f"load average                       {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print("wall-clock:")
         report("features_for_line, no cache", cold_feats)
