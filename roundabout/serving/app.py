@@ -34,6 +34,7 @@ from roundabout.serving.holder import ModelHolder
 from roundabout.serving.keys import KeyRing
 from roundabout.serving.metrics import Metrics
 from roundabout.serving.routes import feedback, health, model, score
+from roundabout.serving.scoring import checkpoint
 from roundabout.serving.state import ServiceState
 from roundabout.settings import Settings, get_settings
 
@@ -268,6 +269,6 @@ async def _checkpoint(store: FeatureStore, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await asyncio.to_thread(store.checkpoint)
+            await asyncio.to_thread(checkpoint, store)
         except Exception as exc:  # e.g. the store is down: requests report that; try again next tick
             log.warning("store checkpoint failed: %s", type(exc).__name__)

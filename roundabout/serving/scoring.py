@@ -20,12 +20,17 @@ from roundabout.features.store import FeatureStore
 from roundabout.models import LineScore, RiskModel
 from roundabout.serving.audit import AuditLog
 from roundabout.serving.holder import Serving
-from roundabout.serving.turns import Turns
+from roundabout.serving.turns import STORE_WRITES
 
-#: Store writes of this process take turns, in arrival order. SQLite has one writer at a time and makes the
-#: others sleep with a growing back-off, which put hundreds of milliseconds on the tail under concurrent
-#: requests; on PostgreSQL, upserts of the same aggregate rows from concurrent threads could deadlock.
-_WRITES = Turns()
+
+def checkpoint(store: FeatureStore) -> None:
+    """Fold SQLite's write-ahead log back into the store file: most of it alongside the requests, then the
+    rest in a write turn, where no write of this process overlaps it, so it completes and the next write
+    starts the log over. A checkpoint that always overlaps a write never completes, and under steady load
+    the log (and the index every reader maps) grew by hundreds of megabytes a minute."""
+    store.checkpoint()
+    with STORE_WRITES:
+        store.checkpoint()
 
 
 def line_features(store: FeatureStore, typed: list[dict[str, Any]]) -> pd.DataFrame:
@@ -39,7 +44,7 @@ def line_features(store: FeatureStore, typed: list[dict[str, Any]]) -> pd.DataFr
         group = [typed[i] for i in by_date[day]]
         with store.engine.connect() as conn:
             parts.append(store.lines_features(conn, group))
-        with _WRITES, store.transaction() as conn:
+        with STORE_WRITES, store.transaction() as conn:
             store.add_columns(conn, store.columns(group))
     features = pd.concat(parts) if len(parts) > 1 else parts[0]
     return features.loc[[line["line_id"] for line in typed]]
@@ -67,14 +72,14 @@ def score_lines(
     if len(lines) == 1:
         # The single-line path: plain dicts and numpy, no DataFrame; one transaction.
         cols = store.columns(typed)
-        with _WRITES, store.transaction() as conn:
+        with STORE_WRITES, store.transaction() as conn:
             features = store.line_features(conn, cols)
             store.add_columns(conn, cols)
             return decide(conn, [model.score_one(features, lines[0], explain, top_k)])
     features = line_features(store, typed)
     frame = pd.DataFrame(lines) if model.target_stats.columns else None
     batch = model.score_batch(model.matrix(features, frame), explain=explain, top_k=top_k)
-    with _WRITES:
+    with STORE_WRITES:
         return decide(None, [batch.line(i) for i in range(len(lines))])
 
 

@@ -1,4 +1,4 @@
-"""A lock granted in arrival order, for the store writes of the service's request threads.
+"""The service's store writes take turns, granted in arrival order.
 
 `threading.Lock` wakes its waiters in no particular order: under steady load a request can lose the race
 for the lock several times in a row while later ones pass it, which is what the slowest 1% of answers
@@ -44,3 +44,9 @@ class Turns:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.release()
+
+
+#: Store writes of this process take turns. SQLite has one writer at a time and makes the others sleep
+#: with a growing back-off, which put hundreds of milliseconds on the tail under concurrent requests; on
+#: PostgreSQL, upserts of the same aggregate rows from concurrent threads could deadlock.
+STORE_WRITES = Turns()

@@ -9,6 +9,7 @@ from roundabout.features.store import FeatureStore
 from roundabout.serving.keys import ApiKey, Scope
 from roundabout.serving.schemas import FeedbackRequest, FeedbackResponse, error_answers
 from roundabout.serving.state import State, require
+from roundabout.serving.turns import STORE_WRITES
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
 
@@ -54,5 +55,6 @@ def feedback(
     ]
     if unknown:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=unknown)
-    new = store.add_outcomes(outcomes)
+    with STORE_WRITES:
+        new = store.add_outcomes(outcomes)
     return FeedbackResponse(new=new, duplicates=len(outcomes) - new)
