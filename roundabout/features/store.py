@@ -226,10 +226,9 @@ class FeatureStore:
 
     def _fill_distinct(self, conn: Connection) -> None:
         p, t = self.schema.pairs, self.schema.distinct
-        rels = [q.name for q in QUERIES if isinstance(q, Distinct)]
         per_day = (
             sa.select(p.c.rel, p.c.key, p.c.first_day.label("day"), sa.func.count().label("n"))
-            .where(p.c.rel.in_(rels))
+            .where(p.c.rel.in_(sorted(_DISTINCT_RELS)))
             .group_by(p.c.rel, p.c.key, p.c.first_day)
             .subquery()
         )
@@ -284,7 +283,7 @@ class FeatureStore:
             cumulative = _cumulative(agg)
             values: dict[str, Any] = {"key": k, "day": d, **x}
             for m in cumulative:
-                values[f"cum_{m}"] = sa.func.coalesce(self._cum_before(t, m, k, d), 0.0) + x[m]
+                values[f"cum_{m}"] = sa.func.coalesce(self._total_before(t, f"cum_{m}", k, d), 0.0) + x[m]
             stmt = self._insert(t).values(values)
             set_ = {m: t.c[m] + stmt.excluded[m] for m in agg.measures}
             set_.update({f"cum_{m}": t.c[f"cum_{m}"] + stmt.excluded[m] for m in cumulative})
@@ -303,15 +302,8 @@ class FeatureStore:
         )
         t = self.schema.distinct
         r, x = sa.bindparam("r", type_=sa.Text), sa.bindparam("x", type_=sa.Double)
-        a = t.alias()
-        before = (
-            sa.select(a.c.cum)
-            .where(a.c.rel == r, a.c.key == k, a.c.day < d)
-            .order_by(a.c.day.desc())
-            .limit(1)
-        )
         ins = self._insert(t).values(
-            rel=r, key=k, day=d, n=x, cum=sa.func.coalesce(before.scalar_subquery(), 0.0) + x
+            rel=r, key=k, day=d, n=x, cum=sa.func.coalesce(self._total_before(t, "cum", k, d, rel=r), 0.0) + x
         )
         out["distinct"] = ins.on_conflict_do_update(
             index_elements=["rel", "key", "day"],
@@ -339,17 +331,14 @@ class FeatureStore:
         self._statement(name).execute(conn, rows)
 
     @staticmethod
-    def _cum_before(t: sa.Table, measure: str, k: Any, d: Any) -> Any:
-        """The running total of `measure` of key `k` over days before `d` (NULL if none): one index seek."""
+    def _total_before(t: sa.Table, column: str, k: Any, d: Any, rel: Any = None) -> Any:
+        """The running total `column` of key `k` (and `rel`, for `distinct`) on its last day before `d`
+        (NULL if none): one index seek."""
         a = t.alias()
-        col = a.c[f"cum_{measure}"]
-        return (
-            sa.select(col)
-            .where(a.c.key == k, a.c.day < d)
-            .order_by(a.c.day.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
+        match = [a.c.key == k, a.c.day < d]
+        if rel is not None:
+            match.append(a.c.rel == rel)
+        return sa.select(a.c[column]).where(*match).order_by(a.c.day.desc()).limit(1).scalar_subquery()
 
     # queries -------------------------------------------------------------------------------------------
     def _build_statements(self) -> dict[str, tuple[sa.Select[Any], list[Any], tuple[str, ...]]]:
@@ -374,14 +363,7 @@ class FeatureStore:
             k = sa.bindparam(f"k{i}", type_=sa.Text)
             if t is p:
                 # the running total of the key's last day with first-seen pairs before D (0 if none)
-                dt = self.schema.distinct
-                before = (
-                    sa.select(dt.c.cum)
-                    .where(dt.c.rel == name, dt.c.key == k, dt.c.day < d)
-                    .order_by(dt.c.day.desc())
-                    .limit(1)
-                    .scalar_subquery()
-                )
+                before = self._total_before(self.schema.distinct, "cum", k, d, rel=name)
                 count = sa.cast(sa.func.coalesce(before, 0.0), sa.Double)
                 stmt = sa.select(sa.literal_column(str(i)).label("part"), count)
             else:
@@ -400,7 +382,7 @@ class FeatureStore:
         for q in queries:
             m = t.c[q.measure]
             if isinstance(q, WindowSum) and q.window is None:
-                exprs.append(self._cum_before(t, q.measure, k, d))
+                exprs.append(self._total_before(t, f"cum_{q.measure}", k, d))
             elif isinstance(q, WindowSum):
                 exprs.append(sa.func.sum(sa.case((t.c.day >= d - q.window, m), else_=0.0)))
                 spans.append(q.window)
