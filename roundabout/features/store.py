@@ -20,6 +20,7 @@ as in serving; back-filled imports dated before an export already in the store d
 
 import json
 import math
+import sqlite3
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -61,6 +63,11 @@ def default_store_url() -> str:
         return settings.store_url
     settings.home.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{settings.home / 'store.db'}"
+
+
+#: What a store call raises when the database fails or refuses: the fast paths run on the driver's own
+#: cursor, so its errors (a lost connection, a deadlock) arrive unwrapped.
+STORE_ERRORS: tuple[type[Exception], ...] = (sa.exc.SQLAlchemyError, sqlite3.Error, psycopg.Error)
 
 
 def _engine(url: str, timeout: float | None = None, autocheckpoint: bool = True) -> Engine:
@@ -241,14 +248,16 @@ class FeatureStore:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    def checkpoint(self) -> None:
-        """Copy SQLite's write-ahead log back into the database without blocking readers or writers (a
-        no-op on other databases). For stores opened with `autocheckpoint=False`: call it periodically
-        from a background thread, or the log grows without bound."""
+    def checkpoint(self) -> int:
+        """Copy SQLite's write-ahead log back into the database without blocking readers or writers, and
+        return the log's length in frames (0 on other databases, and once a writer has started it over).
+        For stores opened with `autocheckpoint=False`: call it periodically from a background thread, or
+        the log grows without bound."""
         if self.engine.dialect.name != "sqlite" or self.engine.url.database in (None, "", ":memory:"):
-            return
+            return 0
         with self.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            _busy, frames, _copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+        return max(frames, 0)
 
     def _insert(self, table: sa.Table) -> Any:
         dialect = self.engine.dialect.name

@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roundabout.features.records import InvalidRecordError
-from roundabout.features.store import FeatureStore
+from roundabout.features.store import STORE_ERRORS, FeatureStore
 from roundabout.models import RiskModel
 from roundabout.models.pyfunc import load_risk_model
 from roundabout.serving.audit import AuditLog
@@ -35,6 +35,7 @@ from roundabout.serving.keys import KeyRing
 from roundabout.serving.metrics import Metrics
 from roundabout.serving.routes import feedback, health, model, score
 from roundabout.serving.scoring import checkpoint
+from roundabout.serving.single_lines import SingleLineScorer
 from roundabout.serving.state import ServiceState
 from roundabout.settings import Settings, get_settings
 
@@ -136,9 +137,6 @@ def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
         log.exception("unexpected error on %s", request.url.path)
         return JSONResponse({"detail": f"internal error ({type(exc).__name__}); it has been logged"}, 500)
 
-    @app.exception_handler(SQLAlchemyError)
-    @app.exception_handler(psycopg.Error)  # the store's fast paths use the driver's cursor directly,
-    @app.exception_handler(sqlite3.Error)  # so its errors (deadlock, lost connection) arrive unwrapped
     async def _store(request: Request, exc: Exception) -> JSONResponse:
         metrics.store_errors.labels(request.url.path).inc()
         kind = "unavailable" if isinstance(exc, DBAPIError | psycopg.Error | sqlite3.Error) else "error"
@@ -148,6 +146,9 @@ def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
             status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )
+
+    for error in STORE_ERRORS:
+        app.add_exception_handler(error, _store)
 
 
 class RequestMetrics:
@@ -212,7 +213,8 @@ def create_app(
         # its keys, so the cache rarely hits; and with several workers it would miss their writes.
         store_options={"autocheckpoint": False, "cache_size": 0},
     )
-    state = ServiceState(settings, KeyRing(settings.api_keys), holder, store, audit, metrics)
+    single_lines = SingleLineScorer(audit)
+    state = ServiceState(settings, KeyRing(settings.api_keys), holder, store, audit, metrics, single_lines)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -235,6 +237,7 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await asyncio.to_thread(single_lines.stop)
             if holder.current is not None:
                 holder.current.store.dispose()
             store.dispose()

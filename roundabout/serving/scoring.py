@@ -11,10 +11,10 @@ the line and its decision are stored together or not at all.
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy.engine import Connection
 
 from roundabout.features.store import FeatureStore
 from roundabout.models import LineScore, RiskModel
@@ -22,14 +22,28 @@ from roundabout.serving.audit import AuditLog
 from roundabout.serving.holder import Serving
 from roundabout.serving.turns import STORE_WRITES
 
+#: Frames a last catch-up pass may leave for the write turn: copying and syncing a few dozen pages takes
+#: about a millisecond, where the ~400 left by one pass under full load held every write for ~17 ms.
+CHECKPOINT_REMAINDER = 50
+CHECKPOINT_PASSES = 6
+
 
 def checkpoint(store: FeatureStore) -> None:
-    """Fold SQLite's write-ahead log back into the store file: most of it alongside the requests, then the
-    rest in a write turn, where no write of this process overlaps it, so it completes and the next write
-    starts the log over. A checkpoint that always overlaps a write never completes, and under steady load
-    the log (and the index every reader maps) grew by hundreds of megabytes a minute."""
-    store.checkpoint()
-    with STORE_WRITES:
+    """Fold SQLite's write-ahead log back into the store file: catch up alongside the requests, then copy
+    the last few frames in a write turn, where no write of this process overlaps it, so it completes and
+    the next write starts the log over.
+
+    A checkpoint that always overlaps a write never completes, and under steady load the log (and the
+    index every reader maps) grew by hundreds of megabytes a minute. Each catch-up pass copies what was
+    written during the one before, so the remainder shrinks fast; the turn waits only for the last one.
+    """
+    frames = store.checkpoint()
+    for _ in range(CHECKPOINT_PASSES):
+        grown = store.checkpoint()
+        if grown - frames < CHECKPOINT_REMAINDER:
+            break
+        frames = grown
+    with STORE_WRITES.first():
         store.checkpoint()
 
 
@@ -50,6 +64,42 @@ def line_features(store: FeatureStore, typed: list[dict[str, Any]]) -> pd.DataFr
     return features.loc[[line["line_id"] for line in typed]]
 
 
+@dataclass
+class LineCall:
+    """One call's single line (as sent, and as checked by `FeatureStore.validate_line`) with what its
+    decision records."""
+
+    line: dict[str, Any]
+    typed: dict[str, Any]
+    explain: bool
+    top_k: int
+    request_id: str
+    key_id: str
+
+
+def score_calls(serving: Serving, audit: AuditLog, calls: list[LineCall]) -> list[dict[str, Any]]:
+    """Score, store and audit single-line calls in arrival order, in one transaction; a result per call.
+
+    Each line is read, added and scored before the next, on the same connection, so each sees the ones
+    before it exactly as if the calls had come one after the other. A line and its decision are stored
+    together or not at all.
+    """
+    model: RiskModel = serving.model
+    store = serving.store
+    results, decisions = [], []
+    with STORE_WRITES, store.transaction() as conn:
+        for call in calls:
+            cols = store.columns([call.typed])
+            features = store.line_features(conn, cols)
+            store.add_columns(conn, cols)
+            score = model.score_one(features, call.line, call.explain, call.top_k)
+            result = _result(call.line, score, call.explain)
+            results.append(result)
+            decisions.append(_decision(serving, result, call.request_id, call.key_id))
+        audit.record(decisions, conn)
+    return results
+
+
 def score_lines(
     serving: Serving,
     audit: AuditLog,
@@ -63,24 +113,15 @@ def score_lines(
     model: RiskModel = serving.model
     store = serving.store
     typed = [store.validate_line(line, row=i + 1 if len(lines) > 1 else None) for i, line in enumerate(lines)]
-
-    def decide(conn: Connection | None, scored: list[LineScore]) -> list[dict[str, Any]]:
-        results = [_result(line, score, explain) for line, score in zip(lines, scored, strict=True)]
-        audit.record([_decision(serving, r, request_id, key_id) for r in results], conn)
-        return results
-
     if len(lines) == 1:
-        # The single-line path: plain dicts and numpy, no DataFrame; one transaction.
-        cols = store.columns(typed)
-        with STORE_WRITES, store.transaction() as conn:
-            features = store.line_features(conn, cols)
-            store.add_columns(conn, cols)
-            return decide(conn, [model.score_one(features, lines[0], explain, top_k)])
+        return score_calls(serving, audit, [LineCall(lines[0], typed[0], explain, top_k, request_id, key_id)])
     features = line_features(store, typed)
     frame = pd.DataFrame(lines) if model.target_stats.columns else None
     batch = model.score_batch(model.matrix(features, frame), explain=explain, top_k=top_k)
+    results = [_result(line, batch.line(i), explain) for i, line in enumerate(lines)]
     with STORE_WRITES:
-        return decide(None, [batch.line(i) for i in range(len(lines))])
+        audit.record([_decision(serving, r, request_id, key_id) for r in results])
+    return results
 
 
 def _result(line: dict[str, Any], score: LineScore, explain: bool) -> dict[str, Any]:

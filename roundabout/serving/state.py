@@ -11,12 +11,14 @@ from roundabout.serving.audit import AuditLog
 from roundabout.serving.holder import ModelHolder, Serving
 from roundabout.serving.keys import KEY_HEADER, ApiKey, KeyRing, Scope
 from roundabout.serving.metrics import Metrics
+from roundabout.serving.single_lines import SingleLineScorer
 from roundabout.settings import Settings
 
 
 @dataclass
 class ServiceState:
-    """Everything one app instance needs: settings, keys, the model holder, the store, audit, metrics.
+    """Everything one app instance needs: settings, keys, the model holder, the store, audit, metrics,
+    and the thread that scores single-line calls.
 
     `store` (no feature artifacts) takes writes that need no model, such as feedback; scoring uses the
     store bound to the serving version's artifacts.
@@ -28,6 +30,7 @@ class ServiceState:
     store: FeatureStore
     audit: AuditLog
     metrics: Metrics
+    single_lines: SingleLineScorer
 
 
 # The dependencies are `async def`: they never block, and FastAPI runs a plain `def` dependency in the

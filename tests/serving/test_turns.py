@@ -55,3 +55,26 @@ def test_only_one_holder_at_a_time() -> None:
 def test_release_without_holding_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="not held"):
         Turns().release()
+
+
+def test_first_goes_ahead_of_the_waiters() -> None:
+    turns, order = Turns(), []
+    turns.acquire()
+
+    def wait(name: str, first: bool) -> None:
+        with turns.first() if first else turns:
+            order.append(name)
+
+    threads = []
+    for name, first in (("a", False), ("b", False), ("upkeep", True)):
+        thread = threading.Thread(target=wait, args=(name, first))
+        thread.start()
+        threads.append(thread)
+        deadline = time.monotonic() + 5
+        while len(turns._waiters) < len(threads):
+            assert time.monotonic() < deadline, "a waiter never queued"
+            time.sleep(0.001)
+    turns.release()
+    for thread in threads:
+        thread.join(5)
+    assert order == ["upkeep", "a", "b"]
