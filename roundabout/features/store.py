@@ -22,7 +22,7 @@ import json
 import math
 import sqlite3
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
@@ -475,8 +475,15 @@ class FeatureStore:
                     self._cache_put(name, keys[name], day, rows[name])  # type: ignore[arg-type]
         return rows
 
-    def _query_results(self, conn: Connection, cols: Columns, cached: bool = True) -> dict[str, np.ndarray]:
-        """Every query of `QUERIES` for every line of `cols` (one statement per line at most)."""
+    def _query_results(
+        self,
+        conn: Connection,
+        cols: Columns,
+        cached: bool = True,
+        after_each: Callable[[int], None] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Every query of `QUERIES` for every line of `cols` (one statement per line at most), calling
+        `after_each(i)` once line i has been read."""
         n = len(cols["day"])
         results = {q.name: np.full(n, np.nan) for q in QUERIES}
         days = cols["day"].tolist()
@@ -488,12 +495,16 @@ class FeatureStore:
                     if value is None:
                         value = np.nan if isinstance(q, LastDay | FirstDay) else 0.0
                     results[q.name][i] = value
+            if after_each is not None:
+                after_each(i)
         return results
 
-    def _features(self, conn: Connection, cols: Columns) -> dict[str, np.ndarray]:
+    def _features(
+        self, conn: Connection, cols: Columns, after_each: Callable[[int], None] | None = None
+    ) -> dict[str, np.ndarray]:
         artifacts = self._require_artifacts()
         feats = stateless_features(cols, artifacts)
-        results = self._query_results(conn, cols)
+        results = self._query_results(conn, cols, after_each=after_each)
         feats.update(finalize(cols, results, artifacts.prior_violation_rate, PRIOR_WEIGHT))
         feats.update(extra_features(cols, artifacts))
         return feats
@@ -526,6 +537,19 @@ class FeatureStore:
         """Features of one line (`columns` of it), as of its date, read on `conn`."""
         feats = self._features(conn, cols)
         return {name: float(feats[name][0]) for name in self.feature_names}
+
+    def features_then_add(self, conn: Connection, cols: Columns) -> list[dict[str, float]]:
+        """Features of lines (`columns` of them) taken one after the other on `conn`: each line's history
+        is read as of its date, then the line is added, so each sees the lines before it exactly as
+        separate calls would. One feature dict per line. The history is read line by line; the features
+        that need no history are computed for all the lines at once."""
+
+        def add(i: int) -> None:
+            self.add_columns(conn, {name: values[i : i + 1] for name, values in cols.items()})
+
+        feats = self._features(conn, cols, after_each=add)
+        names = self.feature_names
+        return [{name: float(feats[name][i]) for name in names} for i in range(len(cols["day"]))]
 
     def features_for(self, records: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         """Features of several incoming lines (rows in input order, indexed by line_id)."""

@@ -80,19 +80,17 @@ class LineCall:
 def score_calls(serving: Serving, audit: AuditLog, calls: list[LineCall]) -> list[dict[str, Any]]:
     """Score, store and audit single-line calls in arrival order, in one transaction; a result per call.
 
-    Each line is read, added and scored before the next, on the same connection, so each sees the ones
-    before it exactly as if the calls had come one after the other. A line and its decision are stored
-    together or not at all.
+    Each line's history is read, then the line is added, before the next line's history is read, on one
+    connection, so each line sees the ones before it exactly as if the calls had come one after the
+    other. A line and its decision are stored together or not at all.
     """
     model: RiskModel = serving.model
     store = serving.store
     results, decisions = [], []
     with STORE_WRITES, store.transaction() as conn:
-        for call in calls:
-            cols = store.columns([call.typed])
-            features = store.line_features(conn, cols)
-            store.add_columns(conn, cols)
-            score = model.score_one(features, call.line, call.explain, call.top_k)
+        features = store.features_then_add(conn, store.columns([call.typed for call in calls]))
+        for call, line_features in zip(calls, features, strict=True):
+            score = model.score_one(line_features, call.line, call.explain, call.top_k)
             result = _result(call.line, score, call.explain)
             results.append(result)
             decisions.append(_decision(serving, result, call.request_id, call.key_id))

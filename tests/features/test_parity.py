@@ -1,5 +1,6 @@
-"""One definition: a simulated history replayed line by line through the online store gives, for every
-line, exactly the batch features (floats within 1e-9 relative), on SQLite and on PostgreSQL."""
+"""One definition: a simulated history replayed through the online store gives, for every line, exactly
+the batch features (floats within 1e-9 relative), on SQLite and on PostgreSQL: line by line, and in the
+groups the service scores single-line calls in (each line seeing the ones before it in its group)."""
 
 import pytest
 
@@ -19,13 +20,13 @@ def world():
     return data, artifacts, build_features(data, artifacts)
 
 
-def _check(url: str, world, hist) -> None:
+def _check(url: str, world, hist, group_lines: int = 1) -> None:
     data, artifacts, batch = world
     # the simulated world's dates are in the past; accept them all
     store = FeatureStore(url, artifacts, rules=FormatRules(max_date=data.lines["date"].max().date()))
     store.create_schema()
     try:
-        online = hist.replay(store, data)
+        online = hist.replay(store, data, group_lines)
         assert store.line_count() == len(data.lines)
     finally:
         store.dispose()
@@ -42,6 +43,11 @@ def test_parity_sqlite(world, hist, tmp_path) -> None:
 
 
 @pytest.mark.slow
+def test_parity_sqlite_in_groups(world, hist, tmp_path) -> None:
+    _check(f"sqlite:///{tmp_path / 'store.db'}", world, hist, group_lines=7)
+
+
+@pytest.mark.slow
 @pytest.mark.postgres
-def test_parity_postgres(world, hist, postgres_url) -> None:
-    _check(postgres_url, world, hist)
+def test_parity_postgres_in_groups(world, hist, postgres_url) -> None:
+    _check(postgres_url, world, hist, group_lines=7)
