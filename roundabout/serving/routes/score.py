@@ -1,15 +1,16 @@
 """POST /v1/score: score goods lines with channels and reasons."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 from fastapi.concurrency import run_in_threadpool
 
+from roundabout.serving.holder import Serving
 from roundabout.serving.keys import ApiKey, Scope
 from roundabout.serving.schemas import ModelRef, ScoreRequest, ScoreResponse, error_answers
 from roundabout.serving.scoring import LineCall, score_lines
-from roundabout.serving.state import CurrentModel, State, require
+from roundabout.serving.state import CurrentModel, ServiceState, State, require
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 
@@ -37,6 +38,19 @@ async def score(
             status.HTTP_413_CONTENT_TOO_LARGE,
             detail=f"lines: {len(body.lines)} lines, at most {limit} per call",
         )
+    request_id = uuid.uuid4().hex
+    if len(body.lines) == 1:
+        # The common call: checked here, then scored with the single lines that came in alongside it.
+        line = body.lines[0].model_dump()
+        call = LineCall(line, current.store.validate_line(line), body.explain, body.top_k, request_id, key.id)
+        return _answer(state, current, request_id, [await state.single_lines.score(current, call)])
+    # Many lines: checked, scored and serialised in the thread pool, so the event loop stays free.
+    return await run_in_threadpool(_score_many, body, state, current, request_id, key.id)
+
+
+def _score_many(
+    body: ScoreRequest, state: ServiceState, current: Serving, request_id: str, key_id: str
+) -> Response:
     lines = [line.model_dump() for line in body.lines]
     seen: dict[str, int] = {}
     for i, line in enumerate(lines):
@@ -52,17 +66,13 @@ async def score(
                 ],
             )
         seen[line["line_id"]] = i
-    request_id = uuid.uuid4().hex
-    if len(lines) == 1:
-        # The common call: checked here, then scored with the single lines that came in alongside it.
-        call = LineCall(
-            lines[0], current.store.validate_line(lines[0]), body.explain, body.top_k, request_id, key.id
-        )
-        results = [await state.single_lines.score(current, call)]
-    else:
-        results = await run_in_threadpool(
-            score_lines, current, state.audit, lines, body.explain, body.top_k, request_id, key.id
-        )
+    results = score_lines(current, state.audit, lines, body.explain, body.top_k, request_id, key_id)
+    return _answer(state, current, request_id, results)
+
+
+def _answer(
+    state: ServiceState, current: Serving, request_id: str, results: list[dict[str, Any]]
+) -> Response:
     for r in results:
         state.metrics.lines_scored.labels(r["channel"]).inc()
     answer = ScoreResponse(
