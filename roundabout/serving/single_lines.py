@@ -16,10 +16,15 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from psycopg.errors import DeadlockDetected, SerializationFailure
+
 from roundabout.features.store import STORE_ERRORS
 from roundabout.serving.audit import AuditLog
 from roundabout.serving.holder import Serving
 from roundabout.serving.scoring import LineCall, score_calls
+
+#: Times a group that PostgreSQL rolled back to break a deadlock is scored again before its calls get 503.
+DEADLOCK_RETRIES = 2
 
 
 @dataclass
@@ -100,7 +105,7 @@ class SingleLineScorer:
 
     def _score(self, group: list[_Waiting]) -> None:
         try:
-            results = score_calls(group[0].serving, self.audit, [w.call for w in group])
+            results = self._committed(group)
         except STORE_ERRORS as exc:  # nothing of the group was stored: each call answers 503
             for waiting in group:
                 waiting.settle(error=exc)
@@ -113,6 +118,22 @@ class SingleLineScorer:
         else:
             for waiting, result in zip(group, results, strict=True):
                 waiting.settle(result=result)
+
+    def _committed(self, group: list[_Waiting]) -> list[dict[str, Any]]:
+        """`score_calls` on the group, tried again when PostgreSQL broke a deadlock by rolling it back
+        (another worker's group took the same aggregate rows in another order): nothing of it was stored."""
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            try:
+                return score_calls(group[0].serving, self.audit, [w.call for w in group])
+            except STORE_ERRORS as exc:
+                if attempt == DEADLOCK_RETRIES or not _rolled_back_by_conflict(exc):
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _rolled_back_by_conflict(exc: BaseException) -> bool:
+    cause = getattr(exc, "orig", None) or exc
+    return isinstance(cause, DeadlockDetected | SerializationFailure)
 
 
 def _by_version(group: list[_Waiting]) -> list[list[_Waiting]]:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from psycopg.errors import DeadlockDetected
 
 from roundabout.data.io import read_folder
 from roundabout.features.store import FeatureStore
@@ -197,3 +198,35 @@ def test_stop_scores_what_is_queued(world: Any, tmp_path: Path) -> None:
     with serving.store.engine.connect() as conn:
         stored = conn.execute(sa.text("SELECT count(*) FROM decisions")).scalar_one()
     assert stored == 4
+
+
+def test_a_group_rolled_back_by_a_deadlock_is_scored_again(
+    world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model, history, lines = world
+    serving, audit = _serving(model, history, tmp_path / "store.db")
+    before = _stored(serving)
+    attempts: list[int] = []
+
+    def deadlocks_first(serving: Serving, audit: AuditLog, calls: list[LineCall]) -> list[dict[str, Any]]:
+        attempts.append(len(calls))
+        if len(attempts) == 1:
+            raise sa.exc.OperationalError(
+                "UPDATE feat_agg_trader ...", {}, DeadlockDetected("deadlock detected")
+            )
+        return score_calls(serving, audit, calls)
+
+    monkeypatch.setattr(single_lines, "score_calls", deadlocks_first)
+    outcomes = _run_grouped(SingleLineScorer(audit), serving, lines[:1])
+    assert attempts == [1, 1] and outcomes[0]["line_id"] == lines[0]["line_id"]
+    assert _stored(serving) == (before[0] + 1, 1)
+
+    def always(serving: Serving, audit: AuditLog, calls: list[LineCall]) -> list[dict[str, Any]]:
+        attempts.append(len(calls))
+        raise DeadlockDetected("deadlock detected")
+
+    attempts.clear()
+    monkeypatch.setattr(single_lines, "score_calls", always)
+    outcomes = _run_grouped(SingleLineScorer(audit), serving, lines[1:2])
+    assert attempts == [1] * (1 + single_lines.DEADLOCK_RETRIES)
+    assert isinstance(outcomes[0], DeadlockDetected)
