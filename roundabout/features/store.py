@@ -70,6 +70,11 @@ def default_store_url() -> str:
 STORE_ERRORS: tuple[type[Exception], ...] = (sa.exc.SQLAlchemyError, sqlite3.Error, psycopg.Error)
 
 
+def _passive_checkpoint(conn: Connection) -> int:
+    _busy, frames, _copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    return max(frames, 0)
+
+
 def _engine(url: str, timeout: float | None = None, autocheckpoint: bool = True) -> Engine:
     """An engine for `url`; with `timeout` (seconds), no connect, pool wait or statement waits longer.
 
@@ -248,16 +253,31 @@ class FeatureStore:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    def checkpoint(self) -> int:
+    def checkpoint(self, exclusive: bool = False) -> int:
         """Copy SQLite's write-ahead log back into the database without blocking readers or writers, and
         return the log's length in frames (0 on other databases, and once a writer has started it over).
         For stores opened with `autocheckpoint=False`: call it periodically from a background thread, or
-        the log grows without bound."""
+        the log grows without bound.
+
+        A checkpoint overlapped by a write leaves that write's frames behind, and the log is started over
+        only once it has all been copied. `exclusive` holds off other connections' writers meanwhile (an
+        immediate transaction on a second connection takes the write lock, which a passive checkpoint does
+        not need): with several worker processes, keeping this process's own writers away is not enough.
+        """
         if self.engine.dialect.name != "sqlite" or self.engine.url.database in (None, "", ":memory:"):
             return 0
         with self.engine.connect() as conn:
-            _busy, frames, _copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
-        return max(frames, 0)
+            if not exclusive:
+                return _passive_checkpoint(conn)
+            holder = self.engine.raw_connection()
+            try:
+                holder.cursor().execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for a writer
+                try:
+                    return _passive_checkpoint(conn)
+                finally:
+                    holder.cursor().execute("ROLLBACK")
+            finally:
+                holder.close()
 
     def _insert(self, table: sa.Table) -> Any:
         dialect = self.engine.dialect.name

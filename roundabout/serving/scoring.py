@@ -30,21 +30,23 @@ CHECKPOINT_PASSES = 6
 
 def checkpoint(store: FeatureStore) -> None:
     """Fold SQLite's write-ahead log back into the store file: catch up alongside the requests, then copy
-    the last few frames in a write turn, where no write of this process overlaps it, so it completes and
-    the next write starts the log over.
+    the last few frames in a write turn, where no write of this process overlaps it (nor, holding the
+    write lock, of another worker's), so it completes and the next write starts the log over.
 
     A checkpoint that always overlaps a write never completes, and under steady load the log (and the
     index every reader maps) grew by hundreds of megabytes a minute. Each catch-up pass copies what was
     written during the one before, so the remainder shrinks fast; the turn waits only for the last one.
     """
-    frames = store.checkpoint()
+    frames, written = store.checkpoint(), None
     for _ in range(CHECKPOINT_PASSES):
         grown = store.checkpoint()
-        if grown - frames < CHECKPOINT_REMAINDER:
+        # Stop when the last pass found little to copy, or no less than the one before (the writes outpace
+        # the passes: catching up further would only let the log grow).
+        if grown - frames < CHECKPOINT_REMAINDER or (written is not None and grown - frames >= written):
             break
-        frames = grown
+        frames, written = grown, grown - frames
     with STORE_WRITES.first():
-        store.checkpoint()
+        store.checkpoint(exclusive=True)
 
 
 def line_features(store: FeatureStore, typed: list[dict[str, Any]]) -> pd.DataFrame:

@@ -1,5 +1,6 @@
 """SQLite's write-ahead log stays bounded while lines are written without a pause."""
 
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -50,3 +51,37 @@ def test_checkpoints_in_a_write_turn_keep_the_log_from_growing(tmp_path: Path) -
     in_turn = _wal_peak(tmp_path / "b", checkpoint)
     # Passive checkpoints that overlap writes never complete, so the log is never started over.
     assert in_turn * 4 < overlapping, (in_turn, overlapping)
+
+
+def test_the_exclusive_step_waits_for_another_workers_write_and_copies_it(tmp_path: Path) -> None:
+    data = random_history(300, seed=3)
+    path = tmp_path / "store.db"
+    store = FeatureStore(
+        f"sqlite:///{path}",
+        FeatureArtifacts().fit(data.lines, data.inspections),
+        rules=FormatRules(trader_id_pattern=r"\d{12}|FOREIGN-\d+"),
+        autocheckpoint=False,
+    )
+    store.create_schema()
+    records = data.lines.sort_values("date").to_dict("records")
+    store.add_lines(records[:200])
+    other = sqlite3.connect(path, isolation_level=None)  # another worker, in the middle of its write
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE feat_lines SET description = 'changed' WHERE line_id = ?", (records[0]["line_id"],))
+    try:
+        assert store.checkpoint() > 0  # a passive one does not wait
+        finished, frames = threading.Event(), []
+        thread = threading.Thread(
+            target=lambda: (frames.append(store.checkpoint(exclusive=True)), finished.set())
+        )
+        thread.start()
+        assert not finished.wait(0.5), "the exclusive checkpoint ran while another connection was writing"
+        other.execute("COMMIT")
+        assert finished.wait(10)
+        thread.join()
+        # It copied the whole log, the other worker's write included, so the next write starts it over.
+        store.add_lines(records[200:201])
+        assert store.checkpoint() < frames[0]
+    finally:
+        other.close()
+        store.dispose()
