@@ -1,11 +1,13 @@
 """API speed against `mlflow models serve` on the same registered model, in the same run.
 
     .venv/bin/python bench/bench_api.py [--world-lines 100000] [--seconds 20] [--clients 8]
+                                        [--workers 1] [--store sqlite|postgres]
 
 1. Simulates a world, trains and registers the model in a private MLflow store (under --workdir), and
-   loads the world's history, less the most recent 20,000 lines, into a fresh SQLite feature store.
-2. Starts `roundabout serve` (one worker) and `mlflow models serve --env-manager local` (one worker) on
-   loopback ports, both on `models:/roundabout/1`.
+   loads the world's history, less the most recent 20,000 lines, into a fresh feature store: SQLite, or
+   with `--store postgres` a new database on the local PostgreSQL (dropped afterwards).
+2. Starts `roundabout serve` (`--workers`, one by default: the target's setting) and `mlflow models serve
+   --env-manager local` (one worker) on loopback ports, both on `models:/roundabout/1`.
 3. Single line: `--clients` concurrent clients (bench/loadgen.py: one keep-alive connection each, in
    their own process, the same client for both servers) send one held-out line per request for
    `--seconds`: ours with `explain=true, top_k=5` (features from the store, the line stored, the
@@ -70,8 +72,9 @@ def json_line(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def prepare(workdir: Path, world_lines: int, env: dict[str, str]) -> tuple[pd.DataFrame, str]:
-    """World, registry and a feature store holding all but the held-out lines; returns held-out lines."""
+def prepare(workdir: Path, world_lines: int, env: dict[str, str], store_url: str) -> pd.DataFrame:
+    """World, registry and a feature store at `store_url` (empty) holding all but the held-out lines;
+    returns the held-out lines."""
     from roundabout.data.io import read_folder
 
     data_dir = workdir / "data"
@@ -84,8 +87,6 @@ def prepare(workdir: Path, world_lines: int, env: dict[str, str]) -> tuple[pd.Da
     data = read_folder(data_dir)
     lines = data.lines.sort_values(["date", "line_id"], kind="stable").reset_index(drop=True)
     history, held_out = lines.iloc[:-HELD_OUT], lines.iloc[-HELD_OUT:]
-    store_path = workdir / "store.db"
-    store_path.unlink(missing_ok=True)
     import mlflow
 
     from roundabout.features.store import FeatureStore
@@ -93,12 +94,12 @@ def prepare(workdir: Path, world_lines: int, env: dict[str, str]) -> tuple[pd.Da
 
     mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
     model = load_risk_model("models:/roundabout/1")
-    store = FeatureStore(f"sqlite:///{store_path}", artifacts=model.artifacts)
+    store = FeatureStore(store_url, artifacts=model.artifacts)
     store.create_schema()
     store.add_lines(history)
     store.add_outcomes(data.inspections[data.inspections["line_id"].isin(set(history["line_id"]))])
     store.dispose()
-    return held_out.reset_index(drop=True), f"sqlite:///{store_path}"
+    return held_out.reset_index(drop=True)
 
 
 def mlflow_payloads(
@@ -153,6 +154,8 @@ def main() -> None:
     parser.add_argument("--world-lines", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of roundabout serve")
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/roundabout-bench-api"))
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -165,7 +168,17 @@ def main() -> None:
         # `mlflow models serve` runs `uvicorn` by name: the venv's bin must come first.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    held_out, store_url = prepare(args.workdir, args.world_lines, env)
+    pg = None
+    if args.store == "postgres":
+        sys.path.insert(0, str(ROOT))  # the suite's throwaway-database helper
+        from tests.conftest import fresh_postgres_database
+
+        pg = fresh_postgres_database()
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            (args.workdir / f"store.db{suffix}").unlink(missing_ok=True)
+    store_url = next(pg) if pg else f"sqlite:///{args.workdir / 'store.db'}"
+    held_out = prepare(args.workdir, args.world_lines, env, store_url)
     ours_port, theirs_port = free_port(), free_port()
     keys = [{"id": "bench", "sha256": hash_key(KEY), "scopes": ["score"]}]
     ours_env = {**env, "ROUNDABOUT_STORE_URL": store_url, "ROUNDABOUT_API_KEYS": json.dumps(keys)}
@@ -173,7 +186,8 @@ def main() -> None:
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir()
     ours = subprocess.Popen(
-        [sys.executable, "-m", "roundabout.cli", "serve", "--port", str(ours_port)],
+        [sys.executable, "-m", "roundabout.cli", "serve", "--port", str(ours_port),
+         "--workers", str(args.workers)],
         env=ours_env, stdout=(logs / "ours.log").open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     theirs = subprocess.Popen(
@@ -219,8 +233,13 @@ def main() -> None:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+        if pg is not None:
+            pg.close()  # drops the database
     peer = results["mlflow models serve"]["rps"]
-    print(f"world {args.world_lines:,} lines; {args.clients} concurrent clients; {args.seconds:.0f} s each")
+    print(
+        f"world {args.world_lines:,} lines; {args.clients} concurrent clients; {args.seconds:.0f} s each; "
+        f"roundabout: {args.workers} worker(s), {args.store} store"
+    )
     print("| server | requests | errors | req/s | p50 ms | p95 ms | p99 ms | throughput vs mlflow |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
