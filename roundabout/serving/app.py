@@ -213,7 +213,7 @@ def create_app(
         # its keys, so the cache rarely hits; and with several workers it would miss their writes.
         store_options={"autocheckpoint": False, "cache_size": 0},
     )
-    single_lines = SingleLineScorer(audit)
+    single_lines = SingleLineScorer(audit, on_group=metrics.score_groups.observe)
     state = ServiceState(settings, KeyRing(settings.api_keys), holder, store, audit, metrics, single_lines)
 
     @asynccontextmanager

@@ -35,6 +35,12 @@ class Metrics:
         self.store_errors = Counter(
             "roundabout_store_errors_total", "Store operations that failed", ["operation"], registry=r
         )
+        self.score_groups = Histogram(
+            "roundabout_score_group_calls",
+            "Single-line score calls scored together in one store transaction",
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=r,
+        )
         self.model_reloads = Counter(
             "roundabout_model_reloads_total", "Model version checks by result", ["result"], registry=r
         )

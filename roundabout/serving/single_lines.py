@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,9 +52,12 @@ def _settle(future: asyncio.Future[dict[str, Any]], result: Any, error: BaseExce
 class SingleLineScorer:
     """Scores single-line calls on one thread, in groups of up to `max_group` calls per transaction."""
 
-    def __init__(self, audit: AuditLog, max_group: int = 64) -> None:
+    def __init__(
+        self, audit: AuditLog, max_group: int = 64, on_group: Callable[[int], None] | None = None
+    ) -> None:
         self.audit = audit
         self.max_group = max_group
+        self.on_group = on_group  # told each group's number of calls (the service's metrics)
         self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -104,6 +108,8 @@ class SingleLineScorer:
                 return
 
     def _score(self, group: list[_Waiting]) -> None:
+        if self.on_group is not None:
+            self.on_group(len(group))
         try:
             results = self._committed(group)
         except STORE_ERRORS as exc:  # nothing of the group was stored: each call answers 503

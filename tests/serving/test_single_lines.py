@@ -95,21 +95,13 @@ def test_a_group_scores_and_stores_as_one_call_after_the_other(world: Any, tmp_p
     assert _stored(together) == _stored(apart) == (before + 10, 12)
 
 
-def test_the_scorer_groups_waiting_calls_and_answers_each(
-    world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_scorer_groups_waiting_calls_and_answers_each(world: Any, tmp_path: Path) -> None:
     model, history, lines = world
     serving, audit = _serving(model, history, tmp_path / "store.db")
     reference, audit_r = _serving(model, history, tmp_path / "reference.db")
     expected = score_calls(reference, audit_r, _calls(reference, lines))
     sizes: list[int] = []
-
-    def counted(serving: Serving, audit: AuditLog, calls: list[LineCall]) -> list[dict[str, Any]]:
-        sizes.append(len(calls))
-        return score_calls(serving, audit, calls)
-
-    monkeypatch.setattr(single_lines, "score_calls", counted)
-    results = _run_grouped(SingleLineScorer(audit), serving, lines)
+    results = _run_grouped(SingleLineScorer(audit, on_group=sizes.append), serving, lines)
     assert sizes == [1, len(lines) - 1]
     assert results == expected
 
