@@ -6,8 +6,9 @@ the same request sees the earlier ones, exactly as if they had come in separate 
 idempotent on `line_id`, so a line sent twice is stored once and scored the same.
 
 A line is checked once, by the store's validator, and the typed record serves both the features and the
-write. A single line (the common call) is read, added and audited in one transaction on one connection:
-the line and its decision are stored together or not at all.
+write. Single-line calls (the common call), alone or in a group of calls that arrived together
+(`serving/single_lines.py`), are read, added and audited in one transaction on one connection: a line and
+its decision are stored together or not at all.
 """
 
 from collections import defaultdict
