@@ -14,8 +14,8 @@ inputs the trees compare, and both children of node i sit at `child[2i]` and `ch
   level-by-level numpy walk on large batches (rows x trees x levels of four gathers) and needs neither
   the fitted forest nor a pickle. A LightGBM text model built from the same trees scores identically but
   no faster (its per-node cost is higher; see docs/models.md).
-- Rows go in chunks: each chunk's columns are picked, imputed and made float32 in buffers of its worker
-  (no full-size copies of the input), then walked through every tree. The walker releases the GIL, so
+- Rows go in chunks: each chunk's columns are picked, imputed and made float32 (no full-size copies of
+  the input), then walked through every tree. The walker releases the GIL, so
   chunks are shared by one thread per usable core; a row's path lengths are still added tree by tree in
   order, so the result does not depend on the number of threads (bit for bit).
 
@@ -109,9 +109,7 @@ class AnomalyDetector:
 
     def impute(self, X: np.ndarray) -> np.ndarray:
         """X as float32 (what the trees compare) with missing or infinite values replaced by the fill."""
-        X = np.asarray(X, dtype="float64")
-        X = np.where(np.isfinite(X), X, self._fill())
-        return X.astype(np.float32)
+        return _impute(X, self._fill())
 
     def _fill(self) -> np.ndarray:
         if self.fill_ is None:
@@ -167,8 +165,7 @@ class AnomalyDetector:
     def anomaly_score_one(self, x: np.ndarray) -> float:
         """One row's anomaly score with no chunking, validation or copies beyond the imputation."""
         a = self._arrays()
-        x = np.asarray(x, dtype="float64")
-        xf = np.where(np.isfinite(x), x, self._fill()).astype(np.float32)
+        xf = _impute(x, self._fill())
         feature, threshold, child = a["feature"], a["threshold"], a["child"]
         node = a["roots"]
         for _ in range(int(a["depth"])):
@@ -202,6 +199,13 @@ class AnomalyDetector:
         return out
 
 
+def _impute(X: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """X as float64, missing or infinite values replaced by `fill`, then as float32 (the one definition
+    of the detector's input, for fitting, batches and single rows)."""
+    X = np.asarray(X, dtype="float64")
+    return np.where(np.isfinite(X), X, fill).astype(np.float32)
+
+
 def _walk_chunks(
     chunks: Iterator[tuple[int, int]],
     X: np.ndarray,
@@ -212,29 +216,13 @@ def _walk_chunks(
 ) -> None:
     """Add every tree's path length to `depth[start:end]` for each (start, end) chunk of rows of X.
 
-    Per chunk: X's rows (and `cols`) into a float64 buffer, missing or infinite values replaced by the
-    fill (as `impute`), cast to float32, then one compiled `Tree.apply` per tree; the path lengths are
-    added tree by tree, in order, whichever thread runs the chunk.
+    Per chunk: X's rows (and `cols`) imputed as `impute` does, then one compiled `Tree.apply` per tree;
+    the path lengths are added tree by tree, in order, whichever thread runs the chunk.
     """
-    rows = CHUNK_ROWS
-    x64 = np.empty((rows, len(fill)))
-    x32 = np.empty((rows, len(fill)), dtype=np.float32)
-    bad = np.empty((rows, len(fill)), dtype=bool)
-    step = np.empty(rows)
+    step = np.empty(CHUNK_ROWS)
     for start, end in chunks:
-        m = end - start
-        x, xf, miss, part, add = x64[:m], x32[:m], bad[:m], depth[start:end], step[:m]
-        block = X[start:end]
-        if cols is None:
-            np.copyto(x, block, casting="unsafe")
-        elif block.dtype == np.float64:
-            np.take(block, cols, axis=1, out=x)
-        else:
-            np.copyto(x, block[:, cols], casting="unsafe")
-        np.isfinite(x, out=miss)
-        np.logical_not(miss, out=miss)
-        np.copyto(x, fill, where=miss)
-        np.copyto(xf, x, casting="same_kind")
+        block = X[start:end] if cols is None else X[start:end, cols]
+        xf, part, add = _impute(block, fill), depth[start:end], step[: end - start]
         for tree, leaf_value in walkers:
             np.take(leaf_value, tree.apply(xf), out=add)
             part += add

@@ -33,11 +33,10 @@ class _Waiting:
     serving: Serving
     call: LineCall
     future: asyncio.Future[dict[str, Any]]
-    loop: asyncio.AbstractEventLoop
 
     def settle(self, result: dict[str, Any] | None = None, error: BaseException | None = None) -> None:
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
-            self.loop.call_soon_threadsafe(_settle, self.future, result, error)
+            self.future.get_loop().call_soon_threadsafe(_settle, self.future, result, error)
 
 
 def _settle(future: asyncio.Future[dict[str, Any]], result: Any, error: BaseException | None) -> None:
@@ -64,10 +63,9 @@ class SingleLineScorer:
 
     async def score(self, serving: Serving, call: LineCall) -> dict[str, Any]:
         """The call's result once its group has committed; the group's error (a store error, say) if not."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[dict[str, Any]] = loop.create_future()
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._start()
-        self._queue.put(_Waiting(serving, call, future, loop))
+        self._queue.put(_Waiting(serving, call, future))
         return await future
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -103,13 +101,13 @@ class SingleLineScorer:
                     break
                 group.append(waiting)
             for same in _by_version(group):
+                if self.on_group is not None:
+                    self.on_group(len(same))
                 self._score(same)
             if stopping:
                 return
 
     def _score(self, group: list[_Waiting]) -> None:
-        if self.on_group is not None:
-            self.on_group(len(group))
         try:
             results = self._committed(group)
         except STORE_ERRORS as exc:  # nothing of the group was stored: each call answers 503
@@ -128,13 +126,14 @@ class SingleLineScorer:
     def _committed(self, group: list[_Waiting]) -> list[dict[str, Any]]:
         """`score_calls` on the group, tried again when PostgreSQL broke a deadlock by rolling it back
         (another worker's group took the same aggregate rows in another order): nothing of it was stored."""
-        for attempt in range(DEADLOCK_RETRIES + 1):
+        retries = DEADLOCK_RETRIES
+        while True:
             try:
                 return score_calls(group[0].serving, self.audit, [w.call for w in group])
             except STORE_ERRORS as exc:
-                if attempt == DEADLOCK_RETRIES or not _rolled_back_by_conflict(exc):
+                if retries == 0 or not _rolled_back_by_conflict(exc):
                     raise
-        raise AssertionError("unreachable")
+                retries -= 1
 
 
 def _rolled_back_by_conflict(exc: BaseException) -> bool:

@@ -7,6 +7,8 @@ were made of. Here the holder hands the lock straight to the longest waiter.
 
 import threading
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 
@@ -42,12 +44,17 @@ class Turns:
             else:
                 self._held = False
 
+    @contextmanager
+    def first(self) -> Iterator[None]:
+        """`with turns.first():` takes the next turn, ahead of the waiters."""
+        self.acquire(first=True)
+        try:
+            yield
+        finally:
+            self.release()
+
     def __enter__(self) -> None:
         self.acquire()
-
-    def first(self) -> "_First":
-        """`with turns.first():` takes the next turn, ahead of the waiters."""
-        return _First(self)
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -59,16 +66,3 @@ class Turns:
 #: with a growing back-off, which put hundreds of milliseconds on the tail under concurrent requests; on
 #: PostgreSQL, upserts of the same aggregate rows from concurrent threads could deadlock.
 STORE_WRITES = Turns()
-
-
-class _First:
-    def __init__(self, turns: Turns) -> None:
-        self._turns = turns
-
-    def __enter__(self) -> None:
-        self._turns.acquire(first=True)
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._turns.release()

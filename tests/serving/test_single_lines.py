@@ -54,6 +54,15 @@ def _serving(model: Any, history: pd.DataFrame, path: Path) -> tuple[Serving, Au
     return Serving(model, store, "roundabout", "1", "champion", None), audit
 
 
+@pytest.fixture
+def fresh(world: Any, tmp_path: Path) -> tuple[Serving, AuditLog, list[dict[str, Any]], tuple[int, int]]:
+    """A version serving on a store that holds the history, its audit log, the lines to score, and the
+    store's counts of lines and decisions before they are."""
+    model, history, lines = world
+    serving, audit = _serving(model, history, tmp_path / "store.db")
+    return serving, audit, lines, _stored(serving)
+
+
 def _calls(serving: Serving, lines: list[dict[str, Any]]) -> list[LineCall]:
     return [
         LineCall(line, serving.store.validate_line(line), True, 5, f"r{i}", "k")
@@ -106,10 +115,9 @@ def test_the_scorer_groups_waiting_calls_and_answers_each(world: Any, tmp_path: 
     assert results == expected
 
 
-def test_a_call_that_fails_fails_alone(world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    model, history, lines = world
-    serving, audit = _serving(model, history, tmp_path / "store.db")
-    before = _stored(serving)
+def test_a_call_that_fails_fails_alone(fresh: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    serving, audit, lines, before = fresh
+    model = serving.model
     bad = lines[3]["line_id"]
     score_one = serving.model.score_one
 
@@ -126,11 +134,9 @@ def test_a_call_that_fails_fails_alone(world: Any, tmp_path: Path, monkeypatch: 
 
 
 def test_a_store_error_fails_the_whole_group_and_stores_nothing(
-    world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    model, history, lines = world
-    serving, audit = _serving(model, history, tmp_path / "store.db")
-    before = _stored(serving)
+    serving, audit, lines, before = fresh
 
     def disk_full(rows: Any, conn: Any = None) -> None:
         raise sqlite3.OperationalError("database or disk is full")
@@ -174,9 +180,8 @@ class _Wrapped:
         return self._replaced.get(name) or getattr(self._model, name)
 
 
-def test_stop_scores_what_is_queued(world: Any, tmp_path: Path) -> None:
-    model, history, lines = world
-    serving, audit = _serving(model, history, tmp_path / "store.db")
+def test_stop_scores_what_is_queued(fresh: Any) -> None:
+    serving, audit, lines, before = fresh
     scorer = SingleLineScorer(audit)
 
     async def main() -> list[Any]:
@@ -185,18 +190,15 @@ def test_stop_scores_what_is_queued(world: Any, tmp_path: Path) -> None:
         await asyncio.to_thread(scorer.stop)
         return await asyncio.gather(*tasks)
 
-    before = _stored(serving)
     results = asyncio.run(main())
     assert [r["line_id"] for r in results] == [line["line_id"] for line in lines[:4]]
     assert _stored(serving) == (before[0] + 4, 4)
 
 
 def test_a_group_rolled_back_by_a_deadlock_is_scored_again(
-    world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    model, history, lines = world
-    serving, audit = _serving(model, history, tmp_path / "store.db")
-    before = _stored(serving)
+    serving, audit, lines, before = fresh
     attempts: list[int] = []
 
     def deadlocks_first(serving: Serving, audit: AuditLog, calls: list[LineCall]) -> list[dict[str, Any]]:
