@@ -140,7 +140,7 @@ class AnomalyDetector:
         if workers <= 1:
             _walk_chunks(iter(chunks), X, cols, fill, walkers, depth)
         else:
-            # Chunks are handed out one at a time under a lock; each thread has its own buffers.
+            # Chunks are handed out one at a time under a lock; each thread writes only its chunks of `depth`.
             lock, pending = threading.Lock(), iter(chunks)
 
             def take() -> tuple[int, int] | None:
