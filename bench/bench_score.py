@@ -7,7 +7,10 @@ Trains a model on a 100,000-line simulated world (once, cached in --workdir), si
 - `roundabout score`'s work (`RiskModel.score_data`: point-in-time features, classifier, anomaly detector,
   fusion, channels; no explanations), split into features and scoring;
 - the peer: the native LightGBM booster's `predict` on the very same feature matrix (raw prediction,
-  no anomaly part, no features).
+  no anomaly part, no features);
+- the model step's two tree ensembles on their own, on the same matrix: the classifier (the peer's work
+  through `RiskModel`) and the anomaly detector (its isolation forest), to show what each costs against
+  the peer.
 Prints lines per second and the ratio to the peer, the CPU seconds of each step (all threads of the
 process: on a shared machine they move less than wall-clock time) and the load average before and after;
 figures go into docs/benchmarks.md.
@@ -73,16 +76,28 @@ def main() -> None:
     start, cpu = time.perf_counter(), time.process_time()
     booster.predict(X, raw_score=True)
     raw_s, raw_cpu = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
+    model.classifier.raw_score(X)
+    classifier_s, classifier_cpu = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
+    model.anomaly.anomaly_score(X, columns=model.anomaly_columns)
+    anomaly_s, anomaly_cpu = time.perf_counter() - start, time.process_time() - cpu
     load_after = os.getloadavg()
 
-    print(f"{n:,} lines, {X.shape[1]} model inputs, {os.cpu_count()} cores")
+    print(
+        f"{n:,} lines, {X.shape[1]} model inputs, {os.cpu_count()} cores; classifier {booster.num_trees()}"
+        f" trees, anomaly detector {model.anomaly.n_estimators} trees"
+    )
     print("| step | seconds | lines/s | vs raw LightGBM | CPU seconds |")
     print("|---|---:|---:|---:|---:|")
+    forest = model.anomaly.n_estimators
     rows = [
         ("score (features + model, no reasons)", total_s, features_cpu + scoring_cpu),
         ("  of which features", features_s, features_cpu),
         ("  of which model (classifier, anomaly, fusion, channels)", scoring_s, scoring_cpu),
         ("peer: raw LightGBM predict on the same matrix", raw_s, raw_cpu),
+        ("alone: the classifier (LightGBM, through RiskModel)", classifier_s, classifier_cpu),
+        (f"alone: the anomaly detector ({forest} isolation trees)", anomaly_s, anomaly_cpu),
     ]
     for name, seconds, cpu_s in rows:
         print(f"| {name} | {seconds:.2f} | {n / seconds:,.0f} | {seconds / raw_s:.2f}x | {cpu_s:.2f} |")
