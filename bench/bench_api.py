@@ -98,6 +98,7 @@ def prepare(workdir: Path, world_lines: int, env: dict[str, str], store_url: str
     store.create_schema()
     store.add_lines(history)
     store.add_outcomes(data.inspections[data.inspections["line_id"].isin(set(history["line_id"]))])
+    store.analyze()  # planner statistics, as `roundabout backfill` leaves them
     store.dispose()
     return held_out.reset_index(drop=True)
 

@@ -41,6 +41,7 @@ def load(store: FeatureStore, lines: pd.DataFrame, outcomes: pd.DataFrame) -> fl
     for i in range(0, len(lines), CHUNK):
         store.add_lines(lines.iloc[i : i + CHUNK])
     store.add_outcomes(outcomes)
+    store.analyze()
     return time.perf_counter() - t0
 
 

@@ -438,6 +438,7 @@ def backfill(
                 added += store.add_lines(lines.iloc[start : start + chunk])
                 progress.advance(task, min(chunk, len(lines) - start))
         outcomes = store.add_outcomes(folder.inspections) if len(folder.inspections) else 0
+        store.analyze()
     except InvalidRecordError as exc:
         raise fail(f"{data}: {exc}") from None
     except SQLAlchemyError as exc:

@@ -4,11 +4,22 @@ The online path runs a handful of fixed statements per scored line. Through `Con
 costs tens of microseconds of SQLAlchemy bookkeeping (cache key, execution context, result wrapping),
 more than SQLite takes to run it; compiled once per dialect, a statement costs its driver call and the
 bind processors of its parameters (e.g. dates to ISO strings on SQLite).
+
+On PostgreSQL (psycopg) two more round-trip and parsing costs go:
+- psycopg parses a `%(name)s` query on every call when it is longer than 4,096 characters or has more than
+  50 parameters (it caches only smaller ones). The feature query is longer, so it is compiled with `$n`
+  placeholders and run on a `psycopg.RawCursor`, which sends it as it is (`raw_cursor`, `query_dialect`).
+- Writes wait for no answer: in psycopg's pipeline mode (`pipeline`) they are sent back to back, and the
+  connection waits only when a result is read (or at the end of the block), so a line's dozen writes cost
+  about one round trip instead of one each. An error still ends the transaction.
 """
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+import psycopg
+from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from sqlalchemy.engine import Connection, Dialect
 
 
@@ -50,3 +61,26 @@ class CompiledStatement:
             return [tuple(r) for r in cursor.fetchall()]
         finally:
             cursor.close()
+
+
+def is_psycopg(dialect: Dialect) -> bool:
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+
+
+def query_dialect(dialect: Dialect) -> Dialect:
+    """The dialect to compile a long, hot query for: on psycopg with `$n` placeholders (for `raw_cursor`)."""
+    return pg_psycopg.dialect(paramstyle="numeric_dollar") if is_psycopg(dialect) else dialect
+
+
+def raw_cursor(conn: Connection) -> Any:
+    """A DB-API cursor for a query compiled for `query_dialect(conn.dialect)`."""
+    if is_psycopg(conn.dialect):
+        return psycopg.RawCursor(conn.connection.dbapi_connection)  # type: ignore[arg-type]
+    return conn.connection.cursor()
+
+
+def pipeline(conn: Connection) -> AbstractContextManager[Any]:
+    """psycopg's pipeline mode on `conn` for the block (nothing elsewhere)."""
+    if is_psycopg(conn.dialect):
+        return conn.connection.dbapi_connection.pipeline()  # type: ignore[union-attr]
+    return nullcontext()

@@ -4,6 +4,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -108,7 +109,13 @@ def test_adding_a_line_twice_changes_nothing(hist) -> None:
     assert _snapshot(store) == after_outcomes
 
 
-def test_outcome_before_its_line_counts_once_the_line_arrives(hist) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """An empty database of each kind the store runs on (PostgreSQL: one-line writes are pipelined)."""
+    return "sqlite://" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+
+
+def test_outcome_before_its_line_counts_once_the_line_arrives(hist, store_url) -> None:
     data = hist.data_of(
         [
             hist.line("a", date(2023, 1, 2), declarant_id="BRK"),
@@ -116,13 +123,40 @@ def test_outcome_before_its_line_counts_once_the_line_arrives(hist) -> None:
         ],
         [("a", date(2023, 1, 10), "violation")],
     )
-    store = _store("sqlite://", data)
-    store.add_outcomes(data.inspections)
-    store.add_lines([data.lines.to_dict("records")[0]])
-    feats = store.features_for_line(data.lines.to_dict("records")[1])
+    store = _store(store_url, data)
+    try:
+        store.add_outcomes(data.inspections)
+        store.add_lines([data.lines.to_dict("records")[0]])
+        feats = store.features_for_line(data.lines.to_dict("records")[1])
+    finally:
+        store.dispose()
     assert feats["declarant_inspections"] == 1
     online = pd.DataFrame([feats], index=pd.Index(["b"], name="line_id"))
     hist.assert_same_features(online, build_features(data, store.artifacts))
+
+
+@pytest.mark.postgres
+def test_a_write_failing_in_the_pipeline_stores_nothing_and_the_next_line_goes_in(
+    hist, postgres_url, monkeypatch
+) -> None:
+    """A one-line add on PostgreSQL sends its writes without waiting for each; an error in one of them
+    must still roll the whole line back, and leave the pooled connection fit for the next line."""
+    data = hist.random_history(40, seed=3)
+    records = data.lines.sort_values("date", kind="stable").to_dict("records")
+    store = _store(postgres_url, data)
+    try:
+        store.add_lines(records[:30])
+        before = _snapshot(store)
+        broken = store._statement("pairs")
+        monkeypatch.setattr(broken, "sql", broken.sql.replace("first_day", "no_such_column", 1))
+        with pytest.raises(psycopg.errors.UndefinedColumn):
+            store.add_lines([records[30]])
+        assert _snapshot(store) == before
+        monkeypatch.undo()
+        assert store.add_lines([records[30]]) == 1
+        assert store.line_count() == 31
+    finally:
+        store.dispose()
 
 
 def test_read_lines_gives_back_the_history(hist) -> None:
@@ -190,3 +224,23 @@ def test_features_need_artifacts() -> None:
     store.create_schema()
     with pytest.raises(ValueError, match="artifacts"):
         store.features_for_line({})
+
+
+@pytest.mark.postgres
+def test_analyze_gives_postgres_statistics_of_every_table(hist, postgres_url) -> None:
+    """After a bulk load the planner must know the tables' sizes, or it plans for empty ones."""
+    data = hist.random_history(400, seed=5)
+    store = _store(postgres_url, data)
+    names = sorted(store.schema.meta.tables)
+    query = sa.text(
+        "SELECT relname FROM pg_stat_user_tables WHERE relname IN :names AND last_analyze IS NOT NULL"
+    ).bindparams(sa.bindparam("names", expanding=True))
+    try:
+        store.add_lines(data.lines)
+        with store.engine.connect() as conn:
+            assert conn.execute(query, {"names": names}).scalars().all() == []
+        store.analyze()
+        with store.engine.connect() as conn:
+            assert sorted(conn.execute(query, {"names": names}).scalars()) == names
+    finally:
+        store.dispose()
