@@ -67,6 +67,11 @@ def is_psycopg(dialect: Dialect) -> bool:
     return dialect.name == "postgresql" and dialect.driver == "psycopg"
 
 
+def pipelines(conn: Connection) -> bool:
+    """Whether `pipeline` and `executemany(..., returning=True)` send statements without waiting."""
+    return is_psycopg(conn.dialect)
+
+
 def query_dialect(dialect: Dialect) -> Dialect:
     """The dialect to compile a long, hot query for: on psycopg with `$n` placeholders (for `raw_cursor`)."""
     return pg_psycopg.dialect(paramstyle="numeric_dollar") if is_psycopg(dialect) else dialect
@@ -81,6 +86,6 @@ def raw_cursor(conn: Connection) -> Any:
 
 def pipeline(conn: Connection) -> AbstractContextManager[Any]:
     """psycopg's pipeline mode on `conn` for the block (nothing elsewhere)."""
-    if is_psycopg(conn.dialect):
+    if pipelines(conn):
         return conn.connection.dbapi_connection.pipeline()  # type: ignore[union-attr]
     return nullcontext()

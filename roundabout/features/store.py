@@ -44,7 +44,13 @@ from roundabout.features.columns import Columns, columns_from_frame, columns_fro
 from roundabout.features.history import AGGREGATES, AGGREGATES_BY_NAME, QUERIES, finalize
 from roundabout.features.records import InvalidRecordError, RecordValidator
 from roundabout.features.specs import Aggregate, Distinct, FirstDay, LastDay, WindowSum
-from roundabout.features.statements import CompiledStatement, pipeline, query_dialect, raw_cursor
+from roundabout.features.statements import (
+    CompiledStatement,
+    pipeline,
+    pipelines,
+    query_dialect,
+    raw_cursor,
+)
 from roundabout.settings import get_settings
 
 _EPOCH = date(1970, 1, 1)
@@ -472,10 +478,10 @@ class FeatureStore:
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
-    def _line_rows(
-        self, conn: Connection, keys: dict[str, str | None], day: int, cached: bool
-    ) -> dict[str, tuple[Any, ...]]:
-        """Rows of every part for one line: from the cache where possible, the rest in one statement."""
+    def _cached_rows(
+        self, keys: dict[str, str | None], day: int, cached: bool
+    ) -> tuple[dict[str, tuple[Any, ...]], tuple[str, ...]]:
+        """A line's rows of every part found in the cache, and the names of the parts still to read."""
         rows: dict[str, tuple[Any, ...]] = {}
         missing: list[str] = []
         for name, key in keys.items():
@@ -487,26 +493,69 @@ class FeatureStore:
                 rows[name] = entry[day]
             else:
                 missing.append(name)
+        return rows, tuple(missing)
+
+    def _union_params(self, names: tuple[str, ...], keys: dict[str, str | None], day: int) -> Any:
+        """The parameters of the union of `names` for one line, as its driver takes them."""
+        _, order, constants = self._union(names)
+        params: dict[str, Any] = {**constants, "d": day}
+        for name in names:
+            params[f"k{self._part_index[name]}"] = keys[name]
+        return [params[p] for p in order] if order is not None else params
+
+    def _keep_rows(
+        self,
+        fetched: Sequence[Sequence[Any]],
+        keys: dict[str, str | None],
+        day: int,
+        cached: bool,
+        rows: dict[str, tuple[Any, ...]],
+    ) -> None:
+        for row in fetched:
+            name = self._part_names[int(row[0])]
+            rows[name] = tuple(row[1:])
+            if cached:
+                self._cache_put(name, keys[name], day, rows[name])  # type: ignore[arg-type]
+
+    def _line_rows(
+        self, conn: Connection, keys: dict[str, str | None], day: int, cached: bool
+    ) -> dict[str, tuple[Any, ...]]:
+        """Rows of every part for one line: from the cache where possible, the rest in one statement."""
+        rows, missing = self._cached_rows(keys, day, cached)
         if missing:
-            names = tuple(missing)
-            params: dict[str, Any] = {"d": day}
-            for name in names:
-                params[f"k{self._part_index[name]}"] = keys[name]
-            sql, order, constants = self._union(names)
-            params = {**constants, **params}
             # straight on the DB-API cursor: the statement is compiled once, and this is the hot path
             cursor = raw_cursor(conn)
             try:
-                cursor.execute(sql, [params[p] for p in order] if order is not None else params)
+                cursor.execute(self._union(missing)[0], self._union_params(missing, keys, day))
                 fetched = cursor.fetchall()
             finally:
                 cursor.close()
-            for row in fetched:
-                name = self._part_names[int(row[0])]
-                rows[name] = tuple(row[1:])
-                if cached:
-                    self._cache_put(name, keys[name], day, rows[name])  # type: ignore[arg-type]
+            self._keep_rows(fetched, keys, day, cached, rows)
         return rows
+
+    def _many_line_rows(
+        self, conn: Connection, keys: list[dict[str, str | None]], days: list[int], cached: bool
+    ) -> list[dict[str, tuple[Any, ...]]]:
+        """`_line_rows` of many lines, with no writes between them. On psycopg the statements of lines
+        that need the same parts go in one `executemany` (pipelined: one wait, not one per line)."""
+        if not pipelines(conn):
+            return [self._line_rows(conn, k, d, cached) for k, d in zip(keys, days, strict=True)]
+        out, by_names = [], defaultdict(list)
+        for i, (k, d) in enumerate(zip(keys, days, strict=True)):
+            rows, missing = self._cached_rows(k, d, cached)
+            out.append(rows)
+            if missing:
+                by_names[missing].append(i)
+        for names, lines in by_names.items():
+            cursor = raw_cursor(conn)
+            try:
+                params = [self._union_params(names, keys[i], days[i]) for i in lines]
+                cursor.executemany(self._union(names)[0], params, returning=True)
+                for i, result in zip(lines, cursor.results(), strict=True):
+                    self._keep_rows(result.fetchall(), keys[i], days[i], cached, out[i])
+            finally:
+                cursor.close()
+        return out
 
     def _query_results(
         self,
@@ -516,20 +565,28 @@ class FeatureStore:
         after_each: Callable[[int], None] | None = None,
     ) -> dict[str, np.ndarray]:
         """Every query of `QUERIES` for every line of `cols` (one statement per line at most), calling
-        `after_each(i)` once line i has been read."""
+        `after_each(i)` once line i has been read (each line is then read after the one before it was
+        handled; without it the lines are read together)."""
         n = len(cols["day"])
         results = {q.name: np.full(n, np.nan) for q in QUERIES}
         days = cols["day"].tolist()
         keys = {name: _key_strings(cols, key_cols) for name, (_, _, key_cols) in self._statements.items()}
-        for i in range(n):
-            rows = self._line_rows(conn, {name: k[i] for name, k in keys.items()}, days[i], cached)
+        line_keys = [{name: k[i] for name, k in keys.items()} for i in range(n)]
+
+        def fill(i: int, rows: dict[str, tuple[Any, ...]]) -> None:
             for name, row in rows.items():
                 for q, value in zip(self._statements[name][1], row, strict=False):
                     if value is None:
                         value = np.nan if isinstance(q, LastDay | FirstDay) else 0.0
                     results[q.name][i] = value
-            if after_each is not None:
-                after_each(i)
+
+        if after_each is None:
+            for i, rows in enumerate(self._many_line_rows(conn, line_keys, days, cached)):
+                fill(i, rows)
+            return results
+        for i in range(n):
+            fill(i, self._line_rows(conn, line_keys[i], days[i], cached))
+            after_each(i)
         return results
 
     def _features(
