@@ -244,3 +244,28 @@ def test_analyze_gives_postgres_statistics_of_every_table(hist, postgres_url) ->
             assert sorted(conn.execute(query, {"names": names}).scalars()) == names
     finally:
         store.dispose()
+
+
+@pytest.mark.postgres
+def test_many_lines_read_together_get_what_each_gets_alone(hist, postgres_url) -> None:
+    """On PostgreSQL a batch's history reads go pipelined, grouped by the parts each line needs; every
+    line must still get exactly the features it gets when read on its own."""
+    data = hist.random_history(900, seed=12)
+    lines = data.lines.sort_values("date", kind="stable")
+    early, later = lines.iloc[:600], lines.iloc[600:]
+    store = _store(postgres_url, data)
+    try:
+        store.add_lines(early)
+        store.add_outcomes(data.inspections[data.inspections["line_id"].isin(set(early["line_id"]))])
+        store.analyze()
+        records = later.to_dict("records")
+        records[0] = {**records[0], "declarant_id": None}  # a line that needs fewer parts
+        together = store.features_for(records)
+        store.clear_cache()
+        alone = pd.DataFrame(
+            [store.features_for_line(r) for r in records], index=together.index, columns=together.columns
+        )
+    finally:
+        store.dispose()
+    pd.testing.assert_frame_equal(together, alone)
+    assert together["trader_lines_365d"].sum() > 0  # the reads found history
