@@ -62,6 +62,18 @@ class CompiledStatement:
         finally:
             cursor.close()
 
+    def fetch_each(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> list[list[tuple[Any, ...]]]:
+        """Run for each row and return each run's result rows; on psycopg all runs are sent before the
+        first answer is awaited (one wait, not one per row)."""
+        if not pipelines(conn) or len(rows) < 2:
+            return [self.fetchall(conn, row) for row in rows]
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(self.sql, [self.parameters(r) for r in rows], returning=True)
+            return [[tuple(r) for r in result.fetchall()] for result in cursor.results()]
+        finally:
+            cursor.close()
+
 
 def is_psycopg(dialect: Dialect) -> bool:
     return dialect.name == "postgresql" and dialect.driver == "psycopg"

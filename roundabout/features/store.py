@@ -829,9 +829,8 @@ class FeatureStore:
         """The stored first day of each (rel, key, value) of `rows` that is in `pairs` already."""
         found: dict[tuple[str, str, str], int] = {}
         if len(rows) <= _SMALL:
-            lookup = self._statement("pair_first")
-            for r in rows:
-                hit = lookup.fetchall(conn, {"r": r["rel"], "k": r["key"], "v": r["value"]})
+            params = [{"r": r["rel"], "k": r["key"], "v": r["value"]} for r in rows]
+            for r, hit in zip(rows, self._statement("pair_first").fetch_each(conn, params), strict=True):
                 if hit:
                     found[(r["rel"], r["key"], r["value"])] = int(hit[0][0])
             return found
