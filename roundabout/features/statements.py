@@ -65,23 +65,24 @@ class CompiledStatement:
     def fetch_each(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> list[list[tuple[Any, ...]]]:
         """Run for each row and return each run's result rows; on psycopg all runs are sent before the
         first answer is awaited (one wait, not one per row)."""
-        if not pipelines(conn) or len(rows) < 2:
+        if not is_psycopg(conn.dialect) or len(rows) < 2:
             return [self.fetchall(conn, row) for row in rows]
-        cursor = conn.connection.cursor()
-        try:
-            cursor.executemany(self.sql, [self.parameters(r) for r in rows], returning=True)
-            return [[tuple(r) for r in result.fetchall()] for result in cursor.results()]
-        finally:
-            cursor.close()
+        return fetch_each(conn.connection.cursor(), self.sql, [self.parameters(r) for r in rows])
 
 
 def is_psycopg(dialect: Dialect) -> bool:
+    """Whether the driver is psycopg, whose pipeline mode and `RawCursor` the helpers below use."""
     return dialect.name == "postgresql" and dialect.driver == "psycopg"
 
 
-def pipelines(conn: Connection) -> bool:
-    """Whether `pipeline` and `executemany(..., returning=True)` send statements without waiting."""
-    return is_psycopg(conn.dialect)
+def fetch_each(cursor: Any, sql: str, params: Sequence[Any]) -> list[list[tuple[Any, ...]]]:
+    """Run `sql` once per parameter set on a psycopg `cursor` (then closed), every run sent before the
+    first answer is awaited, and return each run's result rows."""
+    try:
+        cursor.executemany(sql, params, returning=True)
+        return [[tuple(r) for r in result.fetchall()] for result in cursor.results()]
+    finally:
+        cursor.close()
 
 
 def query_dialect(dialect: Dialect) -> Dialect:
@@ -98,6 +99,6 @@ def raw_cursor(conn: Connection) -> Any:
 
 def pipeline(conn: Connection) -> AbstractContextManager[Any]:
     """psycopg's pipeline mode on `conn` for the block (nothing elsewhere)."""
-    if pipelines(conn):
+    if is_psycopg(conn.dialect):
         return conn.connection.dbapi_connection.pipeline()  # type: ignore[union-attr]
     return nullcontext()

@@ -46,8 +46,9 @@ from roundabout.features.records import InvalidRecordError, RecordValidator
 from roundabout.features.specs import Aggregate, Distinct, FirstDay, LastDay, WindowSum
 from roundabout.features.statements import (
     CompiledStatement,
+    fetch_each,
+    is_psycopg,
     pipeline,
-    pipelines,
     query_dialect,
     raw_cursor,
 )
@@ -495,9 +496,15 @@ class FeatureStore:
                 missing.append(name)
         return rows, tuple(missing)
 
-    def _union_params(self, names: tuple[str, ...], keys: dict[str, str | None], day: int) -> Any:
-        """The parameters of the union of `names` for one line, as its driver takes them."""
-        _, order, constants = self._union(names)
+    def _union_params(
+        self,
+        union: tuple[str, list[str] | None, dict[str, Any]],
+        names: tuple[str, ...],
+        keys: dict[str, str | None],
+        day: int,
+    ) -> Any:
+        """The parameters of `union` (`_union(names)`) for one line, as its driver takes them."""
+        _, order, constants = union
         params: dict[str, Any] = {**constants, "d": day}
         for name in names:
             params[f"k{self._part_index[name]}"] = keys[name]
@@ -526,7 +533,8 @@ class FeatureStore:
             # straight on the DB-API cursor: the statement is compiled once, and this is the hot path
             cursor = raw_cursor(conn)
             try:
-                cursor.execute(self._union(missing)[0], self._union_params(missing, keys, day))
+                union = self._union(missing)
+                cursor.execute(union[0], self._union_params(union, missing, keys, day))
                 fetched = cursor.fetchall()
             finally:
                 cursor.close()
@@ -538,7 +546,7 @@ class FeatureStore:
     ) -> list[dict[str, tuple[Any, ...]]]:
         """`_line_rows` of many lines, with no writes between them. On psycopg the statements of lines
         that need the same parts go in one `executemany` (pipelined: one wait, not one per line)."""
-        if not pipelines(conn):
+        if not is_psycopg(conn.dialect):
             return [self._line_rows(conn, k, d, cached) for k, d in zip(keys, days, strict=True)]
         out, by_names = [], defaultdict(list)
         for i, (k, d) in enumerate(zip(keys, days, strict=True)):
@@ -547,14 +555,10 @@ class FeatureStore:
             if missing:
                 by_names[missing].append(i)
         for names, lines in by_names.items():
-            cursor = raw_cursor(conn)
-            try:
-                params = [self._union_params(names, keys[i], days[i]) for i in lines]
-                cursor.executemany(self._union(names)[0], params, returning=True)
-                for i, result in zip(lines, cursor.results(), strict=True):
-                    self._keep_rows(result.fetchall(), keys[i], days[i], cached, out[i])
-            finally:
-                cursor.close()
+            union = self._union(names)
+            params = [self._union_params(union, names, keys[i], days[i]) for i in lines]
+            for i, fetched in zip(lines, fetch_each(raw_cursor(conn), union[0], params), strict=True):
+                self._keep_rows(fetched, keys[i], days[i], cached, out[i])
         return out
 
     def _query_results(
