@@ -5,13 +5,35 @@ Defaults are the embedded ones, so one command runs everything on a laptop: ever
 """
 
 from datetime import date, timedelta
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from roundabout.serving.keys import ApiKey
+
+class Scope(StrEnum):
+    """What an API key may do."""
+
+    SCORE = "score"
+    FEEDBACK = "feedback"
+    ADMIN = "admin"
+
+
+class ApiKey(BaseModel):
+    """One configured key: an id shown in logs and audit, the SHA-256 hex of the key, its scopes."""
+
+    id: str = Field(min_length=1, max_length=64)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    scopes: frozenset[Scope]
+
+    @field_validator("scopes")
+    @classmethod
+    def _some_scope(cls, value: frozenset[Scope]) -> frozenset[Scope]:
+        if not value:
+            raise ValueError("a key needs at least one scope")
+        return value
 
 
 class Settings(BaseSettings):

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from roundabout.data.io import INSPECTIONS_SCHEMA, CanonicalData, empty_frame, write_folder
-from roundabout.data.mapping import Mapping, MappingError
+from roundabout.data.mapping import IngestMapping, MappingError
 from roundabout.data.validation import (
     FormatRules,
     ValidationSummary,
@@ -48,7 +48,7 @@ class SourceTable:
     malformed: pd.DataFrame
 
 
-def read_source(path: Path, mapping: Mapping) -> SourceTable:
+def read_source(path: Path, mapping: IngestMapping) -> SourceTable:
     """Read CSV (every value as text, so codes keep their leading zeros) or Parquet."""
     path = Path(path)
     if not path.exists():
@@ -95,7 +95,7 @@ def _text(series: pd.Series) -> pd.Series:
     return series if pd.api.types.is_string_dtype(series) else series.astype("str").where(series.notna())
 
 
-def apply_mapping(frame: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
+def apply_mapping(frame: pd.DataFrame, mapping: IngestMapping) -> pd.DataFrame:
     """Rename, join, fill constants, translate codes: a frame with canonical names and source values."""
     missing = sorted(mapping.source_columns() - set(frame.columns))
     if missing:
@@ -132,7 +132,7 @@ def apply_mapping(frame: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
 
 
 def _outcome_frame(
-    frame: pd.DataFrame, line_ids: pd.Series, mapping: Mapping
+    frame: pd.DataFrame, line_ids: pd.Series, mapping: IngestMapping
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Inspection outcomes from the rows that carry one (an empty outcome means not inspected)."""
     assert mapping.outcomes is not None
@@ -155,7 +155,7 @@ def _outcome_frame(
 
 def ingest(
     source: Path,
-    mapping: Mapping,
+    mapping: IngestMapping,
     out: Path,
     base_rules: FormatRules | None = None,
     on_stage: Callable[[str], None] | None = None,

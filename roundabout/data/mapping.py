@@ -85,7 +85,7 @@ class OutcomeColumns(BaseModel):
         return value
 
 
-class Mapping(BaseModel):
+class IngestMapping(BaseModel):
     """One administration's table, described in canonical terms."""
 
     model_config = ConfigDict(extra="forbid")
@@ -107,7 +107,7 @@ class Mapping(BaseModel):
     outcomes: OutcomeColumns | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Mapping":
+    def _consistent(self) -> "IngestMapping":
         canonical = set(LINE_COLUMNS)
         for section in ("columns", "constants", "values", "dates", "units"):
             unknown = sorted(set(getattr(self, section)) - canonical)
@@ -171,7 +171,7 @@ def describe_errors(error: ValidationError, root: str = "mapping") -> str:
     return "; ".join(parts)
 
 
-def load_mapping(path: Path) -> Mapping:
+def load_mapping(path: Path) -> IngestMapping:
     """Read and check a mapping YAML file; any problem raises MappingError naming the key."""
     try:
         body = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
@@ -182,6 +182,6 @@ def load_mapping(path: Path) -> Mapping:
     if not isinstance(body, dict):
         raise MappingError(f"mapping {path} must be a YAML mapping of keys, got {type(body).__name__}")
     try:
-        return Mapping.model_validate(body)
+        return IngestMapping.model_validate(body)
     except ValidationError as exc:
         raise MappingError(f"mapping {path}: {describe_errors(exc)}") from exc

@@ -21,7 +21,7 @@ class Kind(StrEnum):
 
 
 @dataclass(frozen=True)
-class Field:
+class FieldSpec:
     """One canonical field and the rules every row must satisfy.
 
     `pattern` is a full-match regular expression; `choices` a closed set of values; `country` means an
@@ -47,46 +47,50 @@ OUTCOMES = ("violation", "clean")
 KZ_TRADER_ID_PATTERN = r"\d{12}"
 KZ_HS_DIGITS = 10
 
-LINE_FIELDS: tuple[Field, ...] = (
-    Field("line_id", Kind.TEXT, True, "Unique id of the goods line"),
-    Field("document_id", Kind.TEXT, True, "Id of the declaration (DT) or waybill (SNT)"),
-    Field("document_kind", Kind.TEXT, True, "DT (goods declaration) or SNT (e-waybill)", DOCUMENT_KINDS),
-    Field("direction", Kind.TEXT, True, "import, export or transit", DIRECTIONS),
-    Field("procedure", Kind.TEXT, False, "2-digit customs procedure code (DT only)", pattern=r"\d{2}"),
-    Field("date", Kind.DATE, True, "Date of the declaration or waybill"),
-    Field(
+LINE_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("line_id", Kind.TEXT, True, "Unique id of the goods line"),
+    FieldSpec("document_id", Kind.TEXT, True, "Id of the declaration (DT) or waybill (SNT)"),
+    FieldSpec("document_kind", Kind.TEXT, True, "DT (goods declaration) or SNT (e-waybill)", DOCUMENT_KINDS),
+    FieldSpec("direction", Kind.TEXT, True, "import, export or transit", DIRECTIONS),
+    FieldSpec("procedure", Kind.TEXT, False, "2-digit customs procedure code (DT only)", pattern=r"\d{2}"),
+    FieldSpec("date", Kind.DATE, True, "Date of the declaration or waybill"),
+    FieldSpec(
         "trader_id", Kind.TEXT, True, "Trader id (12-digit BIN in Kazakhstan)", pattern=KZ_TRADER_ID_PATTERN
     ),
-    Field("trader_name", Kind.TEXT, False, "Trader name"),
-    Field("counterparty_name", Kind.TEXT, False, "Foreign counterparty (seller or buyer) name"),
-    Field("counterparty_country", Kind.TEXT, False, "Counterparty country", country=True),
-    Field("declarant_id", Kind.TEXT, False, "Declarant or customs broker id"),
-    Field("hs_code", Kind.TEXT, True, "Commodity code (10-digit EAEU code by default)", pattern=r"\d{10}"),
-    Field("description", Kind.TEXT, False, "Goods description"),
-    Field("origin_country", Kind.TEXT, False, "Country of origin", country=True),
-    Field("dispatch_country", Kind.TEXT, False, "Country of dispatch", country=True),
-    Field("destination_country", Kind.TEXT, False, "Country of destination", country=True),
-    Field("trading_country", Kind.TEXT, False, "Trading country (the contract counterparty's)", country=True),
-    Field("value_usd", Kind.NUMBER, True, "Customs value in USD", non_negative=True),
-    Field("net_mass_kg", Kind.NUMBER, True, "Net mass in kg", non_negative=True),
-    Field("gross_mass_kg", Kind.NUMBER, False, "Gross mass in kg", non_negative=True),
-    Field("quantity", Kind.NUMBER, False, "Quantity in supplementary units", non_negative=True),
-    Field("transport_mode", Kind.TEXT, False, "Mode of transport at the border", TRANSPORT_MODES),
-    Field("customs_office", Kind.TEXT, False, "Customs office or border post code"),
-    Field("previous_document_id", Kind.TEXT, False, "Reference to a previous document"),
+    FieldSpec("trader_name", Kind.TEXT, False, "Trader name"),
+    FieldSpec("counterparty_name", Kind.TEXT, False, "Foreign counterparty (seller or buyer) name"),
+    FieldSpec("counterparty_country", Kind.TEXT, False, "Counterparty country", country=True),
+    FieldSpec("declarant_id", Kind.TEXT, False, "Declarant or customs broker id"),
+    FieldSpec(
+        "hs_code", Kind.TEXT, True, "Commodity code (10-digit EAEU code by default)", pattern=r"\d{10}"
+    ),
+    FieldSpec("description", Kind.TEXT, False, "Goods description"),
+    FieldSpec("origin_country", Kind.TEXT, False, "Country of origin", country=True),
+    FieldSpec("dispatch_country", Kind.TEXT, False, "Country of dispatch", country=True),
+    FieldSpec("destination_country", Kind.TEXT, False, "Country of destination", country=True),
+    FieldSpec(
+        "trading_country", Kind.TEXT, False, "Trading country (the contract counterparty's)", country=True
+    ),
+    FieldSpec("value_usd", Kind.NUMBER, True, "Customs value in USD", non_negative=True),
+    FieldSpec("net_mass_kg", Kind.NUMBER, True, "Net mass in kg", non_negative=True),
+    FieldSpec("gross_mass_kg", Kind.NUMBER, False, "Gross mass in kg", non_negative=True),
+    FieldSpec("quantity", Kind.NUMBER, False, "Quantity in supplementary units", non_negative=True),
+    FieldSpec("transport_mode", Kind.TEXT, False, "Mode of transport at the border", TRANSPORT_MODES),
+    FieldSpec("customs_office", Kind.TEXT, False, "Customs office or border post code"),
+    FieldSpec("previous_document_id", Kind.TEXT, False, "Reference to a previous document"),
 )
 
-INSPECTION_FIELDS: tuple[Field, ...] = (
-    Field("line_id", Kind.TEXT, True, "The inspected goods line"),
-    Field("inspected_on", Kind.DATE, True, "Date of the inspection"),
-    Field("outcome", Kind.TEXT, True, "violation or clean", OUTCOMES),
-    Field("violation_type", Kind.TEXT, False, "Kind of violation found (empty when clean)"),
+INSPECTION_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("line_id", Kind.TEXT, True, "The inspected goods line"),
+    FieldSpec("inspected_on", Kind.DATE, True, "Date of the inspection"),
+    FieldSpec("outcome", Kind.TEXT, True, "violation or clean", OUTCOMES),
+    FieldSpec("violation_type", Kind.TEXT, False, "Kind of violation found (empty when clean)"),
 )
 
-TRUTH_FIELDS: tuple[Field, ...] = (
-    Field("line_id", Kind.TEXT, True, "The goods line"),
-    Field("is_circumvention", Kind.BOOL, True, "Whether the line is part of a circumvention scheme"),
-    Field("scheme", Kind.TEXT, False, "Name of the planted scheme, empty for honest lines"),
+TRUTH_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("line_id", Kind.TEXT, True, "The goods line"),
+    FieldSpec("is_circumvention", Kind.BOOL, True, "Whether the line is part of a circumvention scheme"),
+    FieldSpec("scheme", Kind.TEXT, False, "Name of the planted scheme, empty for honest lines"),
 )
 
 LINE_COLUMNS: tuple[str, ...] = tuple(f.name for f in LINE_FIELDS)
@@ -101,7 +105,7 @@ _ARROW_TYPES = {
 }
 
 
-def arrow_schema(fields: tuple[Field, ...], extra: dict[str, pa.DataType] | None = None) -> pa.Schema:
+def arrow_schema(fields: tuple[FieldSpec, ...], extra: dict[str, pa.DataType] | None = None) -> pa.Schema:
     """The Parquet schema of a canonical table, with any declared extra columns appended.
 
     Every column is nullable: required fields are enforced by validation, and a mapping may declare a

@@ -22,9 +22,9 @@ from roundabout.data.schema import (
     KZ_HS_DIGITS,
     KZ_TRADER_ID_PATTERN,
     LINE_FIELDS,
+    FieldSpec,
     Kind,
 )
-from roundabout.data.schema import Field as SchemaField
 from roundabout.reference import ISO_ALPHA2
 
 REJECT_COLUMNS = ("table", "source_row", "field", "value", "reason")
@@ -191,7 +191,7 @@ def _parse_bool(raw: pd.Series) -> pd.Series:
     return mapped.astype("boolean")
 
 
-def _field_pattern(spec: SchemaField, rules: FormatRules) -> tuple[str | None, str]:
+def _field_pattern(spec: FieldSpec, rules: FormatRules) -> tuple[str | None, str]:
     """The full-match pattern of a text field under the rules, and the reason shown when it fails."""
     if spec.name == "trader_id":
         if rules.trader_id_pattern == KZ_TRADER_ID_PATTERN:
@@ -208,7 +208,7 @@ def _field_pattern(spec: SchemaField, rules: FormatRules) -> tuple[str | None, s
 
 
 def _validate_fields(
-    raw: pd.DataFrame, fields: tuple[SchemaField, ...], rules: FormatRules, checks: _Checks
+    raw: pd.DataFrame, fields: tuple[FieldSpec, ...], rules: FormatRules, checks: _Checks
 ) -> dict[str, pd.Series]:
     """Parse and check each field on its own; returns the typed columns."""
     typed: dict[str, pd.Series] = {}
@@ -282,7 +282,7 @@ def _inspection_rules(typed: dict[str, pd.Series], checks: _Checks) -> None:
 
 def _validate(
     raw: pd.DataFrame,
-    fields: tuple[SchemaField, ...],
+    fields: tuple[FieldSpec, ...],
     table: str,
     rules: FormatRules,
     source_rows: np.ndarray | None,

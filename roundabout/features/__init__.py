@@ -7,7 +7,7 @@ version and content hash and used unchanged at scoring time.
 """
 
 from roundabout.features.artifacts import FEATURES_VERSION, ArtifactsError, FeatureArtifacts
-from roundabout.features.batch import build_features, feature_names
+from roundabout.features.build import build_features, feature_names
 from roundabout.features.catalogue import FEATURE_NAMES, FEATURES, FeatureSpec
 
 __all__ = [

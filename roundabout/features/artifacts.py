@@ -121,6 +121,18 @@ def _shares(headings: np.ndarray, values: np.ndarray) -> dict[str, dict[str, flo
     return out
 
 
+def reference_index(tables: dict[str, dict[str, list[float]]]) -> tuple[dict[str, int], np.ndarray]:
+    """Flatten the three reference levels: {level-tagged group: row} and rows of (median, scale, level).
+    Row 0 is "no reference" (NaN, NaN, 0)."""
+    rows = [(np.nan, np.nan, 0.0)]
+    index: dict[str, int] = {}
+    for name, level in (("hs6_origin", 3.0), ("hs6", 2.0), ("chapter", 1.0)):
+        for group, (median, scale) in tables[name].items():
+            index[f"{level:.0f}:{group}"] = len(rows)
+            rows.append((median, scale, level))
+    return index, np.array(rows, dtype="float64")
+
+
 class FeatureArtifacts:
     """Fitted feature statistics (sklearn-style: configure in `__init__`, learn in `fit`)."""
 
@@ -224,8 +236,6 @@ class FeatureArtifacts:
 
     def lookup(self) -> dict[str, Any]:
         """Dicts for fast per-value lookups, built once from the payload."""
-        from roundabout.features.value import reference_index
-
         if self._lookup is None:
             p = self._require()
             self._lookup = {

@@ -1,7 +1,7 @@
 """Stateful feature definitions: trader history, chains and counterparties, declared once.
 
-Every aggregate, query and finalize formula here is evaluated by both executors: `batch.py` over a whole
-history and `store.py` from the online store. Rules shared by both:
+Every aggregate, query and finalize formula here is evaluated by both executors: `numpy_executor.py`
+over a whole history and the service store (`roundabout.store`) online. Rules shared by both:
 
 - a line sees only lines dated strictly before it and outcomes with `inspected_on` strictly before its
   date; lines of the same date never see each other, so no order within a day is needed;

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from roundabout.data.schema import INSPECTION_FIELDS, LINE_FIELDS, Field, Kind
+from roundabout.data.schema import INSPECTION_FIELDS, LINE_FIELDS, FieldSpec, Kind
 from roundabout.data.validation import FormatRules
 from roundabout.reference import ISO_ALPHA2
 
@@ -82,7 +82,7 @@ class RecordValidator:
             if spec.pattern and spec.name not in self._patterns:
                 self._patterns[spec.name] = (re.compile(spec.pattern), f"must match {spec.pattern!r}")
 
-    def _field(self, spec: Field, value: Any, row: int | None) -> Any:
+    def _field(self, spec: FieldSpec, value: Any, row: int | None) -> Any:
         if _missing(value):
             if spec.required and spec.name not in self.rules.missing:
                 raise InvalidRecordError(spec.name, "missing required value", None, row)

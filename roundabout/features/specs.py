@@ -9,8 +9,8 @@ seen from a line on day D, always over days strictly before D:
 - `FirstDay`: earliest day before D with a positive measure (NaN if none);
 - `Distinct`: number of distinct values seen with the key on days before D.
 
-The batch executor (`batch.py`) and the online executor (`store.py`) evaluate exactly these specs; a query
-on a line whose key is missing gives NaN.
+The in-process executor (`numpy_executor.py`) and the online executor (the service store) evaluate
+exactly these specs; a query on a line whose key is missing gives NaN.
 """
 
 from collections.abc import Callable

@@ -8,7 +8,7 @@ per-(key, day) sums (plus a per-key running total of each measure read over all 
 a count of distinct values is one index seek however many values a key has). Adding
 lines updates the aggregates in the same transaction, so a line's features are one statement of index range
 scans bounded by the widest window (at most 365 days of one key) and index seeks, never a scan of a key's
-whole history. The queries evaluate the same specs as `batch.py`.
+whole history. The queries evaluate the same specs as `numpy_executor.py`.
 
 An in-process LRU cache keeps query results per (aggregate, key, day); a write through this store drops
 the entries of every key it touches. Writes from other processes are not seen by this cache: with several
@@ -39,9 +39,10 @@ from roundabout.data.io import CanonicalData
 from roundabout.data.schema import LINE_FIELDS, Kind
 from roundabout.data.validation import FormatRules, validate_inspections, validate_lines
 from roundabout.features.artifacts import PRIOR_WEIGHT, FeatureArtifacts
-from roundabout.features.batch import DayTable, extra_features, feature_names, stateless_features
+from roundabout.features.build import extra_features, feature_names, stateless_features
 from roundabout.features.columns import Columns, columns_from_frame, columns_from_records
 from roundabout.features.history import AGGREGATES, AGGREGATES_BY_NAME, QUERIES, finalize
+from roundabout.features.numpy_executor import DayTable
 from roundabout.features.records import InvalidRecordError, RecordValidator
 from roundabout.features.specs import Aggregate, Distinct, FirstDay, LastDay, WindowSum
 from roundabout.features.statements import (

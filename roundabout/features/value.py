@@ -14,18 +14,6 @@ from roundabout.features.artifacts import FeatureArtifacts, log_unit_values
 from roundabout.features.columns import Columns, map_rows
 
 
-def reference_index(tables: dict[str, dict[str, list[float]]]) -> tuple[dict[str, int], np.ndarray]:
-    """Flatten the three reference levels: {level-tagged group: row} and rows of (median, scale, level).
-    Row 0 is "no reference" (NaN, NaN, 0)."""
-    rows = [(np.nan, np.nan, 0.0)]
-    index: dict[str, int] = {}
-    for name, level in (("hs6_origin", 3.0), ("hs6", 2.0), ("chapter", 1.0)):
-        for group, (median, scale) in tables[name].items():
-            index[f"{level:.0f}:{group}"] = len(rows)
-            rows.append((median, scale, level))
-    return index, np.array(rows, dtype="float64")
-
-
 def _row_of(index: dict[str, int]) -> Any:
     def row(group: str | None) -> int:
         """Most specific reference row of an "hs6|origin" group (origin may be empty)."""

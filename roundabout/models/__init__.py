@@ -6,8 +6,8 @@ with the single-line and batch scoring paths serving calls (`bundle`), and its M
 Design notes: docs/models.md.
 """
 
-from roundabout.models.bundle import BatchScores, LineScore, RiskModel
 from roundabout.models.channels import CHANNELS, Thresholds
 from roundabout.models.explain import Reason
+from roundabout.models.risk_model import BatchScores, LineScore, RiskModel
 
 __all__ = ["CHANNELS", "BatchScores", "LineScore", "Reason", "RiskModel", "Thresholds"]

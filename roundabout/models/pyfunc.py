@@ -1,7 +1,7 @@
 """The risk model as one MLflow model: a custom pyfunc wrapping `RiskModel`.
 
 The MLflow model carries one artifact, the `RiskModel` folder (native LightGBM model, exported anomaly
-forest, feature artifacts, fusion, thresholds, feature list: see `bundle.py`). `load_context` reads it
+forest, feature artifacts, fusion, thresholds, feature list: see `risk_model.py`). `load_context` reads it
 once. Two ways to use it:
 
 - serving in this project: `load_risk_model("models:/roundabout@champion")` returns the `RiskModel`
@@ -29,7 +29,7 @@ from mlflow.types import ColSpec, Schema
 
 from roundabout.data.io import INSPECTIONS_SCHEMA, CanonicalData, empty_frame
 from roundabout.data.schema import LINE_FIELDS, Kind
-from roundabout.models.bundle import BatchScores, RiskModel
+from roundabout.models.risk_model import BatchScores, RiskModel
 
 ARTIFACT_KEY = "risk_model"
 #: Prefix of feature columns in the pyfunc input.

@@ -30,10 +30,10 @@ from roundabout.features.store import STORE_ERRORS, FeatureStore
 from roundabout.models import RiskModel
 from roundabout.models.pyfunc import load_risk_model
 from roundabout.serving.audit import AuditLog
-from roundabout.serving.holder import ModelHolder
 from roundabout.serving.keys import KeyRing
+from roundabout.serving.live_model import LiveModel
 from roundabout.serving.metrics import Metrics
-from roundabout.serving.routes import feedback, health, model, score
+from roundabout.serving.routers import feedback, health, model, score
 from roundabout.serving.scoring import checkpoint
 from roundabout.serving.single_lines import SingleLineScorer
 from roundabout.serving.state import ServiceState
@@ -201,7 +201,7 @@ def create_app(
             metrics.model_version.clear()
             metrics.model_version.labels(settings.registered_model, version).set(1)
 
-    holder = ModelHolder(
+    live_model = LiveModel(
         settings.registered_model,
         settings.model_alias,
         store.url,
@@ -214,7 +214,8 @@ def create_app(
         store_options={"autocheckpoint": False, "cache_size": 0},
     )
     single_lines = SingleLineScorer(audit, on_group=metrics.score_groups.observe)
-    state = ServiceState(settings, KeyRing(settings.api_keys), holder, store, audit, metrics, single_lines)
+    keys = KeyRing(settings.api_keys)
+    state = ServiceState(settings, keys, live_model, store, audit, metrics, single_lines)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -222,11 +223,11 @@ def create_app(
             await asyncio.to_thread(store.create_schema)
             await asyncio.to_thread(audit.create_schema)
         except SQLAlchemyError as exc:
-            holder.last_error = f"store unavailable at start: {type(exc).__name__}"
-            log.error(holder.last_error)
-        await asyncio.to_thread(holder.check)
+            live_model.last_error = f"store unavailable at start: {type(exc).__name__}"
+            log.error(live_model.last_error)
+        await asyncio.to_thread(live_model.check)
         tasks = [
-            asyncio.create_task(_follow(holder, settings.reload_interval_seconds)),
+            asyncio.create_task(_follow(live_model, settings.reload_interval_seconds)),
             asyncio.create_task(_checkpoint(store, settings.checkpoint_interval_seconds)),
         ]
         try:
@@ -238,8 +239,8 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await asyncio.to_thread(single_lines.stop)
-            if holder.current is not None:
-                holder.current.store.dispose()
+            if live_model.current is not None:
+                live_model.current.store.dispose()
             store.dispose()
 
     app = FastAPI(
@@ -257,12 +258,12 @@ def create_app(
     return app
 
 
-async def _follow(holder: ModelHolder, interval: float) -> None:
+async def _follow(live_model: LiveModel, interval: float) -> None:
     """Check the alias every `interval` seconds until cancelled; a failed check keeps the old version."""
     while True:
         await asyncio.sleep(interval)
         try:
-            await asyncio.to_thread(holder.check)
+            await asyncio.to_thread(live_model.check)
         except Exception:  # never let the follower die: the next tick tries again
             log.exception("alias check crashed")
 

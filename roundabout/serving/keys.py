@@ -8,34 +8,12 @@ trail show.
 import hashlib
 import hmac
 import secrets
-from enum import StrEnum
 
-from pydantic import BaseModel, Field, field_validator
+from roundabout.settings import ApiKey, Scope
+
+__all__ = ["KEY_HEADER", "ApiKey", "KeyRing", "Scope", "hash_key", "new_key"]
 
 KEY_HEADER = "X-API-Key"
-
-
-class Scope(StrEnum):
-    """What a key may do."""
-
-    SCORE = "score"
-    FEEDBACK = "feedback"
-    ADMIN = "admin"
-
-
-class ApiKey(BaseModel):
-    """One configured key: an id shown in logs and audit, the SHA-256 hex of the key, its scopes."""
-
-    id: str = Field(min_length=1, max_length=64)
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    scopes: frozenset[Scope]
-
-    @field_validator("scopes")
-    @classmethod
-    def _some_scope(cls, value: frozenset[Scope]) -> frozenset[Scope]:
-        if not value:
-            raise ValueError("a key needs at least one scope")
-        return value
 
 
 def hash_key(key: str) -> str:

@@ -21,8 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from roundabout.data.schema import LINE_FIELDS, OUTCOMES, Kind
-from roundabout.data.schema import Field as SchemaField
+from roundabout.data.schema import LINE_FIELDS, OUTCOMES, FieldSpec, Kind
 from roundabout.reference import ISO_ALPHA2
 from roundabout.settings import get_settings
 
@@ -57,7 +56,7 @@ EXAMPLE_LINE: dict[str, Any] = {
 }
 
 
-def _annotation(spec: SchemaField) -> Any:
+def _annotation(spec: FieldSpec) -> Any:
     """The pydantic type of one canonical field."""
     if spec.kind is Kind.DATE:
         return date
@@ -166,7 +165,7 @@ class ScoreRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"lines": [EXAMPLE_LINE]}]})
 
 
-class Reason(BaseModel):
+class ReasonOut(BaseModel):
     """Why a line scored as it did: one feature, its value, its contribution, a sentence an officer reads."""
 
     feature: str
@@ -180,7 +179,7 @@ class LineResult(BaseModel):
     risk_score: float = Field(ge=0, le=1)
     anomaly_score: float
     channel: Literal["green", "yellow", "red"]
-    reasons: list[Reason]
+    reasons: list[ReasonOut]
 
 
 class ModelRef(BaseModel):
@@ -246,7 +245,7 @@ class FeedbackResponse(BaseModel):
     duplicates: int = Field(description="Outcomes already stored (the call is safe to retry)")
 
 
-class Decision(BaseModel):
+class DecisionOut(BaseModel):
     """One stored scoring decision (audit trail)."""
 
     request_id: str
@@ -257,13 +256,13 @@ class Decision(BaseModel):
     risk_score: float
     anomaly_score: float
     channel: str
-    reasons: list[Reason]
+    reasons: list[ReasonOut]
     decided_at: str
 
 
 class DecisionsResponse(BaseModel):
     line_id: str
-    decisions: list[Decision]
+    decisions: list[DecisionOut]
 
 
 class ModelInfo(BaseModel):

@@ -20,7 +20,7 @@ import pandas as pd
 from roundabout.features.store import FeatureStore
 from roundabout.models import LineScore, RiskModel
 from roundabout.serving.audit import AuditLog
-from roundabout.serving.holder import Serving
+from roundabout.serving.live_model import ServingVersion
 from roundabout.serving.turns import STORE_WRITES
 
 #: Frames a last catch-up pass may leave for the write turn: copying and syncing a few dozen pages takes
@@ -80,7 +80,7 @@ class LineCall:
     key_id: str
 
 
-def score_calls(serving: Serving, audit: AuditLog, calls: list[LineCall]) -> list[dict[str, Any]]:
+def score_calls(serving: ServingVersion, audit: AuditLog, calls: list[LineCall]) -> list[dict[str, Any]]:
     """Score, store and audit single-line calls in arrival order, in one transaction; a result per call.
 
     Each line's history is read, then the line is added, before the next line's history is read, on one
@@ -102,7 +102,7 @@ def score_calls(serving: Serving, audit: AuditLog, calls: list[LineCall]) -> lis
 
 
 def score_lines(
-    serving: Serving,
+    serving: ServingVersion,
     audit: AuditLog,
     lines: list[dict[str, Any]],
     explain: bool,
@@ -135,7 +135,9 @@ def _result(line: dict[str, Any], score: LineScore, explain: bool) -> dict[str, 
     }
 
 
-def _decision(serving: Serving, result: dict[str, Any], request_id: str, key_id: str) -> dict[str, Any]:
+def _decision(
+    serving: ServingVersion, result: dict[str, Any], request_id: str, key_id: str
+) -> dict[str, Any]:
     return {
         "request_id": request_id,
         "key_id": key_id,

@@ -21,7 +21,7 @@ from psycopg.errors import DeadlockDetected, SerializationFailure
 
 from roundabout.features.store import STORE_ERRORS
 from roundabout.serving.audit import AuditLog
-from roundabout.serving.holder import Serving
+from roundabout.serving.live_model import ServingVersion
 from roundabout.serving.scoring import LineCall, score_calls
 
 #: Times a group that PostgreSQL rolled back to break a deadlock is scored again before its calls get 503.
@@ -30,7 +30,7 @@ DEADLOCK_RETRIES = 2
 
 @dataclass
 class _Waiting:
-    serving: Serving
+    serving: ServingVersion
     call: LineCall
     future: asyncio.Future[dict[str, Any]]
 
@@ -61,7 +61,7 @@ class SingleLineScorer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    async def score(self, serving: Serving, call: LineCall) -> dict[str, Any]:
+    async def score(self, serving: ServingVersion, call: LineCall) -> dict[str, Any]:
         """The call's result once its group has committed; the group's error (a store error, say) if not."""
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._start()

@@ -8,8 +8,8 @@ from fastapi.security import APIKeyHeader
 
 from roundabout.features.store import FeatureStore
 from roundabout.serving.audit import AuditLog
-from roundabout.serving.holder import ModelHolder, Serving
 from roundabout.serving.keys import KEY_HEADER, ApiKey, KeyRing, Scope
+from roundabout.serving.live_model import LiveModel, ServingVersion
 from roundabout.serving.metrics import Metrics
 from roundabout.serving.single_lines import SingleLineScorer
 from roundabout.settings import Settings
@@ -17,7 +17,7 @@ from roundabout.settings import Settings
 
 @dataclass
 class ServiceState:
-    """Everything one app instance needs: settings, keys, the model holder, the store, audit, metrics,
+    """Everything one app instance needs: settings, keys, the live model, the store, audit, metrics,
     and the thread that scores single-line calls.
 
     `store` (no feature artifacts) takes writes that need no model, such as feedback; scoring uses the
@@ -26,7 +26,7 @@ class ServiceState:
 
     settings: Settings
     keys: KeyRing
-    holder: ModelHolder
+    live_model: LiveModel
     store: FeatureStore
     audit: AuditLog
     metrics: Metrics
@@ -63,13 +63,13 @@ def require(scope: Scope):
     return check
 
 
-async def serving(state: State) -> Serving:
+async def serving(state: State) -> ServingVersion:
     """The model version serving now, or 503 while none is loaded."""
-    current = state.holder.current
+    current = state.live_model.current
     if current is None:
-        reason = state.holder.last_error or "the model is still loading"
+        reason = state.live_model.last_error or "the model is still loading"
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"no model loaded: {reason}")
     return current
 
 
-CurrentModel = Annotated[Serving, Depends(serving)]
+CurrentModel = Annotated[ServingVersion, Depends(serving)]

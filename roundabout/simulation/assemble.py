@@ -16,9 +16,16 @@ import pyarrow.compute as pc
 from roundabout.data.io import read_arrow
 from roundabout.data.schema import LINES_SCHEMA
 from roundabout.simulation import geo
-from roundabout.simulation.batch import FLOW_DIRECTION, FLOW_KIND, FLOW_PROCEDURE, IS_SNT, MODES, Batch
-from roundabout.simulation.catalog import Catalog, brand_table
+from roundabout.simulation.goods import GoodsCatalog, brand_table
 from roundabout.simulation.population import Counterparties, Traders
+from roundabout.simulation.trade_arrays import (
+    FLOW_DIRECTION,
+    FLOW_KIND,
+    FLOW_PROCEDURE,
+    IS_SNT,
+    MODES,
+    TradeArrays,
+)
 
 
 @dataclass
@@ -45,7 +52,7 @@ def _days(values: np.ndarray) -> pa.Array:
     return pa.array(values.astype(np.int32)).cast(pa.date32())
 
 
-def document_ids(rng: np.random.Generator, b: Batch) -> pa.Array:
+def document_ids(rng: np.random.Generator, b: TradeArrays) -> pa.Array:
     """Realistic, unique document ids with running numbers in date order."""
     d = b.doc
     n = b.n_docs
@@ -72,8 +79,8 @@ def document_ids(rng: np.random.Generator, b: Batch) -> pa.Array:
 
 def assemble(
     rng: np.random.Generator,
-    b: Batch,
-    cat: Catalog,
+    b: TradeArrays,
+    cat: GoodsCatalog,
     traders: Traders,
     bins: np.ndarray,
     broker_bins: np.ndarray,

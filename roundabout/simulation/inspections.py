@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from roundabout.reference import RUSSIA_BELARUS, SNT_OBLIGATION, chpl_table
-from roundabout.simulation.batch import HONEST_VIOLATIONS, LEG_IMPORT, SCHEMES
 from roundabout.simulation.config import InspectionConfig
+from roundabout.simulation.trade_arrays import HONEST_VIOLATIONS, LEG_IMPORT, SCHEMES
 
 #: The violation type an inspection records for each scheme.
 SCHEME_VIOLATION: dict[str, str] = {

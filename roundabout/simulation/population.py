@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 
 from roundabout.simulation import geo
-from roundabout.simulation.catalog import SECTORS, Catalog
+from roundabout.simulation.goods import SECTORS, GoodsCatalog
 
 #: Share of traders per sector.
 SECTOR_SHARES = np.array([0.16, 0.07, 0.14, 0.12, 0.09, 0.10, 0.06, 0.12, 0.04, 0.10])
@@ -86,7 +86,7 @@ def trader_names(rng: np.random.Generator, sector: np.ndarray) -> np.ndarray:
     return out
 
 
-def sector_items(cat: Catalog, sector: int) -> np.ndarray:
+def sector_items(cat: GoodsCatalog, sector: int) -> np.ndarray:
     """Items a sector's traders deal in; carriers move everything but bulk."""
     if SECTORS[sector] == "logistics":
         keep = cat.sectors[:, [2, 3, 4, 5, 7, 9]].any(axis=1) & (cat.mode_class < 3)
@@ -94,7 +94,9 @@ def sector_items(cat: Catalog, sector: int) -> np.ndarray:
     return np.flatnonzero(cat.sectors[:, sector])
 
 
-def product_mix(rng: np.random.Generator, cat: Catalog, sector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def product_mix(
+    rng: np.random.Generator, cat: GoodsCatalog, sector: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """MIX_SIZE items per trader from its sector, with Dirichlet weights (a few items dominate)."""
     n = len(sector)
     items = np.zeros((n, MIX_SIZE), dtype=np.int64)
@@ -111,7 +113,7 @@ def product_mix(rng: np.random.Generator, cat: Catalog, sector: np.ndarray) -> t
 
 def make_traders(
     rng: np.random.Generator,
-    cat: Catalog,
+    cat: GoodsCatalog,
     reg_day: np.ndarray,
     sector: np.ndarray,
     n_brokers: int,
@@ -151,7 +153,7 @@ def make_traders(
 
 def honest_traders(
     rng: np.random.Generator,
-    cat: Catalog,
+    cat: GoodsCatalog,
     n: int,
     start: int,
     end: int,

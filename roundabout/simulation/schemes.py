@@ -12,8 +12,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from roundabout.simulation import geo, routes
-from roundabout.simulation.batch import (
+from roundabout.simulation import geo, itineraries
+from roundabout.simulation.config import SimulationConfig
+from roundabout.simulation.goods import BRAND_GROUP_NAMES, GoodsCatalog, amounts, brand_table
+from roundabout.simulation.itineraries import INVASION_DAY
+from roundabout.simulation.population import (
+    Counterparties,
+    Traders,
+    make_traders,
+    scheme_counterparties,
+)
+from roundabout.simulation.trade import SNT_DAY, brands, sample_days
+from roundabout.simulation.trade_arrays import (
     AIR,
     IMP40,
     LEG_IMPORT,
@@ -22,20 +32,10 @@ from roundabout.simulation.batch import (
     SCHEME_CODE,
     SNT_EXP,
     TRN80,
-    Batch,
+    TradeArrays,
     expand,
     with_followups,
 )
-from roundabout.simulation.catalog import BRAND_GROUP_NAMES, Catalog, amounts, brand_table
-from roundabout.simulation.config import SimulationConfig
-from roundabout.simulation.population import (
-    Counterparties,
-    Traders,
-    make_traders,
-    scheme_counterparties,
-)
-from roundabout.simulation.routes import INVASION_DAY
-from roundabout.simulation.trade import SNT_DAY, brands, sample_days
 
 _COALITION_ORIGINS = {"US": 0.25, "DE": 0.15, "JP": 0.15, "TW": 0.15, "KR": 0.1, "GB": 0.05, "NL": 0.05,
                       "FR": 0.04, "IT": 0.03, "CH": 0.03}  # fmt: skip
@@ -51,7 +51,7 @@ class Context:
     """What the schemes draw on: the catalogue, the traders (shells are appended), parties, calendar."""
 
     cfg: SimulationConfig
-    cat: Catalog
+    cat: GoodsCatalog
     traders: Traders
     n_honest: int
     cps: Counterparties
@@ -112,7 +112,7 @@ class Plan:
     downstream_evidence: bool = True
 
 
-def tier_probs(cat: Catalog, weights: dict[int, float], only: tuple[str, ...] = ()) -> np.ndarray:
+def tier_probs(cat: GoodsCatalog, weights: dict[int, float], only: tuple[str, ...] = ()) -> np.ndarray:
     """Item probabilities: tier rank -> total weight, spread evenly over the tier's items."""
     p = np.zeros(cat.size)
     for rank, w in weights.items():
@@ -123,7 +123,7 @@ def tier_probs(cat: Catalog, weights: dict[int, float], only: tuple[str, ...] = 
     return p / p.sum()
 
 
-def run_plan(rng: np.random.Generator, ctx: Context, plan: Plan) -> tuple[Batch, np.ndarray]:
+def run_plan(rng: np.random.Generator, ctx: Context, plan: Plan) -> tuple[TradeArrays, np.ndarray]:
     """Import documents and their export legs; returns the batch and each line's episode."""
     cat, cfg = ctx.cat, ctx.cfg
     n_ep = len(plan.actor)
@@ -132,8 +132,8 @@ def run_plan(rng: np.random.Generator, ctx: Context, plan: Plan) -> tuple[Batch,
     n = len(doc)
     true_item = rng.choice(cat.size, size=n, p=plan.item_p)
     lday = plan.day[doc]
-    origin = routes.origins(rng, cat, true_item, np.full(n, IMP40), lday, cfg.honest.western_surge)
-    western = routes.pick_country(rng, n, _COALITION_ORIGINS)
+    origin = itineraries.origins(rng, cat, true_item, np.full(n, IMP40), lday, cfg.honest.western_surge)
+    western = itineraries.pick_country(rng, n, _COALITION_ORIGINS)
     origin = np.where(rng.random(n) < plan.coalition_share, western, origin)
     first_line = np.concatenate([[0], np.cumsum(k)[:-1]])
     origin = np.where(rng.random(n) < 0.75, origin[first_line][doc], origin)
@@ -141,17 +141,17 @@ def run_plan(rng: np.random.Generator, ctx: Context, plan: Plan) -> tuple[Batch,
 
     flow = np.full(n_ep, IMP40)
     lead = true_item[first_line]
-    route = routes.documents_route(rng, cat, flow, lead, origin[first_line], plan.day)
+    route = itineraries.documents_route(rng, cat, flow, lead, origin[first_line], plan.day)
     dispatch = np.where(
-        rng.random(n_ep) < 0.55, routes.pick_country(rng, n_ep, _SCHEME_HUBS), route["dispatch"]
+        rng.random(n_ep) < 0.55, itineraries.pick_country(rng, n_ep, _SCHEME_HUBS), route["dispatch"]
     )
     dispatch = np.where(
         dispatch == geo.C["UZ"], np.where(origin[first_line] == geo.C["UZ"], geo.C["CN"], dispatch), dispatch
     )
-    trading = np.where(rng.random(n_ep) < 0.5, routes.pick_country(rng, n_ep, _SCHEME_TRADERS), dispatch)
-    mode = routes.transport_modes(rng, cat, flow, lead, dispatch)
+    trading = np.where(rng.random(n_ep) < 0.5, itineraries.pick_country(rng, n_ep, _SCHEME_TRADERS), dispatch)
+    mode = itineraries.transport_modes(rng, cat, flow, lead, dispatch)
     kz = np.full(n_ep, geo.C["KZ"])
-    office = routes.offices(rng, flow, mode, dispatch, kz)
+    office = itineraries.offices(rng, flow, mode, dispatch, kz)
 
     imp_factor = rng.uniform(*plan.import_factor, n)
     goods = amounts(rng, cat, true_item, origin, lday, ctx.start, price_factor=imp_factor)
@@ -168,7 +168,7 @@ def run_plan(rng: np.random.Generator, ctx: Context, plan: Plan) -> tuple[Batch,
         ctx.traders.broker[plan.actor],
     )
     code = SCHEME_CODE[plan.scheme]
-    imports = Batch(
+    imports = TradeArrays(
         doc={
             "trader": plan.actor,
             "day": plan.day,
@@ -217,7 +217,7 @@ def run_plan(rng: np.random.Generator, ctx: Context, plan: Plan) -> tuple[Batch,
     ex_factor = rng.uniform(*plan.export_factor, len(sel))
     net = np.round(np.maximum(goods["net"][sel] * scale, 0.001), 3)
     actor = plan.actor[src]
-    exports = Batch(
+    exports = TradeArrays(
         doc={
             "trader": actor,
             "day": ex_day[src],
@@ -250,7 +250,7 @@ def run_plan(rng: np.random.Generator, ctx: Context, plan: Plan) -> tuple[Batch,
     return with_followups(imports, exports), np.concatenate([doc, src[ldoc]])
 
 
-def trim(batch: Batch, episode: np.ndarray, target: int) -> Batch:
+def trim(batch: TradeArrays, episode: np.ndarray, target: int) -> TradeArrays:
     """The first `target` lines in episode order (episodes are random, so no period is favoured)."""
     order = np.argsort(episode, kind="stable")[:target]
     return batch.take_lines(np.sort(order))
@@ -282,7 +282,7 @@ def _expected_lines(plan_lines: float, export_p: float) -> float:
     return plan_lines * (1 + 0.6 * export_p)
 
 
-def reexport_chain(rng: np.random.Generator, ctx: Context, target: int) -> Batch:
+def reexport_chain(rng: np.random.Generator, ctx: Context, target: int) -> TradeArrays:
     """Established distributors import CHPL goods and ship most of them to Russia within days."""
     c = ctx.cfg.schemes.reexport_chain
     t = ctx.traders
@@ -300,7 +300,7 @@ def reexport_chain(rng: np.random.Generator, ctx: Context, target: int) -> Batch
     return trim(batch, episode, target)
 
 
-def shell_company(rng: np.random.Generator, ctx: Context, target: int) -> Batch:
+def shell_company(rng: np.random.Generator, ctx: Context, target: int) -> TradeArrays:
     """Companies registered after the invasion import CHPL goods for Russia for a few months, then vanish."""
     c = ctx.cfg.schemes.shell_company
     n = _n_actors(target, c.lines_per_actor)
@@ -322,7 +322,7 @@ def shell_company(rng: np.random.Generator, ctx: Context, target: int) -> Batch:
     return trim(batch, episode, target)
 
 
-def misclassification(rng: np.random.Generator, ctx: Context, target: int) -> Batch:
+def misclassification(rng: np.random.Generator, ctx: Context, target: int) -> TradeArrays:
     """Chips and components declared under harmless codes; value per kg betrays them."""
     c = ctx.cfg.schemes.misclassification
     t = ctx.traders
@@ -340,7 +340,7 @@ def misclassification(rng: np.random.Generator, ctx: Context, target: int) -> Ba
     return trim(batch, episode, target)
 
 
-def price_anomaly(rng: np.random.Generator, ctx: Context, target: int) -> Batch:
+def price_anomaly(rng: np.random.Generator, ctx: Context, target: int) -> TradeArrays:
     """CHPL goods imported far below their value and sold on to Russia far above it."""
     c = ctx.cfg.schemes.price_anomaly
     t = ctx.traders
@@ -357,7 +357,7 @@ def price_anomaly(rng: np.random.Generator, ctx: Context, target: int) -> Batch:
     return trim(batch, episode, target)
 
 
-def mix_shift(rng: np.random.Generator, ctx: Context, target: int) -> Batch:
+def mix_shift(rng: np.random.Generator, ctx: Context, target: int) -> TradeArrays:
     """Established traders outside electronics switch to CHPL goods with Russian buyers from some date."""
     c = ctx.cfg.schemes.mix_shift
     t = ctx.traders
@@ -380,7 +380,7 @@ def mix_shift(rng: np.random.Generator, ctx: Context, target: int) -> Batch:
     return trim(batch, episode, target)
 
 
-def transit_diversion(rng: np.random.Generator, ctx: Context, target: int) -> Batch:
+def transit_diversion(rng: np.random.Generator, ctx: Context, target: int) -> TradeArrays:
     """Carriers declare CHPL goods in transit to Central Asia or Mongolia; the goods end in Russia."""
     c = ctx.cfg.schemes.transit_diversion
     cat = ctx.cat
@@ -395,29 +395,29 @@ def transit_diversion(rng: np.random.Generator, ctx: Context, target: int) -> Ba
     items = rng.choice(
         cat.size, size=n, p=tier_probs(cat, {1: 0.15, 2: 0.15, 3: 0.3, 4: 0.25, 5: 0.1, 6: 0.05})
     )
-    origin = routes.origins(rng, cat, items, np.full(n, TRN80), d[doc], ctx.cfg.honest.western_surge)
-    origin = np.where(rng.random(n) < 0.4, routes.pick_country(rng, n, _COALITION_ORIGINS), origin)
+    origin = itineraries.origins(rng, cat, items, np.full(n, TRN80), d[doc], ctx.cfg.honest.western_surge)
+    origin = np.where(rng.random(n) < 0.4, itineraries.pick_country(rng, n, _COALITION_ORIGINS), origin)
     first_line = np.concatenate([[0], np.cumsum(k)[:-1]])
     origin = np.where(rng.random(n) < 0.75, origin[first_line][doc], origin)
     dispatch = np.select(
         [rng.random(n_docs) < 0.5, rng.random(n_docs) < 0.5],
-        [geo.C["CN"], routes.pick_country(rng, n_docs, {"TR": 0.5, "AE": 0.3, "GE": 0.2})],
+        [geo.C["CN"], itineraries.pick_country(rng, n_docs, {"TR": 0.5, "AE": 0.3, "GE": 0.2})],
         default=origin[first_line],
     )
-    dest = routes.pick_country(rng, n_docs, _TRANSIT_DECLARED)
+    dest = itineraries.pick_country(rng, n_docs, _TRANSIT_DECLARED)
     mode = np.where(rng.random(n_docs) < 0.75, ROAD, RAIL)
     flow = np.full(n_docs, TRN80)
-    declared_exit = routes.offices(rng, flow, mode, dispatch, dest)
-    ru_exit = routes.offices(rng, flow, mode, dispatch, np.full(n_docs, geo.C["RU"]))
+    declared_exit = itineraries.offices(rng, flow, mode, dispatch, dest)
+    ru_exit = itineraries.offices(rng, flow, mode, dispatch, np.full(n_docs, geo.C["RU"]))
     office = np.where(rng.random(n_docs) < c.russian_exit_share, ru_exit, declared_exit)
     trading = np.select(
         [rng.random(n_docs) < c.russian_trading_share, rng.random(n_docs) < 0.4],
-        [geo.C["RU"], routes.pick_country(rng, n_docs, {"AE": 0.4, "HK": 0.3, "TR": 0.3})],
+        [geo.C["RU"], itineraries.pick_country(rng, n_docs, {"AE": 0.4, "HK": 0.3, "TR": 0.3})],
         default=dest,
     )
     goods = amounts(rng, cat, items, origin, d[doc], ctx.start)
     code = SCHEME_CODE["transit_diversion"]
-    batch = Batch(
+    batch = TradeArrays(
         doc={
             "trader": who,
             "day": d,

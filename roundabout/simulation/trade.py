@@ -13,8 +13,11 @@ from datetime import date
 import numpy as np
 
 from roundabout.reference import SNT_OBLIGATION
-from roundabout.simulation import geo, routes
-from roundabout.simulation.batch import (
+from roundabout.simulation import geo, itineraries
+from roundabout.simulation.config import SimulationConfig
+from roundabout.simulation.goods import GoodsCatalog, amounts, brand_table
+from roundabout.simulation.population import Counterparties, Traders, day
+from roundabout.simulation.trade_arrays import (
     EXP10,
     HONEST_VIOLATIONS,
     IMP40,
@@ -25,13 +28,10 @@ from roundabout.simulation.batch import (
     SNT_EXP,
     SNT_IMP,
     TRN80,
-    Batch,
+    TradeArrays,
     expand,
     with_followups,
 )
-from roundabout.simulation.catalog import Catalog, amounts, brand_table
-from roundabout.simulation.config import SimulationConfig
-from roundabout.simulation.population import Counterparties, Traders, day
 
 SNT_DAY = day(SNT_OBLIGATION)
 
@@ -70,7 +70,7 @@ def calendar(days: np.ndarray, start: int, growth: float, seasonality: float) ->
 
 def war_ramp(days: np.ndarray) -> np.ndarray:
     """0 before the invasion, rising to 1 over the next 180 days."""
-    return np.clip((days - routes.INVASION_DAY) / 180, 0, 1)
+    return np.clip((days - itineraries.INVASION_DAY) / 180, 0, 1)
 
 
 def sample_days(
@@ -85,12 +85,12 @@ def sample_days(
 def honest_trade(
     rng: np.random.Generator,
     cfg: SimulationConfig,
-    cat: Catalog,
+    cat: GoodsCatalog,
     traders: Traders,
     cps: Counterparties,
     n_brokers: int,
     n_lines: int,
-) -> Batch:
+) -> TradeArrays:
     """Exactly `n_lines` honest goods lines."""
     hc = cfg.honest
     start, end = day(cfg.start), day(cfg.end)
@@ -123,7 +123,7 @@ def honest_trade(
     eff_sector = np.where(pivoted, traders.sector2[t], sec)
     flow_p = np.repeat(SECTOR_FLOWS, 2, axis=0)
     flow_p[0::2, 4:] = 0  # before the SNT obligation: no waybills
-    flow = routes.sample_grouped(rng, eff_sector * 2 + (doc_day >= SNT_DAY), flow_p)
+    flow = itineraries.sample_grouped(rng, eff_sector * 2 + (doc_day >= SNT_DAY), flow_p)
 
     k = np.minimum(rng.geometric(1 / hc.lines_per_document, n_docs), 25)
     doc = expand(k)
@@ -149,7 +149,7 @@ def declarants(rng: np.random.Generator, traders: Traders, t: np.ndarray, flow: 
     return np.where(self_, t, -(broker + 1))
 
 
-def brands(rng: np.random.Generator, cat: Catalog, items: np.ndarray, share: float = 0.55) -> np.ndarray:
+def brands(rng: np.random.Generator, cat: GoodsCatalog, items: np.ndarray, share: float = 0.55) -> np.ndarray:
     """A brand (index into the flat brand table) for some lines of branded goods, else -1."""
     _, b_start, b_count = brand_table()
     g = cat.brand_group[items]
@@ -161,7 +161,7 @@ def brands(rng: np.random.Generator, cat: Catalog, items: np.ndarray, share: flo
 def goods_documents(
     rng: np.random.Generator,
     cfg: SimulationConfig,
-    cat: Catalog,
+    cat: GoodsCatalog,
     traders: Traders,
     cps: Counterparties,
     n_brokers: int,
@@ -170,7 +170,7 @@ def goods_documents(
     flow: np.ndarray,
     pivoted: np.ndarray,
     doc: np.ndarray,
-) -> Batch:
+) -> TradeArrays:
     """Lines of honest documents: items from the trader's mix, routes, parties, amounts, noise."""
     hc = cfg.honest
     start = day(cfg.start)
@@ -183,11 +183,11 @@ def goods_documents(
         mix_items(rng, traders.mix[lt], traders.mix_cum[lt]),
     )
     lflow, lday = flow[doc], doc_day[doc]
-    origin = routes.origins(rng, cat, items, lflow, lday, hc.western_surge)
+    origin = itineraries.origins(rng, cat, items, lflow, lday, hc.western_surge)
     first_line = np.concatenate([[0], np.cumsum(np.bincount(doc, minlength=len(t)))[:-1]])
     lead_item, lead_origin = items[first_line], origin[first_line]
     origin = np.where(rng.random(n) < 0.75, lead_origin[doc], origin)
-    route = routes.documents_route(rng, cat, flow, lead_item, lead_origin, doc_day)
+    route = itineraries.documents_route(rng, cat, flow, lead_item, lead_origin, doc_day)
     snt_home = (lflow == SNT_IMP) & (rng.random(n) < 0.4) & ~cat.domestic[items]
     origin = np.where(snt_home, route["dispatch"][doc], origin)
     origin = np.where((lflow == IMP40) & geo.IS_EAEU[origin], route["dispatch"][doc], origin)
@@ -205,7 +205,7 @@ def goods_documents(
     violation[has] = kind[has]
     under = violation == 1
     value = np.where(under, np.round(value * rng.uniform(0.3, 0.75, n), 2), value)
-    return Batch(
+    return TradeArrays(
         doc={
             "trader": t,
             "day": doc_day,
@@ -240,13 +240,13 @@ def goods_documents(
 def reshipments(
     rng: np.random.Generator,
     cfg: SimulationConfig,
-    cat: Catalog,
+    cat: GoodsCatalog,
     traders: Traders,
     cps: Counterparties,
     n_brokers: int,
-    imports: Batch,
+    imports: TradeArrays,
     eff_sector: np.ndarray,
-) -> Batch:
+) -> TradeArrays:
     """Honest re-shipments: a distributor sells on part of an import within weeks, mostly to Kyrgyzstan or
     Armenia (CHPL goods never to Russia or Belarus), sometimes re-exported (31) to Central Asia."""
     end = day(cfg.end)
@@ -273,15 +273,19 @@ def reshipments(
     ldoc = new_doc[sel]
     items = imports.line["item"][sel]
     lead_item = items[np.searchsorted(ldoc, np.arange(m))]
-    chpl = (cat.tier[lead_item] > 0) & (ex_day >= routes.INVASION_DAY)
+    chpl = (cat.tier[lead_item] > 0) & (ex_day >= itineraries.INVASION_DAY)
     dest = np.where(
         flow == REX31,
-        routes.pick_country(rng, m, {"UZ": 0.4, "TJ": 0.2, "AF": 0.1, "TM": 0.1, "MN": 0.1, "GE": 0.1}),
-        np.where(chpl, routes.pick_country(rng, m, _RESHIP_TO_CHPL), routes.pick_country(rng, m, _RESHIP_TO)),
+        itineraries.pick_country(rng, m, {"UZ": 0.4, "TJ": 0.2, "AF": 0.1, "TM": 0.1, "MN": 0.1, "GE": 0.1}),
+        np.where(
+            chpl,
+            itineraries.pick_country(rng, m, _RESHIP_TO_CHPL),
+            itineraries.pick_country(rng, m, _RESHIP_TO),
+        ),
     )
     mode = np.where(rng.random(m) < 0.8, ROAD, RAIL)
     kz = np.full(m, geo.C["KZ"], dtype=np.int64)
-    office = routes.offices(rng, flow, mode, kz, dest)
+    office = itineraries.offices(rng, flow, mode, kz, dest)
     t = d["trader"][src]
     share = rng.beta(2.5, 2.0, m)[ldoc]
     markup = rng.uniform(1.03, 1.25, len(sel))
@@ -290,7 +294,7 @@ def reshipments(
     scale = np.where(np.isnan(qty), share, new_qty / np.where(np.isnan(qty), 1.0, np.maximum(qty, 1.0)))
     net = np.round(np.maximum(imports.line["net"][sel] * scale, 0.001), 3)
     link = (flow == REX31) | (rng.random(m) < 0.4)
-    return Batch(
+    return TradeArrays(
         doc={
             "trader": t,
             "day": ex_day,

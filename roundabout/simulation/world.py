@@ -14,10 +14,10 @@ import pandas as pd
 from roundabout.data.io import CanonicalData
 from roundabout.simulation import trade
 from roundabout.simulation.assemble import assemble
-from roundabout.simulation.batch import SCHEMES, Batch
-from roundabout.simulation.catalog import catalog
 from roundabout.simulation.config import SimulationConfig
+from roundabout.simulation.goods import catalog
 from roundabout.simulation.inspections import inspect
+from roundabout.simulation.itineraries import INVASION_DAY
 from roundabout.simulation.population import (
     broker_reg_days,
     day,
@@ -25,8 +25,8 @@ from roundabout.simulation.population import (
     make_bins,
     make_counterparties,
 )
-from roundabout.simulation.routes import INVASION_DAY
 from roundabout.simulation.schemes import SCHEME_FUNCTIONS, Context
+from roundabout.simulation.trade_arrays import SCHEMES, TradeArrays
 
 #: The stages `simulate` reports to its progress callback, in order.
 STAGES: tuple[str, ...] = ("population", "schemes", "honest trade", "assembly", "inspections", "ground truth")
@@ -63,7 +63,7 @@ def simulate(config: SimulationConfig | None = None, progress: Progress | None =
     report("schemes")
     prevalence = cfg.schemes.prevalences()
     scheme_rngs = rng_schemes.spawn(len(SCHEME_FUNCTIONS))
-    batches: list[Batch] = []
+    batches: list[TradeArrays] = []
     for (name, make), rng in zip(SCHEME_FUNCTIONS.items(), scheme_rngs, strict=True):
         # schemes run after the invasion: a world that ends before it (or just after) has none
         target = round(prevalence[name] * cfg.n_lines) if end > INVASION_DAY + 60 else 0
@@ -73,7 +73,7 @@ def simulate(config: SimulationConfig | None = None, progress: Progress | None =
 
     report("honest trade")
     batches.insert(0, trade.honest_trade(rng_trade, cfg, cat, honest, cps, n_brokers, cfg.n_lines - n_scheme))
-    world = Batch.concat(batches)
+    world = TradeArrays.concat(batches)
 
     report("assembly")
     bins = make_bins(rng_bins, np.concatenate([ctx.traders.reg_day, broker_reg_days(rng_bins, n_brokers)]))

@@ -16,10 +16,10 @@ import pandas as pd
 from roundabout.data.io import CanonicalData
 from roundabout.features import FeatureArtifacts, build_features
 from roundabout.models.anomaly import AnomalyDetector
-from roundabout.models.bundle import RiskModel, anomaly_inputs, categorical_inputs
 from roundabout.models.channels import Thresholds
 from roundabout.models.classifier import RiskClassifier
 from roundabout.models.fusion import Fusion
+from roundabout.models.risk_model import RiskModel, anomaly_inputs, categorical_inputs
 from roundabout.models.target_stats import TargetStats
 from roundabout.training.config import TrainConfig
 from roundabout.training.split import Split, labels

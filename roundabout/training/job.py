@@ -20,8 +20,8 @@ from mlflow.tracking import MlflowClient
 
 from roundabout.data.io import INSPECTIONS_FILE, LINES_FILE, TRUTH_FILE, read_folder
 from roundabout.features import FEATURES
-from roundabout.models.bundle import RiskModel
 from roundabout.models.pyfunc import load_risk_model, log_risk_model
+from roundabout.models.risk_model import RiskModel
 from roundabout.settings import get_settings
 from roundabout.training import plots
 from roundabout.training.baseline import RulesBaseline
@@ -30,7 +30,7 @@ from roundabout.training.evaluate import flatten, full_report, rate_key
 from roundabout.training.fit import Fitted, fit_risk_model, holdout_features
 from roundabout.training.registry import (
     CHAMPION,
-    Decision,
+    PromotionDecision,
     apply,
     champion_version,
     decide,
@@ -61,7 +61,7 @@ class TrainResult:
     experiment_id: str
     model: RiskModel
     report: dict[str, Any]
-    decision: Decision | None
+    decision: PromotionDecision | None
     version: str | None
     model_uri: str | None
     timings: dict[str, float] = field(default_factory=dict)
@@ -197,7 +197,7 @@ def train(
             model_info = log_risk_model(model, example, "model", registered_model_name=name)
 
         clock("register")
-        decision: Decision | None = None
+        decision: PromotionDecision | None = None
         version: str | None = None
         if model_info is not None and model_info.registered_model_version is not None:
             version = str(model_info.registered_model_version)
@@ -224,7 +224,7 @@ def train(
 
 def _promote(
     name: str, version: str, new_report: dict[str, Any], split: Split, fitted: Fitted, config: TrainConfig
-) -> Decision:
+) -> PromotionDecision:
     client = MlflowClient()
     metric = f"{config.promotion.against}.{config.promotion.metric}@{config.promotion.rate:g}"
     new_value = promotion_value(new_report, config)
@@ -239,7 +239,8 @@ def _promote(
             champion_report = evaluate_holdout(split, {"model": risk}, config, None)["model"]
             champion_value = promotion_value(champion_report, config)
         except Exception as exc:  # a champion that cannot be loaded or scored cannot stay in service
-            decision = Decision(metric, new_value, current, None, True, CHAMPION, f"champion unusable: {exc}")
+            why = f"champion unusable: {exc}"
+            decision = PromotionDecision(metric, new_value, current, None, True, CHAMPION, why)
             return _gated(client, name, version, decision, split, fitted)
     decision = decide(metric, new_value, current if champion_value is not None else None, champion_value,
                       config.promotion.min_gain)  # fmt: skip
@@ -247,8 +248,8 @@ def _promote(
 
 
 def _gated(
-    client: MlflowClient, name: str, version: str, decision: Decision, split: Split, fitted: Fitted
-) -> Decision:
+    client: MlflowClient, name: str, version: str, decision: PromotionDecision, split: Split, fitted: Fitted
+) -> PromotionDecision:
     """Apply `decision`, unless it would make the version champion and the version fails validation."""
     if decision.promoted:
         problem = _registered_version_problem(name, version, split, fitted)

@@ -21,7 +21,7 @@ CHALLENGER = "challenger"
 
 
 @dataclass
-class Decision:
+class PromotionDecision:
     """Outcome of a promotion check."""
 
     metric: str
@@ -46,15 +46,15 @@ def champion_version(client: MlflowClient, name: str) -> str | None:
 
 def decide(
     metric: str, new_value: float, champion: str | None, champion_value: float | None, min_gain: float
-) -> Decision:
+) -> PromotionDecision:
     """Pure rule: promote when there is no champion or the new value beats it by more than `min_gain`."""
     if champion is None or champion_value is None:
-        return Decision(metric, new_value, None, None, True, CHAMPION, "no champion yet")
+        return PromotionDecision(metric, new_value, None, None, True, CHAMPION, "no champion yet")
     if new_value > champion_value + min_gain:
         why = f"{metric} {new_value:.4f} beats the champion's {champion_value:.4f} (min gain {min_gain})"
-        return Decision(metric, new_value, champion, champion_value, True, CHAMPION, why)
+        return PromotionDecision(metric, new_value, champion, champion_value, True, CHAMPION, why)
     why = f"{metric} {new_value:.4f} does not beat the champion's {champion_value:.4f} (min gain {min_gain})"
-    return Decision(metric, new_value, champion, champion_value, False, CHALLENGER, why)
+    return PromotionDecision(metric, new_value, champion, champion_value, False, CHALLENGER, why)
 
 
 def validation_problem(model: Any, features: Any, lines: Any, sample: int = 500) -> str | None:
@@ -75,12 +75,12 @@ def validation_problem(model: Any, features: Any, lines: Any, sample: int = 500)
     return None
 
 
-def refused(metric: str, new_value: float, champion: str | None, problem: str) -> Decision:
+def refused(metric: str, new_value: float, champion: str | None, problem: str) -> PromotionDecision:
     """The decision for a version that failed `validation_problem`: no alias, the champion stays."""
-    return Decision(metric, new_value, champion, None, False, "", f"refused: {problem}")
+    return PromotionDecision(metric, new_value, champion, None, False, "", f"refused: {problem}")
 
 
-def apply(client: MlflowClient, name: str, version: str, decision: Decision) -> None:
+def apply(client: MlflowClient, name: str, version: str, decision: PromotionDecision) -> None:
     """Set the alias the decision names on the new version (none for a refused version)."""
     if decision.alias:
         client.set_registered_model_alias(name, decision.alias, version)

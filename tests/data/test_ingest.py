@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from roundabout.cli import app
 from roundabout.data.ingest import ingest
 from roundabout.data.io import read_folder
-from roundabout.data.mapping import Mapping, MappingError, load_mapping
+from roundabout.data.mapping import IngestMapping, MappingError, load_mapping
 from roundabout.data.validation import FormatRules
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
@@ -91,7 +91,7 @@ FOREIGN_MAPPING = {
 def test_foreign_parquet_with_its_own_formats(tmp_path: Path) -> None:
     source = tmp_path / "foreign.parquet"
     _foreign_table().to_parquet(source)
-    mapping = Mapping.model_validate(FOREIGN_MAPPING)
+    mapping = IngestMapping.model_validate(FOREIGN_MAPPING)
     result = ingest(source, mapping, tmp_path / "out", FormatRules())
     assert (result.lines.rows_loaded, result.lines.rows_rejected) == (2, 2)
     data = read_folder(tmp_path / "out")
@@ -108,7 +108,7 @@ def test_outcome_of_a_rejected_line_is_rejected_too(tmp_path: Path) -> None:
     table.loc[3, "illicit"] = 1  # row 4 is rejected (negative value): its outcome cannot load
     source = tmp_path / "foreign.parquet"
     table.to_parquet(source)
-    result = ingest(source, Mapping.model_validate(FOREIGN_MAPPING), tmp_path / "out")
+    result = ingest(source, IngestMapping.model_validate(FOREIGN_MAPPING), tmp_path / "out")
     assert result.inspections is not None
     assert (result.inspections.rows_read, result.inspections.rows_loaded) == (3, 2)
     rejects = pd.read_csv(result.rejects_path)
@@ -125,7 +125,7 @@ def test_malformed_csv_records_are_rejected_not_dropped(tmp_path: Path) -> None:
         "S3,2020-01-03,IMP00002,DEC2,854231,CN,1,50,card,0,",
     ]
     source.write_text("\n".join([header, *rows]) + "\n")
-    mapping = Mapping.model_validate({**FOREIGN_MAPPING, "columns": {**FOREIGN_MAPPING["columns"]}})
+    mapping = IngestMapping.model_validate({**FOREIGN_MAPPING, "columns": {**FOREIGN_MAPPING["columns"]}})
     mapping.outcomes.values["outcome"]["1"] = "violation"  # type: ignore[union-attr]
     result = ingest(source, mapping, tmp_path / "out", FormatRules())
     assert (result.lines.rows_read, result.lines.rows_loaded, result.lines.rows_rejected) == (3, 2, 1)
@@ -165,7 +165,7 @@ def test_mapped_column_absent_from_source_fails_fast(tmp_path: Path) -> None:
     source = tmp_path / "foreign.parquet"
     _foreign_table().drop(columns=["hs6"]).to_parquet(source)
     with pytest.raises(MappingError, match="absent: hs6"):
-        ingest(source, Mapping.model_validate(FOREIGN_MAPPING), tmp_path / "out")
+        ingest(source, IngestMapping.model_validate(FOREIGN_MAPPING), tmp_path / "out")
 
 
 def test_cli_loads_and_reports(tmp_path: Path) -> None:

@@ -7,9 +7,10 @@ from roundabout.data.io import CanonicalData
 from roundabout.features import FeatureArtifacts, build_features
 from roundabout.features import columns as columns_module
 from roundabout.features.artifacts import PRIOR_WEIGHT
-from roundabout.features.batch import DayTable, _outcome_rows, run_queries, stateless_features
+from roundabout.features.build import stateless_features
 from roundabout.features.columns import columns_from_frame
 from roundabout.features.history import finalize
+from roundabout.features.numpy_executor import DayTable, outcome_rows, run_queries
 
 
 def _assert_identical(a: np.ndarray, b: np.ndarray) -> None:
@@ -26,7 +27,7 @@ def test_whole_history_equals_slices_mapped_row_by_row(hist) -> None:
     full = build_features(data, artifacts)
     cols = columns_from_frame(data.lines, artifacts.extra_columns)
     line_ids = data.lines["line_id"].to_numpy(dtype=object)
-    results = run_queries(cols, *_outcome_rows(cols, line_ids, data.inspections))
+    results = run_queries(cols, *outcome_rows(cols, line_ids, data.inspections))
     for start in range(0, len(line_ids), 50):
         part = slice(start, start + 50)
         small = columns_from_frame(data.lines.iloc[part], artifacts.extra_columns)

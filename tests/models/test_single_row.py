@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from roundabout.models import classifier as classifier_module
-from roundabout.models.bundle import CLASSIFIER_FILE
 from roundabout.models.classifier import RiskClassifier
+from roundabout.models.risk_model import CLASSIFIER_FILE
 from roundabout.training.fit import Fitted
 from roundabout.training.split import Split
 

@@ -17,7 +17,7 @@ from roundabout.features.store import FeatureStore
 from roundabout.models.pyfunc import load_risk_model
 from roundabout.serving import single_lines
 from roundabout.serving.audit import AuditLog
-from roundabout.serving.holder import Serving
+from roundabout.serving.live_model import ServingVersion
 from roundabout.serving.schemas import ScoreRequest
 from roundabout.serving.scoring import LineCall, score_calls, score_lines
 from roundabout.serving.single_lines import SingleLineScorer
@@ -45,17 +45,19 @@ def world(registry: Registry) -> tuple[Any, pd.DataFrame, list[dict[str, Any]]]:
     return model, history, [line.model_dump() for line in parsed]
 
 
-def _serving(model: Any, history: pd.DataFrame, path: Path) -> tuple[Serving, AuditLog]:
+def _serving(model: Any, history: pd.DataFrame, path: Path) -> tuple[ServingVersion, AuditLog]:
     store = FeatureStore(f"sqlite:///{path}", artifacts=model.artifacts, cache_size=0)
     store.create_schema()
     store.add_lines(history)
     audit = AuditLog(store.engine)
     audit.create_schema()
-    return Serving(model, store, "roundabout", "1", "champion", None), audit
+    return ServingVersion(model, store, "roundabout", "1", "champion", None), audit
 
 
 @pytest.fixture
-def fresh(world: Any, tmp_path: Path) -> tuple[Serving, AuditLog, list[dict[str, Any]], tuple[int, int]]:
+def fresh(
+    world: Any, tmp_path: Path
+) -> tuple[ServingVersion, AuditLog, list[dict[str, Any]], tuple[int, int]]:
     """A version serving on a store that holds the history, its audit log, the lines to score, and the
     store's counts of lines and decisions before they are."""
     model, history, lines = world
@@ -63,19 +65,19 @@ def fresh(world: Any, tmp_path: Path) -> tuple[Serving, AuditLog, list[dict[str,
     return serving, audit, lines, _stored(serving)
 
 
-def _calls(serving: Serving, lines: list[dict[str, Any]]) -> list[LineCall]:
+def _calls(serving: ServingVersion, lines: list[dict[str, Any]]) -> list[LineCall]:
     return [
         LineCall(line, serving.store.validate_line(line), True, 5, f"r{i}", "k")
         for i, line in enumerate(lines)
     ]
 
 
-def _history(serving: Serving, line: dict[str, Any]) -> dict[str, float]:
+def _history(serving: ServingVersion, line: dict[str, Any]) -> dict[str, float]:
     features = serving.store.features_for([line]).iloc[0]
     return {k: v for k, v in features.items() if k.startswith("trader_")}
 
 
-def _stored(serving: Serving) -> tuple[int, int]:
+def _stored(serving: ServingVersion) -> tuple[int, int]:
     with serving.store.engine.connect() as conn:
         lines = conn.exec_driver_sql("SELECT count(*) FROM feat_lines").scalar_one()
         decided = conn.exec_driver_sql("SELECT count(*) FROM decisions").scalar_one()
@@ -148,7 +150,7 @@ def test_a_store_error_fails_the_whole_group_and_stores_nothing(
     assert _stored(serving) == before
 
 
-def _run_grouped(scorer: SingleLineScorer, serving: Serving, lines: list[dict[str, Any]]) -> list[Any]:
+def _run_grouped(scorer: SingleLineScorer, serving: ServingVersion, lines: list[dict[str, Any]]) -> list[Any]:
     """Submit the calls while the store is held: the first call's group waits for the store, and all the
     others queue behind it and form the next group. Each call's result, or the error it raised."""
 
@@ -201,7 +203,9 @@ def test_a_group_rolled_back_by_a_deadlock_is_scored_again(
     serving, audit, lines, before = fresh
     attempts: list[int] = []
 
-    def deadlocks_first(serving: Serving, audit: AuditLog, calls: list[LineCall]) -> list[dict[str, Any]]:
+    def deadlocks_first(
+        serving: ServingVersion, audit: AuditLog, calls: list[LineCall]
+    ) -> list[dict[str, Any]]:
         attempts.append(len(calls))
         if len(attempts) == 1:
             raise sa.exc.OperationalError(
@@ -214,7 +218,7 @@ def test_a_group_rolled_back_by_a_deadlock_is_scored_again(
     assert attempts == [1, 1] and outcomes[0]["line_id"] == lines[0]["line_id"]
     assert _stored(serving) == (before[0] + 1, 1)
 
-    def always(serving: Serving, audit: AuditLog, calls: list[LineCall]) -> list[dict[str, Any]]:
+    def always(serving: ServingVersion, audit: AuditLog, calls: list[LineCall]) -> list[dict[str, Any]]:
         attempts.append(len(calls))
         raise DeadlockDetected("deadlock detected")
 

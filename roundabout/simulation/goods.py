@@ -229,7 +229,7 @@ _EXTENSIONS = ("0000", "1000", "9000", "0001", "0009", "1100", "9009", "8000")
 
 
 @dataclass(frozen=True)
-class Catalog:
+class GoodsCatalog:
     """The catalogue as parallel arrays indexed by item (one item per HS6)."""
 
     hs6: np.ndarray  # object, 6-digit strings
@@ -282,7 +282,7 @@ PRICE_SHIFT = _price_shift()
 
 
 @cache
-def catalog() -> Catalog:
+def catalog() -> GoodsCatalog:
     """The goods catalogue (built once)."""
     rows = [line.split("|") for line in _TABLE.strip().splitlines()]
     n = len(rows)
@@ -304,7 +304,7 @@ def catalog() -> Catalog:
         origin_p[p, codes] = probs
     per_piece = np.array([r[2] == "u" for r in rows])
     chpl = np.array([r[0] in tiers for r in rows])
-    return Catalog(
+    return GoodsCatalog(
         hs6=np.array([r[0] for r in rows], dtype=object),
         description=np.array([r[10] for r in rows], dtype=object),
         sectors=sectors,
@@ -339,7 +339,7 @@ def brand_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def amounts(
     rng: np.random.Generator,
-    cat: Catalog,
+    cat: GoodsCatalog,
     items: np.ndarray,
     origin: np.ndarray,
     day: np.ndarray,

@@ -10,7 +10,9 @@ import numpy as np
 
 from roundabout.reference import INVASION
 from roundabout.simulation import geo
-from roundabout.simulation.batch import (
+from roundabout.simulation.goods import GoodsCatalog
+from roundabout.simulation.population import day
+from roundabout.simulation.trade_arrays import (
     AIR,
     EXP10,
     IMP40,
@@ -24,8 +26,6 @@ from roundabout.simulation.batch import (
     SNT_IMP,
     TRN80,
 )
-from roundabout.simulation.catalog import Catalog
-from roundabout.simulation.population import day
 
 N_COUNTRIES = len(geo.COUNTRIES)
 INVASION_DAY = day(INVASION)
@@ -63,7 +63,7 @@ def pick_country(rng: np.random.Generator, n: int, spec: dict[str, float]) -> np
 
 def origins(
     rng: np.random.Generator,
-    cat: Catalog,
+    cat: GoodsCatalog,
     items: np.ndarray,
     flow: np.ndarray,
     days: np.ndarray,
@@ -114,7 +114,7 @@ _EAST = geo.idx(["CN", "HK", "KR", "JP", "VN", "TW", "MY", "SG", "TH", "PH", "IN
 
 def documents_route(
     rng: np.random.Generator,
-    cat: Catalog,
+    cat: GoodsCatalog,
     flow: np.ndarray,
     lead_item: np.ndarray,
     lead_origin: np.ndarray,
@@ -195,7 +195,7 @@ _NEAR = geo.idx(["UZ", "TJ", "TM", "AF", "KG", "MN", "IR", "AZ", "GE"])
 
 
 def transport_modes(
-    rng: np.random.Generator, cat: Catalog, flow: np.ndarray, lead_item: np.ndarray, dispatch: np.ndarray
+    rng: np.random.Generator, cat: GoodsCatalog, flow: np.ndarray, lead_item: np.ndarray, dispatch: np.ndarray
 ) -> np.ndarray:
     """Mode of transport at the border per document."""
     region = np.where(dispatch == geo.C["CN"], 0, np.where(np.isin(dispatch, _NEAR), 1, 2))

@@ -24,9 +24,9 @@ def healthz() -> dict[str, str]:
 )
 def readyz(state: State) -> JSONResponse:
     reasons = []
-    current = state.holder.current
+    current = state.live_model.current
     if current is None:
-        reasons.append(f"no model loaded: {state.holder.last_error or 'still loading'}")
+        reasons.append(f"no model loaded: {state.live_model.last_error or 'still loading'}")
     try:
         with state.audit.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
@@ -37,7 +37,7 @@ def readyz(state: State) -> JSONResponse:
         "status": "not ready" if reasons else "ready",
         "reasons": reasons,
         "model": {"name": current.name, "version": current.version} if current else None,
-        "last_model_error": state.holder.last_error,
+        "last_model_error": state.live_model.last_error,
     }
     return JSONResponse(body, status.HTTP_503_SERVICE_UNAVAILABLE if reasons else status.HTTP_200_OK)
 

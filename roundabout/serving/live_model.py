@@ -29,7 +29,7 @@ class ModelRejected(RuntimeError):
 
 
 @dataclass
-class Serving:
+class ServingVersion:
     """One loaded version with the feature store bound to its artifacts; replaced whole on a swap."""
 
     model: RiskModel
@@ -67,8 +67,8 @@ def _example_frame() -> Any:
     return pd.DataFrame([EXAMPLE_LINE])
 
 
-class ModelHolder:
-    """The current `Serving` and the last load failure, with a lock so only one check runs at a time."""
+class LiveModel:
+    """The version serving now and the last load failure, with a lock so only one check runs at a time."""
 
     def __init__(
         self,
@@ -85,7 +85,7 @@ class ModelHolder:
         self.store_timeout = store_timeout
         self.store_options = store_options or {}  # further FeatureStore arguments
         self.client, self.loader = client, loader
-        self.current: Serving | None = None
+        self.current: ServingVersion | None = None
         self.last_error: str | None = None
         self.last_check: datetime | None = None
         self._lock = threading.Lock()
@@ -116,7 +116,7 @@ class ModelHolder:
                 return self._failed(f"version {version} refused: {type(exc).__name__}: {exc}", version)
             old = self.current
             trained_at, metrics = self._run_facts(mv.run_id)
-            self.current = Serving(
+            self.current = ServingVersion(
                 model, store, self.name, version, self.alias, mv.run_id, trained_at, metrics
             )
             self.last_error = None

@@ -1,6 +1,6 @@
 """The intermediate form of generated trade: documents and their goods lines as integer numpy arrays.
 
-Honest trade and every scheme produce a `Batch`; batches are concatenated and only then turned into the
+Honest trade and every scheme produce a `TradeArrays`; batches are concatenated and only then turned into the
 canonical frames (ids, codes, strings). Keeping everything integer until the end is what makes a million
 lines fast.
 """
@@ -54,7 +54,7 @@ LEG_IMPORT = 1
 
 
 @dataclass
-class Batch:
+class TradeArrays:
     """Documents (`doc[key]`, one row per document) and lines (`line[key]`; `line["doc"]` indexes `doc`).
     `doc["prev"]` is the index of a previous document in the same batch, or -1. `doc["declarant"]` indexes
     the parties table (traders first, then brokers)."""
@@ -70,7 +70,7 @@ class Batch:
     def n_docs(self) -> int:
         return len(self.doc["day"])
 
-    def take_lines(self, keep: np.ndarray) -> "Batch":
+    def take_lines(self, keep: np.ndarray) -> "TradeArrays":
         """Only the lines at `keep` (sorted indices or a mask); documents left without lines go too."""
         line = {k: v[keep] for k, v in self.line.items()}
         used = np.zeros(self.n_docs, dtype=bool)
@@ -83,10 +83,10 @@ class Batch:
         prev_ok[valid] = used[prev[valid]]
         doc["prev"] = np.where(prev_ok, new_index[np.maximum(prev, 0)], -1)
         line["doc"] = new_index[line["doc"]]
-        return Batch(doc, line)
+        return TradeArrays(doc, line)
 
     @staticmethod
-    def concat(batches: list["Batch"]) -> "Batch":
+    def concat(batches: list["TradeArrays"]) -> "TradeArrays":
         """One batch; document indices (and `prev` references) are shifted."""
         docs: dict[str, list[np.ndarray]] = {k: [] for k in DOC_KEYS}
         lines: dict[str, list[np.ndarray]] = {k: [] for k in LINE_KEYS}
@@ -98,14 +98,14 @@ class Batch:
             for k in LINE_KEYS:
                 lines[k].append(b.line[k] + offset if k == "doc" else b.line[k])
             offset += b.n_docs
-        return Batch(
+        return TradeArrays(
             {k: np.concatenate(v) for k, v in docs.items()}, {k: np.concatenate(v) for k, v in lines.items()}
         )
 
 
-def with_followups(first: Batch, followups: Batch) -> Batch:
+def with_followups(first: TradeArrays, followups: TradeArrays) -> TradeArrays:
     """`first` then `followups`, whose `prev` references index documents of `first`."""
-    both = Batch.concat([first, followups])
+    both = TradeArrays.concat([first, followups])
     tail = np.arange(both.n_docs) >= first.n_docs
     prev = both.doc["prev"]
     both.doc["prev"] = np.where(tail & (prev >= 0), prev - first.n_docs, prev)

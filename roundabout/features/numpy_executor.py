@@ -1,28 +1,18 @@
-"""The batch path: features of a whole history at once, vectorised with pandas and numpy.
+"""The in-process executor of the history specs: every query of `history.QUERIES` over a whole history at
+once, vectorised with pandas and numpy.
 
 Aggregates become tables of per-(key, day) sums sorted by key then day; a line on day D with key k reads
 rows (k, d) with d < D through binary search on a packed (key, day) integer, and sums a window of rows in
 order (numpy `add.reduceat`, or a per-key running sum for all-history), the same rows the online store
-sums with SQL, so both paths agree to float rounding.
+sums with SQL (`roundabout.store`), so both executors agree to float rounding.
 """
-
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from roundabout.data.io import CanonicalData
-from roundabout.features.artifacts import PRIOR_WEIGHT, FeatureArtifacts
-from roundabout.features.catalogue import FEATURE_NAMES, extra_feature_name
-from roundabout.features.columns import Columns, columns_from_frame, factorize, shared_factorizations
-from roundabout.features.goods import encode_category, goods_features
-from roundabout.features.history import AGGREGATES, AGGREGATES_BY_NAME, QUERIES, finalize, query_stage
-from roundabout.features.route import route_features
+from roundabout.features.columns import Columns, factorize
+from roundabout.features.history import AGGREGATES, AGGREGATES_BY_NAME, QUERIES, query_stage
 from roundabout.features.specs import Aggregate, Distinct, FirstDay, LastDay, Query, WindowSum
-from roundabout.features.value import value_features
-
-#: Progress callback: (steps done, total steps, what was just done).
-Progress = Callable[[int, int, str], None]
 
 _SHIFT = 20
 _OFFSET = 1 << 19  # day numbers of any plausible date fit in 20 bits after this offset
@@ -128,7 +118,7 @@ class _Keys:
         return out
 
 
-def _outcome_rows(
+def outcome_rows(
     cols: Columns, line_ids: np.ndarray, inspections: pd.DataFrame
 ) -> tuple[np.ndarray, Columns]:
     """Outcomes of known lines (first per line id): their line positions, inspection day and violation."""
@@ -217,74 +207,3 @@ def _distinct(query: Distinct, keys: _Keys, day: np.ndarray) -> np.ndarray:
     table = DayTable(pair_keys, first_seen, {"new": np.ones(len(first_seen))})
     ucode, uday, inverse = keys.points("|".join(query.key), codes, day)
     return table.window_sum("new", ucode, uday, None)[inverse]
-
-
-def extra_features(cols: Columns, artifacts: FeatureArtifacts) -> dict[str, np.ndarray]:
-    """Declared extra columns: numeric as they are, categorical as fitted level codes."""
-    levels = artifacts.lookup()["levels"]
-    out = {}
-    for name, kind in artifacts.extra_columns.items():
-        values = cols[f"extra:{name}"]
-        feature = extra_feature_name(name)
-        out[feature] = (
-            values.astype("float64") if kind == "numeric" else encode_category(values, levels[feature])
-        )
-    return out
-
-
-def stateless_features(cols: Columns, artifacts: FeatureArtifacts) -> dict[str, np.ndarray]:
-    """Goods, route and value features: functions of the line itself and the fitted artifacts."""
-    return {
-        **goods_features(cols, artifacts),
-        **route_features(cols, artifacts),
-        **value_features(cols, artifacts),
-    }
-
-
-def feature_names(artifacts: FeatureArtifacts) -> list[str]:
-    """Column order of a feature frame: the catalogue, then declared extra columns."""
-    return [*FEATURE_NAMES, *(extra_feature_name(n) for n in artifacts.extra_columns)]
-
-
-def build_features(
-    data: CanonicalData, artifacts: FeatureArtifacts, progress: Progress | None = None
-) -> pd.DataFrame:
-    """Point-in-time features of every line of `data` (one row per line, in order, indexed by line_id)."""
-    steps = 5
-    report = progress or (lambda done, total, what: None)
-    lines = data.lines
-    names = feature_names(artifacts)
-    # The frame is one float64 block (what pandas would consolidate a dict of columns into). Each family's
-    # features are copied into their rows as soon as they are computed and then dropped, so the features
-    # never live twice: about 230 MB less peak memory on 1M lines (2.34 GB instead of 2.57 GB).
-    block = np.empty((len(names), len(lines)))
-    row = {name: i for i, name in enumerate(names)}
-    filled: set[str] = set()
-
-    def keep(feats: dict[str, np.ndarray]) -> None:
-        for name, values in feats.items():
-            if name in row:
-                block[row[name]] = values
-                filled.add(name)
-
-    # Columns are read-only from here on: each is factorised once however many features map it.
-    with shared_factorizations():
-        cols = columns_from_frame(lines, artifacts.extra_columns)
-        report(1, steps, "prepared columns")
-        keep(stateless_features(cols, artifacts))
-        report(2, steps, "goods, route and value features")
-        line_ids = lines["line_id"].to_numpy(dtype=object)
-        outcome_pos, outcome_rows = _outcome_rows(cols, line_ids, data.inspections)
-        results = run_queries(cols, outcome_pos, outcome_rows)
-        report(3, steps, "history aggregates")
-        keep(finalize(cols, results, artifacts.prior_violation_rate, PRIOR_WEIGHT))
-        keep(extra_features(cols, artifacts))
-        report(4, steps, "trader, chain and counterparty features")
-    missing = [name for name in names if name not in filled]
-    if missing:
-        raise KeyError(f"no definition computed feature {missing[0]!r}")
-    frame = pd.DataFrame(
-        block.T, columns=names, index=pd.Index(line_ids, name="line_id", dtype=object), copy=False
-    )
-    report(5, steps, "feature frame")
-    return frame

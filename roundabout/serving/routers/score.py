@@ -6,8 +6,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from roundabout.serving.holder import Serving
 from roundabout.serving.keys import ApiKey, Scope
+from roundabout.serving.live_model import ServingVersion
 from roundabout.serving.schemas import ModelRef, ScoreRequest, ScoreResponse, error_answers
 from roundabout.serving.scoring import LineCall, score_lines
 from roundabout.serving.state import CurrentModel, ServiceState, State, require
@@ -49,7 +49,7 @@ async def score(
 
 
 def _score_many(
-    body: ScoreRequest, state: ServiceState, current: Serving, request_id: str, key_id: str
+    body: ScoreRequest, state: ServiceState, current: ServingVersion, request_id: str, key_id: str
 ) -> Response:
     lines = [line.model_dump() for line in body.lines]
     seen: dict[str, int] = {}
@@ -71,7 +71,7 @@ def _score_many(
 
 
 def _answer(
-    state: ServiceState, current: Serving, request_id: str, results: list[dict[str, Any]]
+    state: ServiceState, current: ServingVersion, request_id: str, results: list[dict[str, Any]]
 ) -> Response:
     for r in results:
         state.metrics.lines_scored.labels(r["channel"]).inc()

@@ -53,10 +53,10 @@ def decisions(
     responses=error_answers(401, 403),
 )
 async def reload(state: State, _key: Annotated[ApiKey, Depends(require(Scope.ADMIN))]) -> ReloadResult:
-    result = await asyncio.to_thread(state.holder.check)
-    current = state.holder.current
+    result = await asyncio.to_thread(state.live_model.check)
+    current = state.live_model.current
     return ReloadResult(
         result=result,  # type: ignore[arg-type]
         serving=ModelRef(name=current.name, version=current.version) if current else None,
-        last_error=state.holder.last_error,
+        last_error=state.live_model.last_error,
     )
