@@ -23,13 +23,14 @@ from roundabout.data.schema import (
     Kind,
 )
 from roundabout.data.validation import ESSENTIAL_FIELDS, FormatRules
+from roundabout.errors import ConfigError
 
 _DATE_FIELDS = {f.name for f in LINE_FIELDS if f.kind is Kind.DATE}
 _NUMBER_FIELDS = {f.name for f in LINE_FIELDS if f.kind is Kind.NUMBER}
 _REQUIRED = {f.name for f in LINE_FIELDS if f.required}
 
 
-class MappingError(ValueError):
+class MappingError(ConfigError):
     """A mapping that cannot be applied: bad YAML, unknown field, source column not found."""
 
 

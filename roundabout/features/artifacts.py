@@ -16,6 +16,7 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
+from roundabout.errors import ConfigError
 from roundabout.features.catalogue import FEATURE_NAMES
 from roundabout.features.columns import Columns, columns_from_frame, map_values
 
@@ -44,7 +45,7 @@ CATEGORY_COLUMNS: dict[str, str] = {
 }
 
 
-class ArtifactsError(ValueError):
+class ArtifactsError(ConfigError):
     """Artifacts that cannot be used: not fitted, altered on disk, or of another feature version."""
 
 
