@@ -87,18 +87,15 @@ def prepare(workdir: Path, world_lines: int, env: dict[str, str], store_url: str
     data = read_folder(data_dir)
     lines = data.lines.sort_values(["date", "line_id"], kind="stable").reset_index(drop=True)
     history, held_out = lines.iloc[:-HELD_OUT], lines.iloc[-HELD_OUT:]
-    import mlflow
+    from roundabout.data.io import CanonicalData
+    from roundabout.data.validation import FormatRules
+    from roundabout.store import ServiceStore
+    from roundabout.store.backfill import backfill
 
-    from roundabout.features.store import FeatureStore
-    from roundabout.models.pyfunc import load_risk_model
-
-    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
-    model = load_risk_model("models:/roundabout/1")
-    store = FeatureStore(store_url, artifacts=model.artifacts)
-    store.create_schema()
-    store.add_lines(history)
-    store.add_outcomes(data.inspections[data.inspections["line_id"].isin(set(history["line_id"]))])
-    store.analyze()  # planner statistics, as `roundabout backfill` leaves them
+    store = ServiceStore.open(store_url)
+    store.migrate()
+    known = data.inspections[data.inspections["line_id"].isin(set(history["line_id"]))]
+    backfill(store, CanonicalData(history, known, None, data.extra_columns), FormatRules())  # then ANALYZE
     store.dispose()
     return held_out.reset_index(drop=True)
 
@@ -110,14 +107,21 @@ def mlflow_payloads(
     import mlflow
 
     from roundabout.data.schema import LINE_COLUMNS
-    from roundabout.features.store import FeatureStore
+    from roundabout.data.validation import FormatRules
+    from roundabout.features.records import RecordValidator
     from roundabout.models.pyfunc import FEATURE_PREFIX, load_risk_model
+    from roundabout.store import ServiceStore
 
     mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
     model = load_risk_model("models:/roundabout/1")
-    store = FeatureStore(store_url, artifacts=model.artifacts)
+    store = ServiceStore.open(store_url)
     sample = held_out.iloc[:n]
-    features = store.features_for(sample)
+    validator = RecordValidator(FormatRules(), model.artifacts.extra_columns)
+    with store.backend.connect() as conn:
+        matrix = store.features(model.artifacts).read(
+            conn, [validator.line(r) for r in sample.to_dict("records")]
+        )
+    features = pd.DataFrame(matrix, columns=model.base_features)
     store.dispose()
     payloads = []
     columns = [*LINE_COLUMNS, *(FEATURE_PREFIX + f for f in model.base_features)]
@@ -172,7 +176,7 @@ def main() -> None:
     pg = None
     if args.store == "postgres":
         sys.path.insert(0, str(ROOT))  # the suite's throwaway-database helper
-        from tests.conftest import fresh_postgres_database
+        from tests.support.postgres import fresh_postgres_database
 
         pg = fresh_postgres_database()
     else:

@@ -3,11 +3,11 @@
     python bench/bench_online.py --lines 1000000 --seed 1 [--url sqlite:///...] [--score 3000]
 
 Uses the simulated world of bench_features.py (simulated if missing). All but the last `--score` lines (by
-date) are loaded into a fresh store in bulk (frames of 100k lines through `FeatureStore.add_lines`, the
-vectorised path, plus the outcomes known by then); the artifacts are fitted on those lines. Then the
-remaining lines arrive in date order: each line's `features_for_line` is timed on its own (validation
-included), and the line is then added, as in serving. Reports p50/p95/p99, with the in-process cache on
-(default) and off, as wall-clock and as CPU time of the calling thread.
+date) are loaded into a fresh store in bulk (`roundabout.store.backfill`, chunks of 100k lines, plus the
+outcomes known by then); the artifacts are fitted on those lines. Then the remaining lines arrive in date
+order: each line is checked (the record validator, as at the API's edge), its features read on their own
+(`OnlineFeatures.read`), and the line is then added (`OnlineFeatures.add`), as in serving. Reports
+p50/p95/p99 of the read and of the add, as wall-clock and as CPU time of the calling thread.
 
 The stores run as the service runs them (`--checkpoints background`, the default): SQLite's write-ahead
 log is folded back into the file by a thread every second, not by whichever commit crosses the log's
@@ -25,46 +25,46 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from bench_features import ensure_world
 
-from roundabout.data.io import read_folder
+from roundabout.data.io import CanonicalData, read_folder
 from roundabout.data.validation import FormatRules
 from roundabout.features import FeatureArtifacts
-from roundabout.features.store import FeatureStore
+from roundabout.features.records import RecordValidator
+from roundabout.store import OnlineFeatures, ServiceStore
+from roundabout.store.backfill import backfill
 
 CHUNK = 100_000
 
 
-def load(store: FeatureStore, lines: pd.DataFrame, outcomes: pd.DataFrame) -> float:
+def load(store: ServiceStore, history: CanonicalData, rules: FormatRules) -> float:
     t0 = time.perf_counter()
-    for i in range(0, len(lines), CHUNK):
-        store.add_lines(lines.iloc[i : i + CHUNK])
-    store.add_outcomes(outcomes)
-    store.analyze()
+    backfill(store, history, rules, chunk=CHUNK)  # ends with ANALYZE, as `roundabout backfill`
     return time.perf_counter() - t0
 
 
 def serve(
-    store: FeatureStore, records: list[dict], add: bool
+    store: ServiceStore, features: OnlineFeatures, validator: RecordValidator, records: list[dict]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Milliseconds of each line's features and (when `add`) of adding it afterwards: wall-clock, and CPU
+    """Milliseconds of each line's check and features, and of adding it afterwards: wall-clock, and CPU
     time of this thread (SQLite runs in-process; on a shared machine the CPU time leaves out the waits for
     a core, so it is what the same calls would take on a quiet one)."""
     n = len(records)
     feats, adds, feats_cpu, adds_cpu = np.empty(n), np.zeros(n), np.empty(n), np.zeros(n)
     for i, record in enumerate(records):
         t0, c0 = time.perf_counter(), time.thread_time()
-        store.features_for_line(record)
+        line = validator.line(record)
+        with store.backend.connect() as conn:
+            features.read(conn, [line])
         t1, c1 = time.perf_counter(), time.thread_time()
-        if add:
-            store.add_lines([record])
+        with store.transaction() as conn:
+            features.add(conn, [line])
         feats[i], adds[i] = t1 - t0, time.perf_counter() - t1
         feats_cpu[i], adds_cpu[i] = c1 - c0, time.thread_time() - c1
     return feats * 1e3, adds * 1e3, feats_cpu * 1e3, adds_cpu * 1e3
 
 
-def checkpoint_every_second(store: FeatureStore, done: threading.Event) -> None:
+def checkpoint_every_second(store: ServiceStore, done: threading.Event) -> None:
     """What the service's background task does (`serving.app`), until `done` is set."""
     while not done.wait(1.0):
         store.checkpoint()
@@ -100,40 +100,40 @@ def main() -> None:
         artifacts = FeatureArtifacts().fit(history, outcomes, data.extra_columns)
         rules = FormatRules(max_date=lines["date"].max().date())
         auto = args.checkpoints == "auto"
-        store = FeatureStore(url, artifacts, rules=rules, autocheckpoint=auto)
-        store.create_schema()
+        store = ServiceStore.open(url, autocheckpoint=auto)
+        store.migrate()
         # a kept store (--url) that already holds the history is reused as it is
-        t_load = load(store, history, outcomes) if store.line_count() == 0 else float("nan")
+        empty = store.exporter.line_count() == 0
+        known = CanonicalData(history, outcomes, None, data.extra_columns)
+        t_load = load(store, known, rules) if empty else float("nan")
         print(
             f"# online features, {date.today()}, {platform.machine()}, {len(os.sched_getaffinity(0))} cores"
         )
-        print(f"store                              {url.split('://')[0]}, {store.line_count():,} lines")
+        print(
+            f"store                              {url.split('://')[0]}, {store.exporter.line_count():,} lines"
+        )
         print(f"bulk load                          {t_load:.1f} s ({len(history) / t_load:,.0f} lines/s)")
         records = incoming.to_dict("records")
-        if store.line_count() > len(history):  # a reused store that already served these lines
+        if store.exporter.line_count() > len(history):  # a reused store that already served these lines
             raise SystemExit("the store already holds the incoming lines; start from a fresh --url")
-        cold = FeatureStore(url, artifacts, rules=rules, cache_size=0, autocheckpoint=auto)
-        cold_feats, _, cold_cpu, _ = serve(cold, records, add=False)
         done = threading.Event()
         checkpointer = threading.Thread(target=checkpoint_every_second, args=(store, done))
         if not auto:
             checkpointer.start()
-        feats, adds, feats_cpu, adds_cpu = serve(store, records, add=True)
+        validator = RecordValidator(rules, data.extra_columns)
+        feats, adds, feats_cpu, adds_cpu = serve(store, store.features(artifacts), validator, records)
         done.set()
         if not auto:
             checkpointer.join()
         print(f"checkpoints                        {args.checkpoints}")
         print(f"load average                       {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print("wall-clock:")
-        report("features_for_line, no cache", cold_feats)
-        report("features_for_line, cache", feats)
-        report("add_lines, one line", adds)
+        report("check and features of one line", feats)
+        report("add one line", adds)
         print("CPU time of the calling thread:")
-        report("features_for_line, no cache", cold_cpu)
-        report("features_for_line, cache", feats_cpu)
-        report("add_lines, one line", adds_cpu)
+        report("check and features of one line", feats_cpu)
+        report("add one line", adds_cpu)
         store.dispose()
-        cold.dispose()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

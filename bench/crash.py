@@ -15,8 +15,8 @@ from pathlib import Path
 
 from reliability_common import DEFAULT_WORKDIR, registry
 
-from tests.conftest import fresh_postgres_database
-from tests.reliability.harness import crash_run
+from tests.support.faults import crash_run
+from tests.support.postgres import fresh_postgres_database
 
 
 def main() -> int:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from reliability_common import DEFAULT_WORKDIR, registry
 
-from tests.reliability.harness import fuzz, sample, secrets_in
-from tests.serving.conftest import KEYS, start_server, stop_server
+from tests.support.fuzzing import fuzz
+from tests.support.server import KEYS, sample, secrets_in, start_server, stop_server
 
 
 def main() -> int:

@@ -11,8 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.reliability.harness import registry_at  # noqa: E402
-from tests.serving.conftest import Registry  # noqa: E402
+from tests.support.server import Registry, registry_at  # noqa: E402
 
 DEFAULT_WORKDIR = Path("/tmp/roundabout-reliability")
 

@@ -20,15 +20,15 @@ from pathlib import Path
 import loadgen
 from reliability_common import DEFAULT_WORKDIR, registry
 
-from tests.conftest import fresh_postgres_database
-from tests.reliability.harness import LoadReport, sample, score_latency_counts, world_lines
-from tests.serving.conftest import KEYS, Registry, start_server, stop_server
+from tests.support.load import LoadReport, score_latency_counts
+from tests.support.postgres import fresh_postgres_database
+from tests.support.server import KEYS, Registry, sample, start_server, stop_server, world_lines
 
 LAP = "~lap~"  # replaced by the load client with the pass number over the world's lines
 
 
 class SingleLines:
-    """The endless distinct single-line bodies of `tests.reliability.harness.single_lines`, for the load
+    """The endless distinct single-line bodies of `tests.support.load.single_lines`, for the load
     client: the world's lines with id `{tag}{pass}-{id}`, continued from run to run (`taken`)."""
 
     def __init__(self, registry: Registry, tag: str) -> None:

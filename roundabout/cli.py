@@ -237,15 +237,13 @@ def features(
 
 def export_store(out: Path) -> Path:
     """Write the service store's lines and outcomes as a canonical data folder (to train from)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from roundabout.data.io import write_folder
-    from roundabout.features.store import FeatureStore
+    from roundabout.store import STORE_ERRORS, ServiceStore
 
-    store = FeatureStore()
+    store = ServiceStore.open(get_settings().service_store_url)
     try:
-        data = store.to_canonical()
-    except SQLAlchemyError as exc:
+        data = store.exporter.canonical()
+    except STORE_ERRORS as exc:
         raise fail(f"cannot read the store {store.url}: {type(exc).__name__}") from None
     finally:
         store.dispose()
@@ -417,35 +415,36 @@ def backfill(
 ) -> None:
     """Add a canonical folder's lines and outcomes to the service's online store (idempotent)."""
     from rich.progress import Progress
-    from sqlalchemy.exc import SQLAlchemyError
 
     from roundabout.data.io import read_folder
-    from roundabout.features.records import InvalidRecordError
-    from roundabout.features.store import FeatureStore
+    from roundabout.data.validation import FormatRules
+    from roundabout.errors import InvalidInputError
+    from roundabout.store import STORE_ERRORS, ServiceStore
+    from roundabout.store.backfill import backfill as load_history
 
+    settings = get_settings()
     try:
         folder = read_folder(data)
     except FileNotFoundError as exc:
         raise fail(str(exc)) from None
-    lines = folder.lines.sort_values(["date", "line_id"], kind="stable").reset_index(drop=True)
-    store = FeatureStore()
-    added = 0
+    rules = FormatRules(min_date=settings.min_date, max_future_days=settings.max_future_days)
+    store = ServiceStore.open(settings.service_store_url)
     try:
-        store.create_schema()
+        store.migrate()
         with Progress(console=err_console) as progress:
-            task = progress.add_task("backfill lines", total=len(lines))
-            for start in range(0, len(lines), chunk):
-                added += store.add_lines(lines.iloc[start : start + chunk])
-                progress.advance(task, min(chunk, len(lines) - start))
-        outcomes = store.add_outcomes(folder.inspections) if len(folder.inspections) else 0
-        store.analyze()
-    except InvalidRecordError as exc:
+            task = progress.add_task("backfill lines", total=len(folder.lines))
+            result = load_history(store, folder, rules, chunk, lambda n: progress.advance(task, n))
+    except InvalidInputError as exc:
         raise fail(f"{data}: {exc}") from None
-    except SQLAlchemyError as exc:
+    except STORE_ERRORS as exc:
         raise fail(f"cannot write the store {store.url}: {type(exc).__name__}") from None
     finally:
         store.dispose()
-    rows = {"lines read": len(lines), "lines new": added, "outcomes new": outcomes}
+    rows = {
+        "lines read": result.lines_read,
+        "lines new": result.lines_new,
+        "outcomes new": result.outcomes_new,
+    }
     console.print(summary_table(f"backfilled {store.url}", rows))
 
 

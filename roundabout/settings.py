@@ -78,6 +78,11 @@ class Settings(BaseSettings):
 
         return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.home.resolve() / 'mlflow.db'}"
 
+    @property
+    def service_store_url(self) -> str:
+        """`store_url`, else the embedded default: the SQLite file `store.db` under the home folder."""
+        return self.store_url or f"sqlite:///{self.home.resolve() / 'store.db'}"
+
     def latest_date(self) -> date:
         """The latest date a line or outcome may carry: today plus `max_future_days`."""
         return date.today() + timedelta(days=self.max_future_days)

@@ -1,18 +1,13 @@
-"""Fixtures shared by the whole suite: a throwaway PostgreSQL database and an isolated settings home."""
+"""Fixtures shared by the whole suite: an isolated settings home, throwaway PostgreSQL databases and a
+trained registry."""
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
-#: Server the suite uses for the PostgreSQL path (trust auth on this machine and in CI).
-PG_ADMIN_URL = os.environ.get(
-    "ROUNDABOUT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from tests.support.postgres import fresh_postgres_database
 
 
 @pytest.fixture(autouse=True)
@@ -36,26 +31,11 @@ def postgres_url() -> Iterator[str]:
     yield from fresh_postgres_database()
 
 
-def fresh_postgres_database() -> Iterator[str]:
-    """Create a uniquely named database, yield its URL, drop it afterwards."""
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"roundabout_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A registry holding a model trained on a small simulated world (once per session; tests/serving
     and tests/reliability share it)."""
-    from tests.serving.conftest import build_registry
+    from tests.support.server import build_registry
 
     return build_registry(tmp_path_factory.mktemp("registry"))
 

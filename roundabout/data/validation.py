@@ -54,8 +54,9 @@ class FormatRules(BaseModel):
     missing: frozenset[str] = Field(
         frozenset(), description="Canonical fields the source does not have: stored empty, never required"
     )
-    min_date: date = date(2000, 1, 1)
-    max_date: date | None = Field(None, description="Latest allowed date; default today plus one day")
+    min_date: date = Field(date(2000, 1, 1), description="Lines or outcomes dated before this are rejected")
+    max_future_days: int = Field(1, ge=0, description="Latest allowed date: today plus this many days")
+    max_date: date | None = Field(None, description="Latest allowed date, fixed (overrides max_future_days)")
 
     @field_validator("hs_code_digits")
     @classmethod
@@ -73,7 +74,7 @@ class FormatRules(BaseModel):
         return value
 
     def latest_date(self) -> date:
-        return self.max_date or (date.today() + timedelta(days=1))
+        return self.max_date or (date.today() + timedelta(days=self.max_future_days))
 
 
 @dataclass

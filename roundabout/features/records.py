@@ -16,17 +16,11 @@ import pandas as pd
 
 from roundabout.data.schema import INSPECTION_FIELDS, LINE_FIELDS, FieldSpec, Kind
 from roundabout.data.validation import FormatRules
+from roundabout.errors import InvalidInputError
 from roundabout.reference import ISO_ALPHA2
 
-
-class InvalidRecordError(ValueError):
-    """A record the store refuses; `field` names the offending field, `row` its 1-based position."""
-
-    def __init__(self, field: str, reason: str, value: Any = None, row: int | None = None) -> None:
-        self.field, self.reason, self.value, self.row = field, reason, value, row
-        where = f" (row {row})" if row is not None else ""
-        shown = f"; got {value!r}" if value is not None else ""
-        super().__init__(f"{field}: {reason}{shown}{where}")
+#: A record the store refuses: names the field, the reason, the value and the 1-based row.
+InvalidRecordError = InvalidInputError
 
 
 def _missing(value: Any) -> bool:

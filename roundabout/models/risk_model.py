@@ -15,7 +15,7 @@ which is what the MLflow pyfunc packs as its artifact.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -115,12 +115,23 @@ class RiskModel:
         return names[code - 1] if 0 < code <= len(names) else None
 
     # inputs ----------------------------------------------------------------------------------------
-    def matrix(self, features: pd.DataFrame, lines: pd.DataFrame | None = None) -> np.ndarray:
-        """The model input matrix: feature frame columns in order, then the id statistics of `lines`."""
-        missing = [c for c in self.base_features if c not in features.columns]
-        if missing:
-            raise KeyError(f"feature frame lacks model inputs: {', '.join(missing[:10])}")
-        X = features[self.base_features].to_numpy(dtype="float64", na_value=np.nan)
+    def matrix(
+        self,
+        features: pd.DataFrame | np.ndarray,
+        lines: pd.DataFrame | Sequence[Mapping[str, Any]] | None = None,
+    ) -> np.ndarray:
+        """The model input matrix: the features (a frame with the model's feature columns, or an array whose
+        columns are `base_features` in order, as the online store gives them), then the id statistics of
+        `lines` (canonical lines: a frame or records)."""
+        if isinstance(features, pd.DataFrame):
+            missing = [c for c in self.base_features if c not in features.columns]
+            if missing:
+                raise KeyError(f"feature frame lacks model inputs: {', '.join(missing[:10])}")
+            X = features[self.base_features].to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            X = np.asarray(features, dtype="float64")
+            if X.ndim != 2 or X.shape[1] != len(self.base_features):
+                raise ValueError(f"expected {len(self.base_features)} feature columns, got shape {X.shape}")
         if self.target_stats.columns:
             if lines is None:
                 raise ValueError("this model uses id statistics: pass the canonical lines too")

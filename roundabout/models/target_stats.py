@@ -53,8 +53,8 @@ class TargetStats:
             self.tables_[col] = self._table(keys, y)
         return out
 
-    def transform(self, lines: pd.DataFrame) -> np.ndarray:
-        """Statistics from all training lines, for lines not used to fit them."""
+    def transform(self, lines: pd.DataFrame | Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Statistics from all training lines, for lines not used to fit them (a frame or records)."""
         out = np.empty((len(lines), 2 * len(self.columns)))
         for j, col in enumerate(self.columns):
             out[:, 2 * j : 2 * j + 2] = self._lookup(_keys(lines, col), self.tables_[col])
@@ -108,7 +108,9 @@ def _key(value: Any) -> str | None:
     return str(value)
 
 
-def _keys(lines: pd.DataFrame, column: str) -> np.ndarray:
+def _keys(lines: pd.DataFrame | Sequence[Mapping[str, Any]], column: str) -> np.ndarray:
+    if not isinstance(lines, pd.DataFrame):
+        return np.array([_key(line.get(column)) for line in lines], dtype=object)
     if column not in lines.columns:
         return np.full(len(lines), None, dtype=object)
     return lines[column].astype(object).where(lines[column].notna(), None).to_numpy(dtype=object)

@@ -11,15 +11,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 from mlflow import MlflowClient
 
-from roundabout.features.store import FeatureStore
+from roundabout.data.validation import FormatRules
+from roundabout.features.records import RecordValidator
 from roundabout.models import RiskModel
 from roundabout.models.pyfunc import load_risk_model
 from roundabout.serving.schemas import EXAMPLE_LINE
+from roundabout.store import OnlineFeatures, ServiceStore
 
 log = logging.getLogger("roundabout.serving")
 
@@ -30,10 +31,12 @@ class ModelRejected(RuntimeError):
 
 @dataclass
 class ServingVersion:
-    """One loaded version with the feature store bound to its artifacts; replaced whole on a swap."""
+    """One loaded version: the model, its features from the store, and the record validator of its lines
+    (its extra columns); replaced whole on a swap."""
 
     model: RiskModel
-    store: FeatureStore
+    features: OnlineFeatures
+    validator: RecordValidator
     name: str
     version: str
     alias: str
@@ -43,28 +46,29 @@ class ServingVersion:
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-def smoke_check(model: RiskModel, store: FeatureStore) -> None:
+def smoke_check(
+    model: RiskModel, store: ServiceStore, features: OnlineFeatures, validator: RecordValidator
+) -> None:
     """Score the example line with this version's features; refuse a version that cannot."""
-    missing = [f for f in model.base_features if f not in store.feature_names]
-    if missing:
-        raise ModelRejected(f"feature list does not match the store: unknown features {missing[:5]}")
-    features = store.features_for([EXAMPLE_LINE])
-    x = model.matrix(features, None if not model.target_stats.columns else _example_frame())
-    scores = model.score_batch(x, explain=True)
+    if list(model.base_features) != list(features.names):
+        missing = [f for f in model.base_features if f not in features.names]
+        raise ModelRejected(
+            f"feature list does not match the features code: unknown features {missing[:5]}"
+            if missing
+            else "feature list does not match the features code: another order"
+        )
+    line = validator.line(EXAMPLE_LINE)
+    with store.backend.connect() as conn:
+        x = features.read(conn, [line])
+    scores = model.score_batch(model.matrix(x, [line]), explain=True)
     risk, anomaly = float(scores.risk_score[0]), float(scores.anomaly_score[0])
     if not (np.isfinite(risk) and 0.0 <= risk <= 1.0 and np.isfinite(anomaly)):
         raise ModelRejected(f"smoke score is not a finite probability (risk={risk}, anomaly={anomaly})")
     # The single-line path (LightGBM's native fast path, the numpy forest walk) must agree with the batch
     # path; this also builds its native handles before the version takes its first request.
-    one = model.score_one(x[0, : len(model.base_features)], EXAMPLE_LINE, explain=True)
+    one = model.score_one(x[0], line, explain=True)
     if not np.isclose(one.risk_score, risk, rtol=1e-9, atol=1e-12):
         raise ModelRejected(f"single-line score {one.risk_score} differs from the batch score {risk}")
-
-
-def _example_frame() -> Any:
-    import pandas as pd
-
-    return pd.DataFrame([EXAMPLE_LINE])
 
 
 class LiveModel:
@@ -74,16 +78,13 @@ class LiveModel:
         self,
         name: str,
         alias: str,
-        store_url: str,
+        store: ServiceStore,
+        rules: FormatRules,
         client: MlflowClient,
         loader: Callable[[str], RiskModel] = load_risk_model,
         on_change: Callable[[str, str | None], None] | None = None,
-        store_timeout: float | None = None,
-        store_options: dict[str, Any] | None = None,
     ) -> None:
-        self.name, self.alias, self.store_url = name, alias, store_url
-        self.store_timeout = store_timeout
-        self.store_options = store_options or {}  # further FeatureStore arguments
+        self.name, self.alias, self.store, self.rules = name, alias, store, rules
         self.client, self.loader = client, loader
         self.current: ServingVersion | None = None
         self.last_error: str | None = None
@@ -104,26 +105,19 @@ class LiveModel:
                 return "unchanged"
             try:
                 model = self.loader(f"models:/{self.name}/{version}")
-                store = FeatureStore(
-                    self.store_url,
-                    artifacts=model.artifacts,
-                    timeout=self.store_timeout,
-                    **self.store_options,
-                )
-                store.create_schema()
-                smoke_check(model, store)
+                features = self.store.features(model.artifacts)
+                validator = RecordValidator(self.rules, model.artifacts.extra_columns)
+                smoke_check(model, self.store, features, validator)
             except Exception as exc:  # any failure to load or score keeps the version out
                 return self._failed(f"version {version} refused: {type(exc).__name__}: {exc}", version)
             old = self.current
             trained_at, metrics = self._run_facts(mv.run_id)
             self.current = ServingVersion(
-                model, store, self.name, version, self.alias, mv.run_id, trained_at, metrics
+                model, features, validator, self.name, version, self.alias, mv.run_id, trained_at, metrics
             )
             self.last_error = None
             log.info("serving %s version %s (was %s)", self.name, version, old.version if old else "none")
             self._on_change("swapped", version)
-            if old is not None and old.store is not store:
-                old.store.dispose()
             return "swapped"
 
     def _run_facts(self, run_id: str | None) -> tuple[str | None, dict[str, float]]:

@@ -17,12 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg.errors import DeadlockDetected, SerializationFailure
-
-from roundabout.features.store import STORE_ERRORS
-from roundabout.serving.audit import AuditLog
 from roundabout.serving.live_model import ServingVersion
 from roundabout.serving.scoring import LineCall, score_calls
+from roundabout.serving.turns import Turns
+from roundabout.store import STORE_ERRORS, ServiceStore
 
 #: Times a group that PostgreSQL rolled back to break a deadlock is scored again before its calls get 503.
 DEADLOCK_RETRIES = 2
@@ -30,7 +28,7 @@ DEADLOCK_RETRIES = 2
 
 @dataclass
 class _Waiting:
-    serving: ServingVersion
+    version: ServingVersion
     call: LineCall
     future: asyncio.Future[dict[str, Any]]
 
@@ -52,20 +50,24 @@ class SingleLineScorer:
     """Scores single-line calls on one thread, in groups of up to `max_group` calls per transaction."""
 
     def __init__(
-        self, audit: AuditLog, max_group: int = 64, on_group: Callable[[int], None] | None = None
+        self,
+        store: ServiceStore,
+        writes: Turns,
+        max_group: int = 64,
+        on_group: Callable[[int], None] | None = None,
     ) -> None:
-        self.audit = audit
+        self.store, self.writes = store, writes
         self.max_group = max_group
         self.on_group = on_group  # told each group's number of calls (the service's metrics)
         self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    async def score(self, serving: ServingVersion, call: LineCall) -> dict[str, Any]:
+    async def score(self, version: ServingVersion, call: LineCall) -> dict[str, Any]:
         """The call's result once its group has committed; the group's error (a store error, say) if not."""
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._start()
-        self._queue.put(_Waiting(serving, call, future))
+        self._queue.put(_Waiting(version, call, future))
         return await future
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -129,23 +131,18 @@ class SingleLineScorer:
         retries = DEADLOCK_RETRIES
         while True:
             try:
-                return score_calls(group[0].serving, self.audit, [w.call for w in group])
+                return score_calls(group[0].version, self.store, self.writes, [w.call for w in group])
             except STORE_ERRORS as exc:
-                if retries == 0 or not _rolled_back_by_conflict(exc):
+                if retries == 0 or not self.store.backend.rolled_back_by_conflict(exc):
                     raise
                 retries -= 1
-
-
-def _rolled_back_by_conflict(exc: BaseException) -> bool:
-    cause = getattr(exc, "orig", None) or exc
-    return isinstance(cause, DeadlockDetected | SerializationFailure)
 
 
 def _by_version(group: list[_Waiting]) -> list[list[_Waiting]]:
     """Runs of consecutive calls taken by the same serving version (a swap can land inside a group)."""
     runs: list[list[_Waiting]] = []
     for waiting in group:
-        if runs and runs[-1][0].serving is waiting.serving:
+        if runs and runs[-1][0].version is waiting.version:
             runs[-1].append(waiting)
         else:
             runs.append([waiting])

@@ -3,32 +3,30 @@
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
-from roundabout.features.store import FeatureStore
-from roundabout.serving.audit import AuditLog
+from roundabout.errors import UnavailableError
+from roundabout.serving.errors import ForbiddenError, UnauthorizedError
 from roundabout.serving.keys import KEY_HEADER, ApiKey, KeyRing, Scope
 from roundabout.serving.live_model import LiveModel, ServingVersion
 from roundabout.serving.metrics import Metrics
 from roundabout.serving.single_lines import SingleLineScorer
+from roundabout.serving.turns import Turns
 from roundabout.settings import Settings
+from roundabout.store import ServiceStore
 
 
 @dataclass
 class ServiceState:
-    """Everything one app instance needs: settings, keys, the live model, the store, audit, metrics,
-    and the thread that scores single-line calls.
-
-    `store` (no feature artifacts) takes writes that need no model, such as feedback; scoring uses the
-    store bound to the serving version's artifacts.
-    """
+    """Everything one app instance needs: settings, keys, the live model, the store (with its decision
+    log), the turns its writes take, metrics, and the thread that scores single-line calls."""
 
     settings: Settings
     keys: KeyRing
     live_model: LiveModel
-    store: FeatureStore
-    audit: AuditLog
+    store: ServiceStore
+    writes: Turns
     metrics: Metrics
     single_lines: SingleLineScorer
 
@@ -51,13 +49,9 @@ def require(scope: Scope):
     async def check(state: State, presented: Annotated[str | None, Depends(_key_header)]) -> ApiKey:
         key = state.keys.find(presented)
         if key is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                detail=f"missing or unknown API key (send it in the {KEY_HEADER} header)",
-                headers={"WWW-Authenticate": KEY_HEADER},
-            )
+            raise UnauthorizedError(f"missing or unknown API key (send it in the {KEY_HEADER} header)")
         if scope not in key.scopes:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"this key lacks the {scope.value!r} scope")
+            raise ForbiddenError(f"this key lacks the {scope.value!r} scope")
         return key
 
     return check
@@ -68,7 +62,7 @@ async def serving(state: State) -> ServingVersion:
     current = state.live_model.current
     if current is None:
         reason = state.live_model.last_error or "the model is still loading"
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"no model loaded: {reason}")
+        raise UnavailableError(f"no model loaded: {reason}")
     return current
 
 

@@ -1,5 +1,9 @@
 """The service's store writes take turns, granted in arrival order.
 
+The service state owns one `Turns` for its store writes. SQLite has one writer at a time and makes the
+others sleep with a growing back-off, which put hundreds of milliseconds on the tail under concurrent
+requests; on PostgreSQL, upserts of the same aggregate rows from concurrent threads could deadlock.
+
 `threading.Lock` wakes its waiters in no particular order: under steady load a request can lose the race
 for the lock several times in a row while later ones pass it, which is what the slowest 1% of answers
 were made of. Here the holder hands the lock straight to the longest waiter.
@@ -60,9 +64,3 @@ class Turns:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.release()
-
-
-#: Store writes of this process take turns. SQLite has one writer at a time and makes the others sleep
-#: with a growing back-off, which put hundreds of milliseconds on the tail under concurrent requests; on
-#: PostgreSQL, upserts of the same aggregate rows from concurrent threads could deadlock.
-STORE_WRITES = Turns()

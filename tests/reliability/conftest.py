@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.serving.conftest import Registry, Server, start_server, stop_server
+from tests.support.server import Registry, Server, start_server, stop_server
 
 
 @pytest.fixture(scope="package")

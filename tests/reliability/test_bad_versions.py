@@ -10,8 +10,8 @@ import pytest
 from mlflow import MlflowClient
 
 from roundabout.serving.schemas import EXAMPLE_LINE
-from tests.reliability.harness import BAD_KINDS, register_bad_version
-from tests.serving.conftest import Registry, start_server, stop_server
+from tests.support.faults import BAD_KINDS, register_bad_version
+from tests.support.server import Registry, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.harness import crash_run
-from tests.serving.conftest import Registry
+from tests.support.faults import crash_run
+from tests.support.server import Registry
 
 pytestmark = pytest.mark.slow
 

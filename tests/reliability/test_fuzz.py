@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from tests.reliability.harness import fuzz, secrets_in
-from tests.serving.conftest import KEYS, Server
+from tests.support.fuzzing import fuzz
+from tests.support.server import KEYS, Server, secrets_in
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from roundabout.serving.schemas import EXAMPLE_LINE
-from tests.reliability.harness import sample
-from tests.serving.conftest import KEYS, Server
+from tests.support.server import KEYS, Server, sample
 
 
 def line(**changes: Any) -> dict[str, Any]:

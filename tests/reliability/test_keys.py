@@ -4,8 +4,7 @@ import httpx
 import pytest
 
 from roundabout.serving.schemas import EXAMPLE_LINE
-from tests.reliability.harness import secrets_in
-from tests.serving.conftest import KEYS, Server
+from tests.support.server import KEYS, Server, secrets_in
 
 OUTCOME = {"line_id": EXAMPLE_LINE["line_id"], "inspected_on": "2024-03-15", "outcome": "clean"}
 #: endpoint -> (method, path, body, the scope it needs, a configured key that lacks it)

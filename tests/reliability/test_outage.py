@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from roundabout.serving.schemas import EXAMPLE_LINE
-from tests.reliability.harness import TcpProxy, via_proxy
-from tests.serving.conftest import Registry, Server, start_server, stop_server
+from tests.support.faults import TcpProxy, via_proxy
+from tests.support.server import Registry, Server, start_server, stop_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 TIMEOUT = 2.0  # ROUNDABOUT_STORE_TIMEOUT_SECONDS for this server

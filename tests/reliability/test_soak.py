@@ -10,8 +10,8 @@ import os
 
 import pytest
 
-from tests.reliability.harness import paced_load, score_latency_counts, single_lines
-from tests.serving.conftest import Registry, Server
+from tests.support.load import paced_load, score_latency_counts, single_lines
+from tests.support.server import Registry, Server
 
 pytestmark = pytest.mark.slow
 BOUND_S = os.environ.get("ROUNDABOUT_SOAK_BOUND_S", "0.1")  # one of the histogram's bucket edges

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from roundabout.serving.schemas import EXAMPLE_LINE
-from tests.serving.conftest import KEYS, Registry, Server
+from tests.support.server import KEYS, Registry, Server
 
 pytestmark = pytest.mark.slow
 
@@ -62,8 +62,10 @@ def test_score_with_reasons_then_idempotent_retry(server: Server) -> None:
 def test_later_lines_of_a_trader_see_earlier_ones(server: Server, registry: Registry) -> None:
     import mlflow
 
-    from roundabout.features.store import FeatureStore
+    from roundabout.data.validation import FormatRules
     from roundabout.models.pyfunc import load_risk_model
+    from roundabout.store import ServiceStore
+    from tests.support.replay import checked, read_frame
 
     imported = line(
         line_id="DT-IMP/1", document_id="DT-IMP", document_kind="DT", direction="import", procedure="40",
@@ -75,9 +77,10 @@ def test_later_lines_of_a_trader_see_earlier_ones(server: Server, registry: Regi
         assert client.post("/v1/score", json={"lines": [exported, imported]}).status_code == 200
     mlflow.set_tracking_uri(registry.tracking_uri)
     model = load_risk_model("models:/roundabout/1")
-    store = FeatureStore(server.store_url, artifacts=model.artifacts)
+    store = ServiceStore.open(server.store_url)
     try:
-        feats = store.features_for([{**exported, "line_id": "SNT-EXP/2"}]).iloc[0]
+        later = checked(FormatRules(), [{**exported, "line_id": "SNT-EXP/2"}])
+        feats = read_frame(store, store.features(model.artifacts), later).iloc[0]
     finally:
         store.dispose()
     assert feats["chain_lag_days"] == 5

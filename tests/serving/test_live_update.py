@@ -8,7 +8,7 @@ import pytest
 from mlflow import MlflowClient
 
 from roundabout.serving.schemas import EXAMPLE_LINE
-from tests.serving.conftest import Registry, start_server, stop_server
+from tests.support.server import Registry, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 

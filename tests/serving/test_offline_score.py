@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from roundabout.data.io import read_folder
-from tests.serving.conftest import Registry
+from tests.support.server import Registry
 
 pytestmark = pytest.mark.slow
 

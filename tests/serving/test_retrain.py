@@ -10,7 +10,7 @@ import pytest
 from mlflow import MlflowClient
 
 from roundabout.data.io import read_folder
-from tests.serving.conftest import Registry, Server
+from tests.support.server import Registry, Server
 
 pytestmark = pytest.mark.slow
 

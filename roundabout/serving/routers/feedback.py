@@ -2,24 +2,15 @@
 
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, status
 
-from roundabout.features.store import FeatureStore
+from roundabout.errors import InvalidInputError
+from roundabout.features.records import RecordValidator
 from roundabout.serving.keys import ApiKey, Scope
 from roundabout.serving.schemas import FeedbackRequest, FeedbackResponse, error_answers
 from roundabout.serving.state import State, require
-from roundabout.serving.turns import STORE_WRITES
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
-
-
-def known_line_ids(store: FeatureStore, ids: list[str]) -> set[str]:
-    """Which of `ids` the store holds (outcomes are only taken for lines the service has seen)."""
-    table = store.schema.lines
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(table.c.line_id).where(table.c.line_id.in_(set(ids))))
-        return {row[0] for row in rows}
 
 
 @router.post(
@@ -40,21 +31,26 @@ def feedback(
     The whole call is one transaction: either every outcome is stored or none is. An outcome for a line
     the service has never scored is refused, naming it.
     """
-    store = state.store
-    outcomes = [o.model_dump() for o in body.outcomes]
-    ids = [o["line_id"] for o in outcomes]
-    known = known_line_ids(store, ids)
-    unknown = [
-        {
-            "loc": ["body", "outcomes", i, "line_id"],
-            "msg": f"unknown line {line_id!r}: score it first",
-            "type": "unknown_line",
-        }
-        for i, line_id in enumerate(ids)
-        if line_id not in known
-    ]
-    if unknown:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=unknown)
-    with STORE_WRITES:
-        new = store.add_outcomes(outcomes)
+    validator = RecordValidator(state.live_model.rules)
+    outcomes, problems = [], []
+    for i, sent in enumerate(body.outcomes):
+        try:
+            outcomes.append(validator.outcome(sent.model_dump()))
+        except InvalidInputError as exc:
+            problems.append({"loc": ["body", "outcomes", i, exc.field], "msg": str(exc), "type": "invalid"})
+    if not problems:
+        known = state.store.exporter.known_line_ids(o["line_id"] for o in outcomes)
+        problems = [
+            {
+                "loc": ["body", "outcomes", i, "line_id"],
+                "msg": f"unknown line {o['line_id']!r}: score it first",
+                "type": "unknown_line",
+            }
+            for i, o in enumerate(outcomes)
+            if o["line_id"] not in known
+        ]
+    if problems:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=problems)
+    with state.writes:
+        new = state.store.add_outcomes(outcomes)
     return FeedbackResponse(new=new, duplicates=len(outcomes) - new)

@@ -28,7 +28,7 @@ def readyz(state: State) -> JSONResponse:
     if current is None:
         reasons.append(f"no model loaded: {state.live_model.last_error or 'still loading'}")
     try:
-        with state.audit.engine.connect() as conn:
+        with state.store.backend.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except Exception as exc:  # any driver error means the store is unreachable
         state.metrics.store_errors.labels("readiness").inc()

@@ -43,7 +43,7 @@ def model_info(current: CurrentModel, _key: Annotated[ApiKey, Depends(require(Sc
 def decisions(
     line_id: LineIdPath, state: State, _key: Annotated[ApiKey, Depends(require(Scope.ADMIN))]
 ) -> DecisionsResponse:
-    return DecisionsResponse(line_id=line_id, decisions=state.audit.for_line(line_id))
+    return DecisionsResponse(line_id=line_id, decisions=state.store.decisions.for_line(line_id))
 
 
 @router.post(

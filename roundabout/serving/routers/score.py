@@ -1,14 +1,19 @@
 """POST /v1/score: score goods lines with channels and reasons."""
 
+import json
 import uuid
+from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import HTTPException
 
+from roundabout.errors import InvalidInputError
+from roundabout.serving.errors import TooLargeError
 from roundabout.serving.keys import ApiKey, Scope
 from roundabout.serving.live_model import ServingVersion
-from roundabout.serving.schemas import ModelRef, ScoreRequest, ScoreResponse, error_answers
+from roundabout.serving.schemas import ScoreRequest, ScoreResponse, error_answers
 from roundabout.serving.scoring import LineCall, score_lines
 from roundabout.serving.state import CurrentModel, ServiceState, State, require
 
@@ -34,39 +39,48 @@ async def score(
     """
     limit = state.settings.max_batch_lines
     if len(body.lines) > limit:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            detail=f"lines: {len(body.lines)} lines, at most {limit} per call",
-        )
+        raise TooLargeError(f"lines: {len(body.lines)} lines, at most {limit} per call")
     request_id = uuid.uuid4().hex
     if len(body.lines) == 1:
         # The common call: checked here, then scored with the single lines that came in alongside it.
-        line = body.lines[0].model_dump()
-        call = LineCall(line, current.store.validate_line(line), body.explain, body.top_k, request_id, key.id)
+        line = checked_lines(current, body)[0]
+        call = LineCall(line, body.explain, body.top_k, request_id, key.id)
         return _answer(state, current, request_id, [await state.single_lines.score(current, call)])
     # Many lines: checked, scored and serialised in the thread pool, so the event loop stays free.
     return await run_in_threadpool(_score_many, body, state, current, request_id, key.id)
 
 
+def checked_lines(current: ServingVersion, body: ScoreRequest) -> list[Mapping[str, Any]]:
+    """The lines checked by the serving version's rules; 422 naming every bad field and duplicate id."""
+    lines, problems, seen = [], [], {}
+    for i, sent in enumerate(body.lines):
+        try:
+            lines.append(current.validator.line(sent.model_dump(exclude_unset=False)))
+        except InvalidInputError as exc:
+            problems.append({"loc": ["body", "lines", i, exc.field], "msg": str(exc), "type": "invalid"})
+            continue
+        line_id = lines[-1]["line_id"]
+        if line_id in seen:
+            problems.append(
+                {
+                    "loc": ["body", "lines", i, "line_id"],
+                    "msg": f"duplicate of lines[{seen[line_id]}].line_id in the same request",
+                    "type": "duplicate",
+                }
+            )
+        seen[line_id] = i
+    if problems:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=problems)
+    return lines
+
+
 def _score_many(
     body: ScoreRequest, state: ServiceState, current: ServingVersion, request_id: str, key_id: str
 ) -> Response:
-    lines = [line.model_dump() for line in body.lines]
-    seen: dict[str, int] = {}
-    for i, line in enumerate(lines):
-        if line["line_id"] in seen:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail=[
-                    {
-                        "loc": ["body", "lines", i, "line_id"],
-                        "msg": f"duplicate of lines[{seen[line['line_id']]}].line_id in the same request",
-                        "type": "duplicate",
-                    }
-                ],
-            )
-        seen[line["line_id"]] = i
-    results = score_lines(current, state.audit, lines, body.explain, body.top_k, request_id, key_id)
+    lines = checked_lines(current, body)
+    results = score_lines(
+        current, state.store, state.writes, lines, body.explain, body.top_k, request_id, key_id
+    )
     return _answer(state, current, request_id, results)
 
 
@@ -75,8 +89,8 @@ def _answer(
 ) -> Response:
     for r in results:
         state.metrics.lines_scored.labels(r["channel"]).inc()
-    answer = ScoreResponse(
-        request_id=request_id, model=ModelRef(name=current.name, version=current.version), results=results
-    )
-    # Serialised here: returned as a model, FastAPI would validate it a second time before encoding it.
-    return Response(answer.model_dump_json(), media_type="application/json")
+    model = {"name": current.name, "version": current.version}
+    # Serialised straight from the results (the shape `ScoreResponse` documents): building the response
+    # model would validate every result a second time.
+    body = json.dumps({"request_id": request_id, "model": model, "results": results}, allow_nan=False)
+    return Response(body, media_type="application/json")

@@ -6,9 +6,10 @@ import pytest
 
 from roundabout.data.validation import FormatRules
 from roundabout.features import FeatureArtifacts, build_features
-from roundabout.features.store import FeatureStore
 from roundabout.simulation import simulate
 from roundabout.simulation.config import SimulationConfig
+from roundabout.store import ServiceStore
+from tests.support.replay import assert_same_features, replay
 
 N_LINES = 20_000
 
@@ -20,34 +21,35 @@ def world():
     return data, artifacts, build_features(data, artifacts)
 
 
-def _check(url: str, world, hist, group_lines: int = 1) -> None:
+def _check(url: str, world, group_lines: int = 1) -> None:
     data, artifacts, batch = world
     # the simulated world's dates are in the past; accept them all
-    store = FeatureStore(url, artifacts, rules=FormatRules(max_date=data.lines["date"].max().date()))
-    store.create_schema()
+    rules = FormatRules(max_date=data.lines["date"].max().date())
+    store = ServiceStore.open(url)
     try:
-        online = hist.replay(store, data, group_lines)
-        assert store.line_count() == len(data.lines)
+        store.migrate()
+        online = replay(store, store.features(artifacts), data, rules, group_lines)
+        assert store.exporter.line_count() == len(data.lines)
     finally:
         store.dispose()
     assert len(online) == N_LINES
-    hist.assert_same_features(online, batch)
+    assert_same_features(online, batch)
     # the history exercises every family: chains, outcomes and distinct parties are not all empty
     for name in ("chain_lag_days", "declarant_inspections", "trader_quick_reships", "counterparty_traders"):
         assert batch[name].fillna(0).gt(0).any(), name
 
 
 @pytest.mark.slow
-def test_parity_sqlite(world, hist, tmp_path) -> None:
-    _check(f"sqlite:///{tmp_path / 'store.db'}", world, hist)
+def test_parity_sqlite(world, tmp_path) -> None:
+    _check(f"sqlite:///{tmp_path / 'store.db'}", world)
 
 
 @pytest.mark.slow
-def test_parity_sqlite_in_groups(world, hist, tmp_path) -> None:
-    _check(f"sqlite:///{tmp_path / 'store.db'}", world, hist, group_lines=7)
+def test_parity_sqlite_in_groups(world, tmp_path) -> None:
+    _check(f"sqlite:///{tmp_path / 'store.db'}", world, group_lines=7)
 
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_parity_postgres_in_groups(world, hist, postgres_url) -> None:
-    _check(postgres_url, world, hist, group_lines=7)
+def test_parity_postgres_in_groups(world, postgres_url) -> None:
+    _check(postgres_url, world, group_lines=7)

@@ -1,0 +1,60 @@
+"""The service's background tasks: following the model alias, and folding SQLite's log back into the store.
+
+Both run off the request path for the life of the app (started and cancelled by its lifespan); a failed
+tick is logged and the next one tries again, so neither task ever dies.
+"""
+
+import asyncio
+import logging
+
+from roundabout.serving.live_model import LiveModel
+from roundabout.serving.turns import Turns
+from roundabout.store import ServiceStore
+
+log = logging.getLogger("roundabout.serving")
+
+#: Frames a last catch-up pass may leave for the write turn: copying and syncing a few dozen pages takes
+#: about a millisecond, where the ~400 left by one pass under full load held every write for ~17 ms.
+CHECKPOINT_REMAINDER = 50
+CHECKPOINT_PASSES = 6
+
+
+def checkpoint(store: ServiceStore, writes: Turns) -> None:
+    """Fold SQLite's write-ahead log back into the store file: catch up alongside the requests, then copy
+    the last few frames in a write turn, where no write of this process overlaps it (nor, holding the
+    write lock, of another worker's), so it completes and the next write starts the log over.
+
+    A checkpoint that always overlaps a write never completes, and under steady load the log (and the
+    index every reader maps) grew by hundreds of megabytes a minute. Each catch-up pass copies what was
+    written during the one before, so the remainder shrinks fast; the turn waits only for the last one.
+    """
+    frames, written = store.checkpoint(), None
+    for _ in range(CHECKPOINT_PASSES):
+        grown = store.checkpoint()
+        # Stop when the last pass found little to copy, or no less than the one before (the writes outpace
+        # the passes: catching up further would only let the log grow).
+        if grown - frames < CHECKPOINT_REMAINDER or (written is not None and grown - frames >= written):
+            break
+        frames, written = grown, grown - frames
+    with writes.first():
+        store.checkpoint(exclusive=True)
+
+
+async def follow_alias(live_model: LiveModel, interval: float) -> None:
+    """Check the alias every `interval` seconds until cancelled; a failed check keeps the old version."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(live_model.check)
+        except Exception:  # never let the follower die: the next tick tries again
+            log.exception("alias check crashed")
+
+
+async def checkpoint_periodically(store: ServiceStore, writes: Turns, interval: float) -> None:
+    """Fold the store's write-ahead log into its file every `interval` seconds, off the request path."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(checkpoint, store, writes)
+        except Exception as exc:  # e.g. the store is down: requests report that; try again next tick
+            log.warning("store checkpoint failed: %s", type(exc).__name__)

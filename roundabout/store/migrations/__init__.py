@@ -1,0 +1,1 @@
+"""Versioned migrations of the service store (Alembic), run by `roundabout.store.schema.migrate`."""

@@ -1,0 +1,85 @@
+"""The service store as one object: what a process opens once and hands to whatever reads or writes it.
+
+It wires the collaborators on one backend (one engine, one connection pool): the tables and their
+migrations, the history reader, the aggregate writer, the exporter and the decision log. The service
+needs two calls of it: score lines (`features(artifacts).read_then_add`, each line read as of its date then
+added, in one transaction with its decision) and record outcomes (`add_outcomes`). Inputs are checked
+lines and outcomes (`roundabout.data.records`, `roundabout.data.validation`): the store checks nothing
+again.
+"""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Self
+
+from sqlalchemy.engine import Connection
+
+from roundabout.errors import InvalidInputError
+from roundabout.features.artifacts import FeatureArtifacts
+from roundabout.store import schema
+from roundabout.store.backends import Backend, open_backend
+from roundabout.store.decisions import DecisionLog
+from roundabout.store.exporter import StoreExporter
+from roundabout.store.online_features import OnlineFeatures
+from roundabout.store.reader import HistoryReader
+from roundabout.store.tables import StoreTables
+from roundabout.store.writer import AggregateWriter
+
+
+class ServiceStore:
+    """Lines seen, their aggregates, inspection outcomes and decisions, in one SQLite or PostgreSQL
+    database (see the module docstring)."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.tables = StoreTables()
+        self.reader = HistoryReader(backend, self.tables)
+        self.writer = AggregateWriter(backend, self.tables, self.reader)
+        self.exporter = StoreExporter(backend, self.tables)
+        self.decisions = DecisionLog(backend, self.tables)
+
+    @classmethod
+    def open(cls, url: str, timeout: float | None = None, autocheckpoint: bool = True) -> Self:
+        """The store at a SQLAlchemy URL. `timeout`: the longest any statement waits (seconds);
+        `autocheckpoint=False` (SQLite): the owner calls `checkpoint` from the background."""
+        return cls(open_backend(url, timeout, autocheckpoint))
+
+    @property
+    def url(self) -> str:
+        return self.backend.url
+
+    def migrate(self) -> None:
+        """Create the tables, or upgrade them to this code's schema (idempotent)."""
+        schema.migrate(self.backend)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: what the block writes (lines, decisions) commits together or not at all."""
+        with self.backend.transaction() as conn:
+            yield conn
+
+    def features(self, artifacts: FeatureArtifacts) -> OnlineFeatures:
+        """The features of one model version's artifacts, read from (and lines added to) this store."""
+        return OnlineFeatures(self.reader, self.writer, artifacts)
+
+    def add_outcomes(self, outcomes: Sequence[dict[str, Any]]) -> int:
+        """Store checked inspection outcomes in one transaction; how many were new (known ids skipped)."""
+        ids = [o["line_id"] for o in outcomes]
+        if len(set(ids)) != len(ids):
+            duplicate = next(i for i in ids if ids.count(i) > 1)
+            raise InvalidInputError("line_id", "duplicate line_id in one call", duplicate)
+        if not outcomes:
+            return 0
+        with self.backend.transaction() as conn:
+            return self.writer.add_outcomes(conn, list(outcomes))
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics after a bulk load (PostgreSQL; nothing to do on SQLite)."""
+        self.backend.analyze(self.tables.names)
+
+    def checkpoint(self, exclusive: bool = False) -> int:
+        """Fold SQLite's write-ahead log back into the file (see `SqliteBackend.checkpoint`)."""
+        return self.backend.checkpoint(exclusive)
+
+    def dispose(self) -> None:
+        self.backend.dispose()

@@ -1,0 +1,136 @@
+"""The service store's tables, generated from the canonical data model and the history specs.
+
+- `feat_lines`: every line seen, keyed by `line_id`, with all canonical columns (so history can be re-read
+  and trained on) plus its day number and declared extra columns as JSON;
+- `feat_outcomes`: inspection outcomes (labels), one per line;
+- `feat_agg_<name>`: per aggregate of `features.history.AGGREGATES`, sums of its measures per (key, day),
+  plus a running total (`cum_<measure>`, over the key's days up to and including the row's) of each
+  measure read over all history, so such a sum reads one row;
+- `feat_pairs`: the first day each distinct value was seen with a key (and each `FirstDay` key's first day);
+- `feat_distinct`: per `Distinct` query and key, how many pairs were first seen each day, with a running
+  total, so a count of distinct values is one index seek however many values a key has;
+- `decisions`: every scoring decision (the audit trail).
+
+The schema is created and upgraded by the migrations in `migrations/` (Alembic), never from this metadata
+directly; a test holds the two equal.
+"""
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from roundabout.data.schema import LINE_FIELDS, Kind
+from roundabout.features.history import AGGREGATES, QUERIES
+from roundabout.features.specs import Aggregate, Distinct, WindowSum
+
+SQL_TYPES = {Kind.TEXT: sa.Text, Kind.DATE: sa.Date, Kind.NUMBER: sa.Double, Kind.BOOL: sa.Boolean}
+
+#: `Distinct` queries: their pairs also feed the running distinct counts.
+DISTINCT_RELATIONS = frozenset(q.name for q in QUERIES if isinstance(q, Distinct))
+
+
+def cumulative(agg: Aggregate) -> tuple[str, ...]:
+    """Measures of `agg` read over all history: kept as a running total per key (`cum_<measure>`)."""
+    return tuple(
+        m
+        for m in agg.measures
+        if any(
+            isinstance(q, WindowSum) and q.window is None and q.aggregate == agg.name and q.measure == m
+            for q in QUERIES
+        )
+    )
+
+
+def total_before(t: sa.Table, column: str, k: Any, d: Any, rel: Any = None) -> Any:
+    """The running total `column` of key `k` (and `rel`, for `feat_distinct`) on its last day before `d`
+    (NULL if none): one index seek."""
+    a = t.alias()
+    match = [a.c.key == k, a.c.day < d]
+    if rel is not None:
+        match.append(a.c.rel == rel)
+    return sa.select(a.c[column]).where(*match).order_by(a.c.day.desc()).limit(1).scalar_subquery()
+
+
+class StoreTables:
+    """The tables, as SQLAlchemy metadata."""
+
+    def __init__(self) -> None:
+        self.meta = sa.MetaData()
+        line_columns = [
+            sa.Column(
+                f.name, SQL_TYPES[f.kind], primary_key=f.name == "line_id", nullable=f.name != "line_id"
+            )
+            for f in LINE_FIELDS
+        ]
+        self.lines = sa.Table(
+            "feat_lines",
+            self.meta,
+            *line_columns,
+            sa.Column("day", sa.Integer, nullable=False, index=True),
+            sa.Column("extra", sa.Text),
+        )
+        self.outcomes = sa.Table(
+            "feat_outcomes",
+            self.meta,
+            sa.Column("line_id", sa.Text, primary_key=True),
+            sa.Column("inspected_on", sa.Date, nullable=False),
+            sa.Column("outcome", sa.Text, nullable=False),
+            sa.Column("violation_type", sa.Text),
+        )
+        self.aggs = {
+            agg.name: sa.Table(
+                f"feat_agg_{agg.name}",
+                self.meta,
+                sa.Column("key", sa.Text, primary_key=True),
+                sa.Column("day", sa.Integer, primary_key=True),
+                *(sa.Column(m, sa.Double, nullable=False, server_default="0") for m in agg.measures),
+                *(
+                    sa.Column(f"cum_{m}", sa.Double, nullable=False, server_default="0")
+                    for m in cumulative(agg)
+                ),
+            )
+            for agg in AGGREGATES
+        }
+        self.pairs = sa.Table(
+            "feat_pairs",
+            self.meta,
+            sa.Column("rel", sa.Text, primary_key=True),
+            sa.Column("key", sa.Text, primary_key=True),
+            sa.Column("value", sa.Text, primary_key=True),
+            sa.Column("first_day", sa.Integer, nullable=False),
+            sa.Index("ix_feat_pairs_first", "rel", "key", "first_day"),
+        )
+        self.distinct = sa.Table(
+            "feat_distinct",
+            self.meta,
+            sa.Column("rel", sa.Text, primary_key=True),
+            sa.Column("key", sa.Text, primary_key=True),
+            sa.Column("day", sa.Integer, primary_key=True),
+            sa.Column("n", sa.Double, nullable=False),
+            sa.Column("cum", sa.Double, nullable=False),
+        )
+        self.decisions = sa.Table(
+            "decisions",
+            self.meta,
+            sa.Column(
+                "id",
+                sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                primary_key=True,
+                autoincrement=True,
+            ),
+            sa.Column("request_id", sa.String(64), nullable=False),
+            sa.Column("key_id", sa.String(64), nullable=False),
+            sa.Column("line_id", sa.String(128), nullable=False, index=True),
+            sa.Column("model_name", sa.String(128), nullable=False),
+            sa.Column("model_version", sa.String(32), nullable=False),
+            sa.Column("risk_score", sa.Float, nullable=False),
+            sa.Column("anomaly_score", sa.Float, nullable=False),
+            sa.Column("channel", sa.String(8), nullable=False),
+            sa.Column("reasons", sa.Text, nullable=False),
+            sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+        )
+
+    @property
+    def names(self) -> list[str]:
+        """Every table's name, in dependency order."""
+        return [t.name for t in self.meta.sorted_tables]
