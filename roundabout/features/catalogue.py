@@ -2,6 +2,7 @@
 
 The order here is the column order of every feature frame. docs/features.md is written from this list;
 the reason template is what the API shows when the feature drives a score (`{value}` is the feature value).
+`source` names the primary source briefly; docs/features.md ("Sources") gives each in full.
 """
 
 from dataclasses import dataclass
