@@ -24,9 +24,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## The suite without the tests marked slow.
+## The suite without the slow tests and those needing PostgreSQL (marked `postgres`).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow and not postgres"
 
 ## The long reliability runs of docs/reliability.md (about 30 minutes; PostgreSQL must be up).
 reliability: $(STAMP)

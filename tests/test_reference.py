@@ -2,7 +2,15 @@
 
 from collections import Counter
 
-from roundabout.reference import COALITION, EAEU, ISO_ALPHA2, chpl_table, chpl_tier_of, chpl_tier_rank
+from roundabout.reference import (
+    COALITION,
+    EAEU,
+    ISO_ALPHA2,
+    TRANSSHIPMENT_POINTS,
+    chpl_table,
+    chpl_tier_of,
+    chpl_tier_rank,
+)
 
 
 def test_chpl_has_50_codes_in_the_published_tiers() -> None:
@@ -29,3 +37,15 @@ def test_country_groups() -> None:
     assert len(COALITION) == 39 and "US" in COALITION and "RU" not in COALITION
     assert {"AM", "BY", "KZ", "KG", "RU"} == EAEU
     assert EAEU <= ISO_ALPHA2 and COALITION <= ISO_ALPHA2
+
+
+def test_transshipment_points_are_the_18_the_june_2022_alert_names() -> None:
+    named = {
+        "Armenia": "AM", "Brazil": "BR", "China": "CN", "Georgia": "GE", "India": "IN", "Israel": "IL",
+        "Kazakhstan": "KZ", "Kyrgyzstan": "KG", "Mexico": "MX", "Nicaragua": "NI", "Serbia": "RS",
+        "Singapore": "SG", "South Africa": "ZA", "Taiwan": "TW", "Tajikistan": "TJ", "Turkey": "TR",
+        "United Arab Emirates": "AE", "Uzbekistan": "UZ",
+    }  # fmt: skip
+    assert len(named) == 18
+    assert set(named.values()) | {"HK", "MO"} == TRANSSHIPMENT_POINTS  # China with Hong Kong and Macau
+    assert TRANSSHIPMENT_POINTS <= ISO_ALPHA2

@@ -2,6 +2,7 @@
 
 The order here is the column order of every feature frame. docs/features.md is written from this list;
 the reason template is what the API shows when the feature drives a score (`{value}` is the feature value).
+`source` names the primary source briefly; docs/features.md ("Sources") gives each in full.
 """
 
 from dataclasses import dataclass
@@ -15,6 +16,10 @@ _E5 = "E5 guidance (Sept 2023)"
 _KYC = "BIS Know Your Customer red flags"
 _EBRD = "EBRD 'Eurasian Roundabout' (Chupilkin, Javorcik, Plekhanov 2023)"
 _CHPL = "BIS Common High Priority List (23 Feb 2024)"
+_RUSI = "RUSI 'Silicon Lifeline' (Aug 2022)"
+#: Customs-fraud research on declaration data: risk profiles from the importer's and the declarant's
+#: inspection history (smoothed illicit rates), the practice these history features follow.
+_DATE = "DATE (Kim et al., KDD 2020): importer/declarant risk profiles"
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "goods",
         "binary",
         "Description names a chipmaker whose parts were found in Russian weapons",
-        _ALERTS,
+        _RUSI,
         "The description names a chipmaker whose parts were found in Russian weapons",
     ),
     _f(
@@ -89,7 +94,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "route",
         "category",
         "DT (goods declaration) or SNT (e-waybill), fitted level code",
-        "PRODUCT.md data model",
+        "Data model: EAEU goods declaration (DT); Kazakh e-waybill (SNT, KGD IS ESF)",
         "Document kind {value}",
     ),
     _f(
@@ -97,7 +102,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "route",
         "category",
         "import / export / transit, fitted level code",
-        "PRODUCT.md data model",
+        "Data model: DT box 1 (IM/EK/TT); SNT import or export",
         "Direction {value}",
     ),
     _f(
@@ -105,7 +110,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "route",
         "category",
         "Customs procedure code (DT), fitted level code",
-        "DOMAIN.md (DT procedures)",
+        "EAEU Customs Code procedures; DT boxes 1 and 37 (CU Commission Decision 378, 2010)",
         "Customs procedure {value}",
     ),
     _f(
@@ -129,7 +134,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "route",
         "binary",
         "Destination is another EAEU member (no customs border)",
-        "DOMAIN.md (EAEU border)",
+        "Treaty on the EAEU (29 May 2014): no customs border inside the union",
         "The goods go to another EAEU country, past no customs check",
     ),
     _f("origin_country", "route", "category", "Country of origin, fitted level code", _E5, "Origin {value}"),
@@ -284,7 +289,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "trader",
         "binary",
         "Trader id is a Kazakh BIN (registration date known)",
-        "DOMAIN.md",
+        "Data model: DT party id, Kazakh BIN (Law 223 of 12 Jan 2007 on identification numbers)",
         "Trader id is a Kazakh BIN",
     ),
     _f(
@@ -404,7 +409,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "trader",
         "count",
         "Outcomes of the trader's lines known before the line's date",
-        "DOMAIN.md (history)",
+        _DATE,
         "{value:.0f} earlier inspections of this trader",
     ),
     _f(
@@ -412,7 +417,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "trader",
         "numeric",
         "Smoothed violation rate of the trader's inspected lines known before the date (prior from training)",
-        "DOMAIN.md (history)",
+        _DATE,
         "Earlier inspections of this trader found violations ({value:.0%} smoothed)",
     ),
     # chains
@@ -478,7 +483,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "counterparties",
         "count",
         "Declarant's/broker's lines before the line's date",
-        "DOMAIN.md (history)",
+        _DATE,
         "The declarant lodged {value:.0f} earlier lines",
     ),
     _f(
@@ -486,7 +491,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "counterparties",
         "count",
         "Declarant's lines in the 90 days before",
-        "DOMAIN.md (history)",
+        _DATE,
         "The declarant lodged {value:.0f} lines in the last 90 days",
     ),
     _f(
@@ -494,7 +499,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "counterparties",
         "numeric",
         "Share of CHPL goods among the declarant's lines",
-        "DOMAIN.md (history)",
+        _DATE,
         "{value:.0%} of the declarant's lines are high-priority goods",
     ),
     _f(
@@ -502,7 +507,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "counterparties",
         "count",
         "Outcomes of the declarant's lines known before",
-        "DOMAIN.md (history)",
+        _DATE,
         "{value:.0f} earlier inspections of this declarant's lines",
     ),
     _f(
@@ -510,7 +515,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "counterparties",
         "numeric",
         "Smoothed violation rate of the declarant's inspected lines known before the date",
-        "DOMAIN.md (history)",
+        _DATE,
         "Earlier inspections of this declarant's lines found violations ({value:.0%} smoothed)",
     ),
     _f(

@@ -1,7 +1,8 @@
 """Reference data the product rests on, shipped inside the package with their sources.
 
 - the Common High Priority List (CHPL) of HS6 codes with tiers (`chpl_hs_codes.csv`);
-- country groups: EAEU members, the export-control coalition, BIS transshipment points, Russia/Belarus;
+- country groups: EAEU members, the export-control coalition, the FinCEN/BIS transshipment points,
+  Russia/Belarus;
 - key dates of the sanctions regime and of Kazakhstan's e-waybill (SNT) obligation;
 - chipmaker brands found in Russian weapons (descriptions naming them are a red flag).
 

@@ -1,7 +1,8 @@
 """The Common High Priority List (CHPL) of HS6 codes.
 
-Source: US BIS, "Common High Priority Items List", 23 Feb 2024, drawn up with the EU, Japan and UK
-(copied from shared/domain/chpl_hs_codes.csv). 50 codes in tiers 1, 2, 3.A, 3.B, 4.A, 4.B.
+Source: US Bureau of Industry and Security (BIS), "Common High Priority Items List", 23 Feb 2024 (bis.gov),
+drawn up with the EU, Japan and the UK. 50 codes in tiers 1, 2, 3.A, 3.B, 4.A, 4.B; `chpl_hs_codes.csv`
+holds each code's tier and its HS 2022 subheading text.
 """
 
 from functools import cache

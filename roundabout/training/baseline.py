@@ -1,6 +1,8 @@
 """The rules baseline: how customs picks lines today, ranked so it can be cut at any inspection rate.
 
-Rules (as in the simulated world's inspection policy and the guidance in DOMAIN.md):
+Rules (those of the simulated world's inspection policy, `roundabout/simulation/inspections.py`; the
+sanctions rule follows the BIS Common High Priority List of 23 Feb 2024 and the FinCEN/BIS joint alerts
+of June 2022 and May 2023):
 
 - the sanctions rule: CHPL Tier 1-2 goods bound for Russia or Belarus (destination RU/BY); weight 4;
 - legacy rules, weight 1 each: a DT line above 200,000 USD; an import whose value per kg is below 0.3 of

@@ -26,6 +26,7 @@ def test_route_flags(hist, fitted) -> None:
     assert f.loc["hub", "countries_all_different"] == 1
     assert f.loc["plain", "destination_ru_by"] == 0 and f.loc["plain", "destination_eaeu"] == 0
     assert f.loc["plain", "coalition_origin_chpl"] == 0
+    assert f.loc["plain", "dispatch_transshipment_hub"] == 1  # China is one of the alert's points
     assert f.loc["plain", "countries_all_different"] == 0
 
 
