@@ -106,9 +106,9 @@ def mlflow_payloads(
     """MLflow's own JSON format: one line per request, with the store's features as feat_ columns."""
     import mlflow
 
+    from roundabout.data.records import RecordValidator
     from roundabout.data.schema import LINE_COLUMNS
     from roundabout.data.validation import FormatRules
-    from roundabout.features.records import RecordValidator
     from roundabout.models.pyfunc import FEATURE_PREFIX, load_risk_model
     from roundabout.store import ServiceStore
 

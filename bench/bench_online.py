@@ -28,9 +28,9 @@ import numpy as np
 from bench_features import ensure_world
 
 from roundabout.data.io import CanonicalData, read_folder
+from roundabout.data.records import RecordValidator
 from roundabout.data.validation import FormatRules
 from roundabout.features import FeatureArtifacts
-from roundabout.features.records import RecordValidator
 from roundabout.store import OnlineFeatures, ServiceStore
 from roundabout.store.backfill import backfill
 

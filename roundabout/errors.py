@@ -25,7 +25,7 @@ class RoundaboutError(Exception):
 
 class InvalidInputError(RoundaboutError):
     """A value that breaks a rule: names the field, the reason, the value and (in a batch or a file) the
-    1-based row."""
+    1-based row. It is the first of `problems`, every problem found in the same record."""
 
     status = 422
 
@@ -34,9 +34,10 @@ class InvalidInputError(RoundaboutError):
         where = f" (row {row})" if row is not None else ""
         shown = f"; got {value!r}" if value is not None else ""
         super().__init__(f"{field}: {reason}{shown}{where}")
+        self.problems: list[InvalidInputError] = [self]
 
     def detail(self) -> list[dict[str, Any]]:
-        return [{"field": self.field, "msg": self.message, "type": "invalid"}]
+        return [{"field": p.field, "msg": p.message, "type": "invalid"} for p in self.problems]
 
 
 class ConfigError(RoundaboutError):

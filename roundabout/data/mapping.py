@@ -14,6 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from roundabout.data.rules import ESSENTIAL_FIELDS, FormatRules
 from roundabout.data.schema import (
     INSPECTION_COLUMNS,
     KZ_HS_DIGITS,
@@ -22,7 +23,6 @@ from roundabout.data.schema import (
     LINE_FIELDS,
     Kind,
 )
-from roundabout.data.validation import ESSENTIAL_FIELDS, FormatRules
 from roundabout.errors import ConfigError
 
 _DATE_FIELDS = {f.name for f in LINE_FIELDS if f.kind is Kind.DATE}

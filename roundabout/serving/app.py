@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 import mlflow
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from mlflow import MlflowClient
 
 from roundabout.data.validation import FormatRules
@@ -94,7 +95,9 @@ def create_app(
             await asyncio.to_thread(single_lines.stop)
             store.dispose()
 
-    app = FastAPI(
+    # The documentation pages load their scripts and styles from the service itself: a customs network
+    # has no internet, and FastAPI's own pages fetch them from a CDN.
+    app = FastAPIOffline(
         title="roundabout",
         summary="Circumvention risk scoring for customs goods lines",
         version="1",

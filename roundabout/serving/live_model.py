@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 import numpy as np
 from mlflow import MlflowClient
 
+from roundabout.data.records import RecordValidator
 from roundabout.data.validation import FormatRules
-from roundabout.features.records import RecordValidator
 from roundabout.models import RiskModel
 from roundabout.models.pyfunc import load_risk_model
 from roundabout.serving.schemas import EXAMPLE_LINE

@@ -1,31 +1,24 @@
 """Request and response models of the API: the contract customs risk systems code against.
 
-The goods-line model is built from the canonical `LINE_FIELDS`, so the API checks exactly what ingest
-checks (patterns, code lists, ISO countries, non-negative finite numbers, net <= gross, DT/SNT procedure
-rules, date range). Texts and numbers are strict: `"hs_code": 8542310000` (a number) is refused rather
-than silently losing a leading zero, and `"value_usd": "12"` is refused as a wrong type. Unknown fields
-are refused, so a misspelt field never passes unnoticed.
+A request is checked at this edge in two steps, each once: pydantic takes the JSON apart by type and size
+(texts must be JSON strings: `"hs_code": 8542310000`, a number, is refused rather than silently losing a
+leading zero; numbers must be JSON numbers; unknown fields are refused, so a misspelt field never passes
+unnoticed; optional fields may be left out); then the domain rules of `roundabout.data.rules` (code lists,
+patterns, ISO countries, finite non-negative numbers, net <= gross, DT/SNT procedure, the date range) are
+applied by the record validator with the service's format rules (`routers/score.py`). The schema shows
+the rules of the default (Kazakh) format for documentation; the rules themselves live in one place.
 """
 
-import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    create_model,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
+from roundabout.data.rules import MAX_LINE_ID, FormatRules, Matches, NonNegative, line_rules
 from roundabout.data.schema import LINE_FIELDS, OUTCOMES, FieldSpec, Kind
-from roundabout.reference import ISO_ALPHA2
-from roundabout.settings import get_settings
 
-MAX_TEXT = {"description": 2000, "trader_name": 512, "counterparty_name": 512}
+#: Longest texts a line may carry (the store takes longer ones; the API is no place for a novel).
+MAX_TEXT = {"description": 2000, "trader_name": 512, "counterparty_name": 512, "line_id": MAX_LINE_ID}
 DEFAULT_MAX_TEXT = 128
 
 EXAMPLE_LINE: dict[str, Any] = {
@@ -55,104 +48,67 @@ EXAMPLE_LINE: dict[str, Any] = {
     "previous_document_id": None,
 }
 
+#: The smallest line the API takes: the required fields (and a DT's procedure); the rest may be left out.
+MINIMAL_LINE: dict[str, Any] = {
+    "line_id": "KZ-DT-2024-000456/3",
+    "document_id": "KZ-DT-2024-000456",
+    "document_kind": "DT",
+    "direction": "import",
+    "procedure": "40",
+    "date": "2024-03-12",
+    "trader_id": "220540012348",
+    "hs_code": "8542310000",
+    "value_usd": 1250.0,
+    "net_mass_kg": 0.4,
+}
+
+
+def _documented(spec: FieldSpec) -> dict[str, Any]:
+    """What the schema shows of a field's rules under the default format (checked by the rules, not here)."""
+    shown: dict[str, Any] = {}
+    for rule in line_rules(FormatRules()).by_field[spec.name]:
+        if isinstance(rule, Matches) and not spec.country:
+            shown["pattern"] = f"^(?:{rule.pattern})$"
+        elif isinstance(rule, NonNegative):
+            shown["minimum"] = 0
+    if spec.choices:
+        shown["enum"] = list(spec.choices)
+    if spec.country:
+        shown["pattern"] = "^[A-Z]{2}$"
+    return shown
+
 
 def _annotation(spec: FieldSpec) -> Any:
-    """The pydantic type of one canonical field."""
+    """The JSON type of one canonical field: its kind and size, nothing of its rules."""
     if spec.kind is Kind.DATE:
         return date
     if spec.kind is Kind.NUMBER:
-        constraints: dict[str, Any] = {"strict": True, "allow_inf_nan": False}
-        if spec.non_negative:
-            constraints["ge"] = 0
-        return Annotated[float, Field(**constraints)]
-    if spec.choices:
-        return Literal[spec.choices]
-    # `\d` would also take Arabic-Indic or other Unicode digits for a BIN or commodity code: ASCII only.
-    pattern = "^(?:" + spec.pattern.replace(r"\d", "[0-9]") + ")$" if spec.pattern else None
-    if spec.country:
-        pattern = r"^[A-Z]{2}$"
+        # JSON has no NaN or Infinity: a body that sends them is refused as malformed, not taken as missing.
+        return Annotated[float, Field(strict=True, allow_inf_nan=False)]
     max_length = MAX_TEXT.get(spec.name, DEFAULT_MAX_TEXT)
-    text = StringConstraints(
-        strict=True, strip_whitespace=True, min_length=1, max_length=max_length, pattern=pattern
-    )
-    return Annotated[str, text]
+    return Annotated[
+        str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=max_length)
+    ]
 
 
 def _line_fields() -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for spec in LINE_FIELDS:
-        annotation = _annotation(spec)
-        info = Field(description=spec.description, examples=[EXAMPLE_LINE[spec.name]])
+        info: dict[str, Any] = {"description": spec.description, "examples": [EXAMPLE_LINE[spec.name]]}
+        info["json_schema_extra"] = _documented(spec)
         if spec.required:
-            fields[spec.name] = (annotation, info)
+            fields[spec.name] = (_annotation(spec), Field(**info))
         else:
-            info.default = None
-            fields[spec.name] = (annotation | None, info)
+            fields[spec.name] = (_annotation(spec) | None, Field(default=None, **info))
     return fields
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _without_nul(value: str | None) -> str | None:
-    """Refuse NUL characters: PostgreSQL text cannot hold them, so they would fail in the store, not here."""
-    if value is not None and "\x00" in value:
-        raise ValueError("NUL characters (\\u0000) are not allowed")
-    return value
-
-
-def _plain_id(value: str) -> str:
-    """Refuse control characters in a line id: it is a key in logs and in `/v1/decisions/{line_id}`."""
-    if _CONTROL.search(value):
-        raise ValueError("control characters (\\u0000-\\u001f, \\u007f) are not allowed in a line id")
-    return value
-
-
-class _LineRules(BaseModel):
-    """Rules that relate several fields, and those that need reference data."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_LINE]})
-
-    @field_validator(*(f.name for f in LINE_FIELDS if f.country), check_fields=False)
-    @classmethod
-    def _iso_country(cls, value: str | None) -> str | None:
-        if value is not None and value not in ISO_ALPHA2:
-            raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
-        return value
-
-    @field_validator(*(f.name for f in LINE_FIELDS if f.kind is Kind.TEXT), check_fields=False)
-    @classmethod
-    def _no_nul(cls, value: str | None) -> str | None:
-        return _without_nul(value)
-
-    @field_validator("line_id", check_fields=False)
-    @classmethod
-    def _line_id(cls, value: str) -> str:
-        return _plain_id(value)
-
-    @field_validator(*(f.name for f in LINE_FIELDS if f.kind is Kind.DATE), check_fields=False)
-    @classmethod
-    def _in_range(cls, value: date) -> date:
-        settings = get_settings()
-        if not settings.min_date <= value <= settings.latest_date():
-            raise ValueError(f"date outside {settings.min_date}..{settings.latest_date()}")
-        return value
-
-    @model_validator(mode="after")
-    def _cross_field(self) -> "_LineRules":
-        data = self.__dict__
-        gross = data.get("gross_mass_kg")
-        if gross is not None and data["net_mass_kg"] > gross:
-            raise ValueError("net_mass_kg: net mass exceeds gross mass")
-        if data["document_kind"] == "DT" and data.get("procedure") is None:
-            raise ValueError("procedure: required on a DT line")
-        if data["document_kind"] == "SNT" and data.get("procedure") is not None:
-            raise ValueError("procedure: must be empty on an SNT line")
-        return self
-
-
 #: One canonical goods line, as sent to the API.
-LineIn: type[BaseModel] = create_model("LineIn", __base__=_LineRules, **_line_fields())
+LineIn: type[BaseModel] = create_model(
+    "LineIn",
+    __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_LINE, MINIMAL_LINE]}),
+    **_line_fields(),
+)
 
 
 class ScoreRequest(BaseModel):
@@ -194,7 +150,7 @@ class ScoreResponse(BaseModel):
 
 
 class OutcomeIn(BaseModel):
-    """An inspection outcome for a line the service has scored."""
+    """An inspection outcome for a line the service has scored (its rules are checked as a line's are)."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -211,27 +167,11 @@ class OutcomeIn(BaseModel):
     )
 
     line_id: Annotated[
-        str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=128)
+        str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=MAX_LINE_ID)
     ]
     inspected_on: date
-    outcome: Literal[OUTCOMES]  # type: ignore[valid-type]
-    violation_type: Annotated[str, StringConstraints(strict=True, max_length=128)] | None = None
-
-    @field_validator("line_id", "violation_type")
-    @classmethod
-    def _no_nul(cls, value: str | None) -> str | None:
-        return _without_nul(value)
-
-    @field_validator("line_id")
-    @classmethod
-    def _line_id(cls, value: str) -> str:
-        return _plain_id(value)
-
-    @model_validator(mode="after")
-    def _clean_has_no_type(self) -> "OutcomeIn":
-        if self.outcome == "clean" and self.violation_type:
-            raise ValueError("violation_type: must be empty when the outcome is clean")
-        return self
+    outcome: Annotated[str, StringConstraints(strict=True), Field(json_schema_extra={"enum": list(OUTCOMES)})]
+    violation_type: Annotated[str, StringConstraints(strict=True, max_length=DEFAULT_MAX_TEXT)] | None = None
 
 
 class FeedbackRequest(BaseModel):

@@ -142,7 +142,7 @@ BAD_INPUTS = [
     ({"lines": [line(trader_id="12")]}, 422, "lines[0].trader_id"),
     ({"lines": [line(colour="red")]}, 422, "lines[0].colour"),
     ({"lines": [{k: v for k, v in line().items() if k != "line_id"}]}, 422, "lines[0].line_id"),
-    ({"lines": [line(net_mass_kg=20.0)]}, 422, "lines[0]"),
+    ({"lines": [line(net_mass_kg=20.0)]}, 422, "lines[0].net_mass_kg"),
     ({"lines": []}, 422, "lines"),
     ({"lines": [line()], "top_k": 99}, 422, "top_k"),
     ({"lines": "abc"}, 422, "lines"),

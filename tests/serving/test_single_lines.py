@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from psycopg.errors import DeadlockDetected
 
 from roundabout.data.io import CanonicalData, read_folder
+from roundabout.data.records import RecordValidator
 from roundabout.data.validation import FormatRules
-from roundabout.features.records import RecordValidator
 from roundabout.models.pyfunc import load_risk_model
 from roundabout.serving import single_lines
 from roundabout.serving.live_model import ServingVersion

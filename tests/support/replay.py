@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from roundabout.data.io import CanonicalData
+from roundabout.data.records import RecordValidator
 from roundabout.data.validation import FormatRules
-from roundabout.features.records import RecordValidator
 from roundabout.store import OnlineFeatures, ServiceStore
 
 

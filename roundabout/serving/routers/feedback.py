@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
+from roundabout.data.records import RecordValidator
 from roundabout.errors import InvalidInputError
-from roundabout.features.records import RecordValidator
 from roundabout.serving.keys import ApiKey, Scope
 from roundabout.serving.schemas import FeedbackRequest, FeedbackResponse, error_answers
 from roundabout.serving.state import State, require

@@ -1,0 +1,200 @@
+"""The record executor of the rules: one goods line (or outcome) parsed and checked, with errors that name the
+field.
+
+The rules are those of `rules.py`, which the frame executor (`validation.py`) applies to whole tables; this
+executor exists because the API's edge checks one line at a time and cannot afford a pandas pass. A record
+that breaks a rule raises `InvalidInputError` naming its first problem and carrying every problem found
+(`.problems`), before anything touches the store.
+"""
+
+import math
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from roundabout.data.rules import (
+    NOT_A_MAPPING,
+    NOT_A_NUMBER,
+    CrossRule,
+    DateRange,
+    EmptyWhen,
+    FieldRule,
+    Finite,
+    FormatRules,
+    InSet,
+    Matches,
+    MaxLength,
+    NoCharacters,
+    NonNegative,
+    NotAbove,
+    OneOf,
+    Required,
+    RequiredWhen,
+    TableRules,
+    line_rules,
+    not_a_date,
+    outcome_rules,
+)
+from roundabout.data.schema import FieldSpec, Kind
+from roundabout.errors import InvalidInputError
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _as_date(value: Any, fmt: str) -> date | None:
+    if isinstance(value, datetime | pd.Timestamp):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value).date()
+    if isinstance(value, str):
+        try:
+            return datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            return None
+    return None
+
+
+def _as_number(value: Any, decimal: str = ".") -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if decimal != ".":
+            text = text.replace(".", "").replace(decimal, ".")
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    return None
+
+
+def _broken(rule: FieldRule, value: Any) -> bool:
+    """Whether a parsed, given value breaks a field rule."""
+    if isinstance(rule, DateRange):
+        return not rule.earliest <= value <= rule.latest
+    if isinstance(rule, Finite):
+        return not math.isfinite(value)
+    if isinstance(rule, NonNegative):
+        return value < 0
+    if isinstance(rule, OneOf):
+        return value not in rule.choices
+    if isinstance(rule, InSet):
+        return value not in rule.values
+    if isinstance(rule, Matches):
+        return rule.regex.fullmatch(value) is None
+    if isinstance(rule, MaxLength):
+        return len(value) > rule.length
+    if isinstance(rule, NoCharacters):
+        return rule.regex.search(value) is not None
+    raise TypeError(f"no record check for {rule!r}")
+
+
+def _broken_across(rule: CrossRule, out: dict[str, Any]) -> bool:
+    if isinstance(rule, NotAbove):
+        a, b = out[rule.field], out[rule.other]
+        return a is not None and b is not None and a > b
+    if out[rule.when] != rule.value:
+        return False
+    if isinstance(rule, RequiredWhen):
+        return out[rule.field] is None
+    if isinstance(rule, EmptyWhen):
+        return out[rule.field] is not None
+    raise TypeError(f"no record check for {rule!r}")
+
+
+class RecordValidator:
+    """Parses and checks one goods line (or outcome) against the rules of its source."""
+
+    def __init__(
+        self, rules: FormatRules | None = None, extra_columns: Mapping[str, str] | None = None
+    ) -> None:
+        self.rules = rules or FormatRules()
+        self.extra_columns = dict(extra_columns or {})
+        self._lines = line_rules(self.rules)
+        self._outcomes = outcome_rules(self.rules)
+
+    def _field(
+        self, table: TableRules, spec: FieldSpec, raw: Any, problems: list[InvalidInputError], row: int | None
+    ) -> Any:
+        """The parsed value of one field (None when missing or unparseable); problems are appended."""
+        rules = table.by_field[spec.name]
+        if _missing(raw):
+            if rules and isinstance(rules[0], Required):
+                problems.append(InvalidInputError(spec.name, rules[0].reason, None, row))
+            return None
+        if spec.kind is Kind.DATE:
+            fmt = self.rules.date_format(spec.name)
+            value: Any = _as_date(raw, fmt)
+            if value is None:
+                problems.append(InvalidInputError(spec.name, not_a_date(fmt), raw, row))
+                return None
+        elif spec.kind is Kind.NUMBER:
+            value = _as_number(raw, self.rules.decimal)
+            if value is None:
+                problems.append(InvalidInputError(spec.name, NOT_A_NUMBER, raw, row))
+                return None
+        else:
+            value = str(raw).strip()
+            if spec.country:
+                value = value.upper()
+        for rule in rules:
+            if not isinstance(rule, Required) and _broken(rule, value):
+                problems.append(InvalidInputError(spec.name, rule.reason, raw, row))
+                return None
+        factor = self.rules.unit_factors.get(spec.name) if spec.kind is Kind.NUMBER else None
+        return value * factor if factor is not None else value
+
+    def _check(self, table: TableRules, record: Any, row: int | None) -> dict[str, Any]:
+        if not isinstance(record, Mapping):
+            raise InvalidInputError("record", NOT_A_MAPPING, None, row)
+        problems: list[InvalidInputError] = []
+        out = {
+            spec.name: self._field(table, spec, record.get(spec.name), problems, row) for spec in table.fields
+        }
+        broken = {p.field for p in problems}
+        for rule in table.cross:
+            if rule.field not in broken and _broken_across(rule, out):
+                value = out[rule.field]
+                problems.append(InvalidInputError(rule.field, rule.reason, value, row))
+        if table is self._lines:
+            for name, kind in self.extra_columns.items():
+                out[name] = self._extra(name, kind, record.get(name), problems, row)
+        if problems:
+            first = problems[0]
+            first.problems = problems
+            raise first
+        return out
+
+    def _extra(
+        self, name: str, kind: str, raw: Any, problems: list[InvalidInputError], row: int | None
+    ) -> Any:
+        if _missing(raw):
+            return None
+        if kind == "numeric":
+            number = _as_number(raw, self.rules.decimal)
+            if number is None or not math.isfinite(number):
+                problems.append(InvalidInputError(name, NOT_A_NUMBER, raw, row))
+            return number
+        return str(raw).strip()
+
+    def line(self, record: Mapping[str, Any], row: int | None = None) -> dict[str, Any]:
+        """The checked line: texts stripped, countries upper-case, the date a `date`, numbers floats, missing
+        values None, declared extra columns included. `row` (1-based) is named in the errors."""
+        return self._check(self._lines, record, row)
+
+    def outcome(self, record: Mapping[str, Any], row: int | None = None) -> dict[str, Any]:
+        """The checked inspection outcome."""
+        return self._check(self._outcomes, record, row)

@@ -1,0 +1,40 @@
+"""POST /v1/feedback in process: idempotent outcomes, checked by the same rules as everywhere."""
+
+import pytest
+
+from tests.support.bodies import api_line
+from tests.support.inprocess import InProcessApp
+
+
+def _outcome(line_id: str, **changes: str | None) -> dict[str, str | None]:
+    return {"line_id": line_id, "inspected_on": "2024-03-15", "outcome": "violation",
+            "violation_type": "sanctions_circumvention", **changes}  # fmt: skip
+
+
+def test_outcomes_are_new_then_duplicates(api: InProcessApp) -> None:
+    assert api.post("/v1/score", "scorer", json={"lines": [api_line(line_id="F/1")]}).status_code == 200
+    first = api.post("/v1/feedback", "inspector", json={"outcomes": [_outcome("F/1")]})
+    assert first.status_code == 200, first.text
+    assert first.json() == {"new": 1, "duplicates": 0}
+    again = api.post("/v1/feedback", "inspector", json={"outcomes": [_outcome("F/1")]})
+    assert again.json() == {"new": 0, "duplicates": 1}
+
+
+def test_an_outcome_for_an_unseen_line_is_refused_naming_it(api: InProcessApp) -> None:
+    answer = api.post("/v1/feedback", "inspector", json={"outcomes": [_outcome("F/never")]})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["field"] == "outcomes[0].line_id"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"inspected_on": "0189-12-09"}, "outcomes[0].inspected_on"),  # out of range: once a 500
+        ({"outcome": "maybe"}, "outcomes[0].outcome"),
+        ({"outcome": "clean"}, "outcomes[0].violation_type"),
+    ],
+)
+def test_a_bad_outcome_is_422_naming_the_field(api: InProcessApp, change: dict[str, str], field: str) -> None:
+    answer = api.post("/v1/feedback", "inspector", json={"outcomes": [_outcome("F/1", **change)]})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["field"] == field
