@@ -32,10 +32,21 @@ class FeatureSpec:
     description: str
     source: str
     reason: str
+    #: The feature that must be above 0 for the reason to be true: a smoothed rate of no inspections is
+    #: the prior, and "earlier inspections found violations" would claim a history that does not exist.
+    evidence: str | None = None
 
 
-def _f(name: str, family: Family, dtype: Dtype, description: str, source: str, reason: str) -> FeatureSpec:
-    return FeatureSpec(name, family, dtype, description, source, reason)
+def _f(
+    name: str,
+    family: Family,
+    dtype: Dtype,
+    description: str,
+    source: str,
+    reason: str,
+    evidence: str | None = None,
+) -> FeatureSpec:
+    return FeatureSpec(name, family, dtype, description, source, reason, evidence)
 
 
 FEATURES: tuple[FeatureSpec, ...] = (
@@ -419,6 +430,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Smoothed violation rate of the trader's inspected lines known before the date (prior from training)",
         _DATE,
         "Earlier inspections of this trader found violations ({value:.0%} smoothed)",
+        "trader_inspections",
     ),
     # chains
     _f(
@@ -517,6 +529,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Smoothed violation rate of the declarant's inspected lines known before the date",
         _DATE,
         "Earlier inspections of this declarant's lines found violations ({value:.0%} smoothed)",
+        "declarant_inspections",
     ),
     _f(
         "counterparty_traders",

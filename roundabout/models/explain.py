@@ -6,7 +6,9 @@ feature, so grouping is by input column; the inputs that pushed the score up mos
 text filled from the feature catalogue's template with the line's value (a category's level code is
 shown as its level name: "Origin US"). The anomaly part's share, `b * z`, competes with them on the same
 scale and, when it is among the top ones, gets its own reason. Inputs with a missing value get no text
-(what is missing cannot be described as a red flag).
+(what is missing cannot be described as a red flag), and neither does a rate whose evidence is nothing: a
+smoothed violation rate of a trader, declarant or id never inspected is the prior, and a reason
+"earlier inspections found violations" would claim a history that does not exist.
 """
 
 from collections.abc import Callable
@@ -45,6 +47,16 @@ class Reason:
             "contribution": self.contribution,
             "text": self.text,
         }
+
+
+def reason_evidence(feature_names: list[str], target_columns: list[str]) -> dict[str, str]:
+    """For inputs whose reason claims a history: the input that must be above 0 for the claim to hold."""
+    evidence = {f.name: f.evidence for f in FEATURES if f.evidence is not None}
+    for col in target_columns:
+        rate, n = feature_names_for([col])
+        evidence[rate] = evidence[n] = n
+    present = set(feature_names)
+    return {name: needed for name, needed in evidence.items() if name in present and needed in present}
 
 
 def reason_templates(feature_names: list[str], target_columns: list[str]) -> dict[str, str]:
@@ -93,12 +105,15 @@ class Explainer:
         level_name: Callable[[str, int], str | None],
         categorical: set[str],
         top_k: int = 3,
+        evidence: dict[str, str] | None = None,
     ) -> None:
         self.feature_names = feature_names
         self.templates = templates
         self.level_name = level_name
         self.categorical = categorical
         self.top_k = top_k
+        index = {name: i for i, name in enumerate(feature_names)}
+        self._evidence = {index[name]: index[needed] for name, needed in (evidence or {}).items()}
 
     def display_value(self, name: str, value: float) -> float | str | None:
         if not np.isfinite(value):
@@ -131,7 +146,8 @@ class Explainer:
                 continue
             name = self.feature_names[i]
             shown = self.display_value(name, float(values[i]))
-            if shown is None:
+            needed = self._evidence.get(i)
+            if shown is None or (needed is not None and not values[needed] > 0):
                 continue
             out.append(Reason(name, shown, share, format_reason(self.templates[name], shown)))
         return out

@@ -29,7 +29,7 @@ from roundabout.features.catalogue import extra_feature_name
 from roundabout.models.anomaly import AnomalyDetector
 from roundabout.models.channels import Thresholds
 from roundabout.models.classifier import RiskClassifier
-from roundabout.models.explain import Explainer, Reason, reason_templates
+from roundabout.models.explain import Explainer, Reason, reason_evidence, reason_templates
 from roundabout.models.fusion import Fusion
 from roundabout.models.target_stats import TargetStats
 
@@ -101,8 +101,9 @@ class RiskModel:
         self.categorical = categorical_inputs(self.base_features, self.artifacts)
         self.anomaly_columns = anomaly_inputs(self.base_features, self.categorical)
         templates = reason_templates(self.feature_names, self.target_stats.columns)
+        evidence = reason_evidence(self.feature_names, self.target_stats.columns)
         self.explainer = Explainer(
-            self.feature_names, templates, self._level_name, set(self.categorical), self.top_k
+            self.feature_names, templates, self._level_name, set(self.categorical), self.top_k, evidence
         )
         self._index = {name: i for i, name in enumerate(self.base_features)}
         self._anomaly_idx = np.asarray(self.anomaly_columns, dtype=np.int64)

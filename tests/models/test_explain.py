@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from roundabout.models.explain import ANOMALY, Explainer, format_reason, reason_templates
+from roundabout.models.explain import ANOMALY, Explainer, format_reason, reason_evidence, reason_templates
 from roundabout.training.fit import Fitted
 from roundabout.training.split import Split
 
@@ -58,3 +58,22 @@ def test_model_reasons_add_up(split: Split, fitted: Fitted) -> None:
     top = max(range(20), key=lambda i: scores.risk_score[i])
     assert scores.reasons[top], "the riskiest line has reasons"
     assert all(r.text and r.contribution > 0 for r in scores.reasons[top])
+
+
+def test_no_reason_claims_a_history_that_does_not_exist() -> None:
+    """A rate of nobody inspected is the prior: "earlier inspections found violations" would be false."""
+    names = ["te_declarant_id_rate", "te_declarant_id_n", "declarant_violation_rate", "declarant_inspections"]
+    templates = reason_templates(names, ["declarant_id"])
+    explainer = Explainer(
+        names, templates, lambda f, c: None, set(), top_k=4, evidence=reason_evidence(names, ["declarant_id"])
+    )
+    contrib = np.array([0.9, 0.3, 0.8, 0.1])
+    no_history = explainer.reasons(np.array([0.09, 0.0, 0.09, 0.0]), contrib, 0.0, 0.3)
+    assert [r.text for r in no_history] == ["0 earlier inspections of this declarant's lines"]
+    with_history = explainer.reasons(np.array([0.4, 1.6, 0.4, 3.0]), contrib, 0.0, 0.3)
+    assert [r.feature for r in with_history] == [
+        "te_declarant_id_rate",
+        "declarant_violation_rate",
+        "te_declarant_id_n",
+        "declarant_inspections",
+    ]
