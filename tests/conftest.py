@@ -9,6 +9,19 @@ import pytest
 
 from tests.support.postgres import fresh_postgres_database
 
+#: Fixtures that need the PostgreSQL server.
+_POSTGRES_FIXTURES = frozenset({"postgres_url", "postgres_store_url"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs PostgreSQL `postgres` (a PostgreSQL fixture, or a fixture parametrized
+    with "postgres"), so `-m "not postgres"` (`make test-fast`) runs where no server is."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        needs = _POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())) or "postgres" in params.values()
+        if needs and item.get_closest_marker("postgres") is None:
+            item.add_marker(pytest.mark.postgres)
+
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

@@ -15,6 +15,7 @@ from roundabout.data.io import CanonicalData
 from roundabout.simulation import trade
 from roundabout.simulation.assemble import assemble
 from roundabout.simulation.config import SimulationConfig
+from roundabout.simulation.episodes import Context
 from roundabout.simulation.goods import catalog
 from roundabout.simulation.inspections import inspect
 from roundabout.simulation.itineraries import INVASION_DAY
@@ -25,7 +26,7 @@ from roundabout.simulation.population import (
     make_bins,
     make_counterparties,
 )
-from roundabout.simulation.schemes import SCHEME_FUNCTIONS, Context
+from roundabout.simulation.schemes import SCHEME_FUNCTIONS
 from roundabout.simulation.trade_arrays import SCHEMES, TradeArrays
 
 #: The stages `simulate` reports to its progress callback, in order.

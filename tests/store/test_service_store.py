@@ -102,7 +102,7 @@ def test_a_write_failing_in_the_pipeline_stores_nothing_and_the_next_line_goes_i
     store, features = opened(postgres_url, data)
     add_lines(store, features, records[:30])
     before = snapshot(store)
-    broken = store.writer.statement("pairs")
+    broken = store.writer.upserts.statement("pairs")
     monkeypatch.setattr(broken, "sql", broken.sql.replace("first_day", "no_such_column", 1))
     with pytest.raises(psycopg.errors.UndefinedColumn):
         add_lines(store, features, [records[30]])
