@@ -57,8 +57,8 @@ class Fusion:
         z = out.anomaly_z(anomaly)
         y = np.asarray(y, dtype=int)
         if anomaly_weight is not None:
-            out.a, out.c = _platt(raw[:, None], y, offset=anomaly_weight * z)
-            out.b = float(anomaly_weight)
+            (a,), c = _platt(raw[:, None], y, offset=anomaly_weight * z)
+            out.a, out.b, out.c = float(a), float(anomaly_weight), float(c)
             return out
         (a, b), c = _platt(np.column_stack([raw, z]), y)
         if b < min_anomaly_weight:
