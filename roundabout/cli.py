@@ -351,7 +351,9 @@ def score(
     model: Annotated[str, typer.Option(help="Model URI, e.g. models:/roundabout@champion")],
     data: Annotated[Path, typer.Option(help="Canonical data folder to score")],
     out: Annotated[Path, typer.Option(help="Parquet file of scores to write")],
-    explain: Annotated[bool, typer.Option(help="Add reasons (slower)")] = False,
+    explain: Annotated[
+        bool, typer.Option(help="Add reasons and contributions, as JSON text columns (slower)")
+    ] = False,
 ) -> None:
     """Score every line of a canonical data folder offline (features included) and write the scores."""
     import mlflow
@@ -370,7 +372,7 @@ def score(
             scores = risk_model.score_data(folder, explain=explain)
             mark("write")
             out.parent.mkdir(parents=True, exist_ok=True)
-            scores.reset_index().to_parquet(out, index=False)  # line_id first, then the scores
+            scores.to_parquet(out, index=False)  # line_id, scores; reasons as JSON text
     except FileNotFoundError as exc:
         raise fail(str(exc)) from None
     except mlflow.exceptions.MlflowException as exc:
