@@ -14,8 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from roundabout.data.mapping import describe_errors
+from roundabout.errors import RoundaboutError
 from roundabout.settings import get_settings
+from roundabout.yaml_config import describe_errors
 
 app = typer.Typer(
     name="roundabout",
@@ -118,8 +119,8 @@ def simulate(
             cfg = SimulationConfig(**{k: v for k, v in options.items() if v is not None})
     except ValidationError as exc:
         raise fail(f"bad simulation options: {describe_errors(exc, root='config')}") from None
-    except (OSError, ValueError) as exc:
-        raise fail(f"cannot read config {config}: {exc}") from None
+    except RoundaboutError as exc:
+        raise fail(exc.message) from None
     target = out or get_settings().data_dir
     try:
         with stage_progress([*STAGES, "write"], "simulate") as mark:
@@ -276,8 +277,8 @@ def train(
 
     try:
         cfg = TrainConfig.from_yaml(config) if config is not None else TrainConfig()
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    except RoundaboutError as exc:
+        raise fail(exc.message) from None
     if (data is None) == (not from_store):
         raise fail("give exactly one of --data DIR and --from-store")
     if from_store:

@@ -34,7 +34,7 @@ def test_simulate_defaults_to_the_settings_data_folder() -> None:
         (["--lines", "-5"], "n_lines"),
         (["--start", "2024-01-01", "--end", "2023-01-01"], "after start"),
         (["--start", "2024-13-01"], "not a date"),
-        (["--config", "missing.yaml"], "cannot read config"),
+        (["--config", "missing.yaml"], "simulation config file not found: missing.yaml"),
     ],
 )
 def test_bad_options_exit_2_with_a_message(tmp_path: Path, args: list[str], message: str) -> None:
