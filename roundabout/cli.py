@@ -7,7 +7,7 @@ user can fix (bad file, bad mapping) exit with code 2 and a message, never a tra
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,6 +17,9 @@ from rich.table import Table
 from roundabout.errors import RoundaboutError
 from roundabout.settings import get_settings
 from roundabout.yaml_config import describe_errors
+
+if TYPE_CHECKING:
+    from roundabout.models.mlflow_service import MlflowService
 
 app = typer.Typer(
     name="roundabout",
@@ -75,6 +78,16 @@ def stage_progress(stages: list[str], title: str) -> Iterator[Callable[[str], No
 
         yield mark
         progress.update(task, completed=len(stages), description=f"{title}: done")
+
+
+def mlflow_service() -> "MlflowService":
+    """The MLflow adapter of the settings."""
+    from roundabout.models.mlflow_service import MlflowService
+
+    settings = get_settings()
+    return MlflowService(
+        settings.mlflow_tracking_uri, settings.mlflow_artifact_root, settings.registered_model
+    )
 
 
 def summary_table(title: str, rows: dict[str, object]) -> Table:
@@ -270,9 +283,8 @@ def train(
     register: Annotated[str | None, typer.Option(help="Registered model name [default: roundabout]")] = None,
 ) -> None:
     """Train the risk model, evaluate it on the holdout, log to MLflow, register and maybe promote it."""
-    from roundabout.training import TrainConfig
+    from roundabout.training import TRAIN_STAGES, TrainConfig
     from roundabout.training import train as run_training
-    from roundabout.training.job import STAGES
     from roundabout.training.report import print_report
 
     try:
@@ -287,8 +299,10 @@ def train(
     if not (data / "lines.parquet").exists():
         raise fail(f"{data} is not a canonical data folder (lines.parquet missing)")
     try:
-        with stage_progress(STAGES, "train") as mark:
-            result = run_training(data, cfg, experiment=experiment, register=register, mark=mark)
+        with stage_progress(TRAIN_STAGES, "train") as mark:
+            result = run_training(data, mlflow_service(), cfg, experiment, register, mark)
+    except RoundaboutError as exc:
+        raise fail(exc.message) from None
     except (FileNotFoundError, ValueError) as exc:
         raise fail(str(exc)) from None
     print_report(result.report, console)
@@ -309,19 +323,17 @@ def evaluate(
     since: Annotated[str | None, typer.Option(help="Evaluate lines from this date on, YYYY-MM-DD")] = None,
 ) -> None:
     """Re-evaluate a registered or logged model on a canonical data folder and print the report."""
-    from mlflow.exceptions import MlflowException
-
-    from roundabout.training.job import evaluate_model
+    from roundabout.training import EVALUATE_STAGES, evaluate_model
     from roundabout.training.report import print_report
 
     if not (data / "lines.parquet").exists():
         raise fail(f"{data} is not a canonical data folder (lines.parquet missing)")
     try:
-        with stage_progress(["load model", "load data", "features", "score", "evaluate"], "evaluate") as mark:
-            report = evaluate_model(model, data, since=since, mark=mark)
-    except MlflowException as exc:
-        raise fail(f"cannot load model {model}: {exc.message}") from None
-    except (FileNotFoundError, ValueError, TypeError) as exc:
+        with stage_progress(EVALUATE_STAGES, "evaluate") as mark:
+            report = evaluate_model(mlflow_service(), model, data, since=since, mark=mark)
+    except RoundaboutError as exc:
+        raise fail(exc.message) from None
+    except (FileNotFoundError, ValueError) as exc:
         raise fail(str(exc)) from None
     print_report(report, console)
     console.print(summary_table("evaluated", report["meta"]))
@@ -357,16 +369,12 @@ def score(
     ] = False,
 ) -> None:
     """Score every line of a canonical data folder offline (features included) and write the scores."""
-    import mlflow
-
     from roundabout.data.io import read_folder
-    from roundabout.models.pyfunc import load_risk_model
 
-    mlflow.set_tracking_uri(get_settings().mlflow_tracking_uri)
     try:
         with stage_progress(["load model", "read data", "features and scores", "write"], "score") as mark:
             mark("load model")
-            risk_model = load_risk_model(model)
+            risk_model = mlflow_service().load_model(model)
             mark("read data")
             folder = read_folder(data)
             mark("features and scores")
@@ -374,10 +382,10 @@ def score(
             mark("write")
             out.parent.mkdir(parents=True, exist_ok=True)
             scores.to_parquet(out, index=False)  # line_id, scores; reasons as JSON text
+    except RoundaboutError as exc:
+        raise fail(exc.message) from None
     except FileNotFoundError as exc:
         raise fail(str(exc)) from None
-    except mlflow.exceptions.MlflowException as exc:
-        raise fail(f"cannot load {model}: {exc.message}") from None
     counts = scores["channel"].value_counts()
     rows: dict[str, object] = {"lines": len(scores)}
     rows |= {f"channel {c}": int(counts.get(c, 0)) for c in ("red", "yellow", "green")}

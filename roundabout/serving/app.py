@@ -10,25 +10,22 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import mlflow
 import psycopg
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from mlflow import MlflowClient
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roundabout.features.records import InvalidRecordError
 from roundabout.features.store import STORE_ERRORS, FeatureStore
-from roundabout.models import RiskModel
-from roundabout.models.pyfunc import load_risk_model
+from roundabout.models.mlflow_service import MlflowService
 from roundabout.serving.audit import AuditLog
 from roundabout.serving.keys import KeyRing
 from roundabout.serving.live_model import LiveModel
@@ -179,17 +176,14 @@ class RequestMetrics:
             self.metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
 
 
-def create_app(
-    settings: Settings | None = None,
-    client: MlflowClient | None = None,
-    loader: Callable[[str], RiskModel] = load_risk_model,
-) -> FastAPI:
-    """Build the service. `client` and `loader` default to the MLflow registry of the settings."""
+def create_app(settings: Settings | None = None, mlflow_service: MlflowService | None = None) -> FastAPI:
+    """Build the service. `mlflow_service` (the registry the model comes from) defaults to the settings'."""
     settings = settings or get_settings()
     metrics = Metrics()
-    if client is None:
-        mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-        client = MlflowClient(settings.mlflow_tracking_uri)
+    if mlflow_service is None:
+        mlflow_service = MlflowService(
+            settings.mlflow_tracking_uri, settings.mlflow_artifact_root, settings.registered_model
+        )
     # Requests never fold the SQLite log back into the file (~10 ms on the commit that does it): the
     # service does it in the background every `checkpoint_interval_seconds`.
     store = FeatureStore(settings.store_url, timeout=settings.store_timeout_seconds, autocheckpoint=False)
@@ -205,8 +199,7 @@ def create_app(
         settings.registered_model,
         settings.model_alias,
         store.url,
-        client,
-        loader,
+        mlflow_service,
         on_change,
         store_timeout=settings.store_timeout_seconds,
         # No in-process feature cache: each scored line is added right away, which drops the entries of

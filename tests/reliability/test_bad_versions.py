@@ -9,7 +9,12 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
+from roundabout.models.mlflow_service import MlflowService
 from roundabout.serving.schemas import EXAMPLE_LINE
+from roundabout.training.config import TrainConfig
+from roundabout.training.metrics import rate_key
+from roundabout.training.promote import promote
+from roundabout.training.train import load_split
 from tests.reliability.harness import BAD_KINDS, register_bad_version
 from tests.serving.conftest import Registry, start_server, stop_server
 
@@ -32,20 +37,17 @@ def champion(own: Registry) -> str:
 
 
 def test_promotion_gate_refuses_bad_versions(own_registry: Registry, tmp_path: Path) -> None:
-    from roundabout.training import job
-    from roundabout.training.config import TrainConfig
-    from roundabout.training.evaluate import rate_key
-
     config = TrainConfig()
-    split = job.load_split(own_registry.data_dir, config)
+    split = load_split(own_registry.data_dir, config)
+    service = MlflowService(own_registry.tracking_uri)
     # The features of version 1 (whose artifacts the bad copies keep): the gate reuses them.
-    good = job.load_risk_model("models:/roundabout/1")
+    good = service.load_model("models:/roundabout/1")
     fitted = SimpleNamespace(features=None, model=good)
     p = config.promotion
     unbeatable = {p.against: {"rates": {rate_key(p.rate): {p.metric: 1.0}}}}
     for kind in BAD_KINDS:
         version = register_bad_version(own_registry.tracking_uri, kind, tmp_path)
-        decision = job._promote("roundabout", version, unbeatable, split, fitted, config)  # type: ignore[arg-type]
+        decision = promote(service, "roundabout", version, unbeatable, split, fitted, config)  # type: ignore[arg-type]
         assert not decision.promoted and decision.alias == "", (kind, decision)
         assert decision.reason.startswith("refused:"), decision.reason
         assert champion(own_registry) == "1"
@@ -54,7 +56,7 @@ def test_promotion_gate_refuses_bad_versions(own_registry: Registry, tmp_path: P
     # the gate passes a sound version: a re-registered copy of version 1 that beats it is promoted
     v1 = MlflowClient(own_registry.tracking_uri).get_model_version("roundabout", "1")
     sound = MlflowClient(own_registry.tracking_uri).create_model_version("roundabout", v1.source, v1.run_id)
-    decision = job._promote("roundabout", str(sound.version), unbeatable, split, fitted, config)  # type: ignore[arg-type]
+    decision = promote(service, "roundabout", str(sound.version), unbeatable, split, fitted, config)  # type: ignore[arg-type]
     assert decision.promoted and champion(own_registry) == str(sound.version)
 
 
