@@ -1,12 +1,12 @@
 """Promotion: which alias a newly registered version gets, if any.
 
-A new version becomes `@champion` only if its promotion metric on the holdout beats the current
-champion's on the *same* holdout lines by more than `min_gain` (the champion is re-scored there, not taken
-from its own run); otherwise it becomes `@challenger`. With no champion yet, or a champion that can no
-longer be loaded or scored, the new version becomes champion. Before `@champion` moves, the registered
-version itself is loaded back from the registry, as the service would load it, and smoke-scored on holdout
-lines (`validation_problem`): a version whose artifact is corrupt, whose feature list the features code
-does not compute, or whose scores are not finite probabilities does not become champion.
+First the registered version itself is loaded back from the registry, as the service would load it, and
+smoke-scored on holdout lines (`validation_problem`): a version whose artifact is corrupt, whose feature
+list the features code does not compute, or whose scores are not finite probabilities gets no alias at
+all, neither `@champion` nor `@challenger`. A sound version becomes `@champion` only if its promotion
+metric on the holdout beats the current champion's on the *same* holdout lines by more than `min_gain`
+(the champion is re-scored there, not taken from its own run); otherwise it becomes `@challenger`. With no
+champion yet, or a champion that can no longer be loaded or scored, the new version becomes champion.
 """
 
 from dataclasses import asdict, dataclass
@@ -101,10 +101,13 @@ def promote(
     fitted: Fitted,
     config: TrainConfig,
 ) -> PromotionDecision:
-    """Compare the version with the champion, validate it before it becomes champion, set its alias."""
+    """Validate the registered version, compare it with the champion, set the alias it earns (if any)."""
     metric = promotion_metric(config)
     new_value = promotion_value(new_report, config)
     current = mlflow_service.alias_version(name, CHAMPION)
+    problem = registered_version_problem(mlflow_service, name, version, split, fitted)
+    if problem is not None:
+        return refused(metric, new_value, current, problem)
     if current is None or current == version:
         decision = decide(metric, new_value, None, None, config.promotion.min_gain)
     else:
@@ -115,10 +118,6 @@ def promote(
             decision = PromotionDecision(metric, new_value, current, None, True, CHAMPION, why)
         else:
             decision = decide(metric, new_value, current, champion_value, config.promotion.min_gain)
-    if decision.promoted:
-        problem = registered_version_problem(mlflow_service, name, version, split, fitted)
-        if problem is not None:
-            return refused(metric, new_value, current, problem)
     mlflow_service.set_alias(name, decision.alias, version)
     return decision
 

@@ -81,3 +81,21 @@ def test_live_update_refuses_bad_versions_and_keeps_serving(own_registry: Regist
         assert "feature list does not match" in reasons and "not a finite probability" in reasons
     finally:
         stop_server(server)
+
+
+def test_a_bad_version_that_loses_gets_no_alias_either(own_registry: Registry, tmp_path: Path) -> None:
+    """The gate runs before any alias: a version that would only be `@challenger` is validated too."""
+    config = TrainConfig()
+    split = load_split(own_registry.data_dir, config)
+    service = MlflowService(own_registry.tracking_uri)
+    good = service.load_model("models:/roundabout/1")
+    fitted = SimpleNamespace(features=None, model=good)
+    p = config.promotion
+    hopeless = {p.against: {"rates": {rate_key(p.rate): {p.metric: 0.0}}}}
+    client = MlflowClient(own_registry.tracking_uri)
+    for kind in BAD_KINDS:
+        version = register_bad_version(own_registry.tracking_uri, kind, tmp_path)
+        decision = promote(service, "roundabout", version, hopeless, split, fitted, config)  # type: ignore[arg-type]
+        assert decision.alias == "" and decision.reason.startswith("refused:"), (kind, decision)
+        assert client.get_model_version("roundabout", version).aliases == []
+        assert champion(own_registry) == "1"

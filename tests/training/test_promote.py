@@ -57,7 +57,7 @@ def _with_nan_fusion(model: RiskModel) -> RiskModel:
     return broken
 
 
-@pytest.mark.parametrize("value", [1.0], ids=["would-be-champion"])
+@pytest.mark.parametrize("value", [1.0, 0.0], ids=["would-be-champion", "would-be-challenger"])
 @pytest.mark.parametrize("bad", ["unloadable", "nan-scores"])
 def test_a_version_that_fails_validation_gets_no_alias(
     split: Split, fitted: Fitted, value: float, bad: str
