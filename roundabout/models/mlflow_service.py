@@ -35,6 +35,8 @@ from roundabout.models.risk_model import RiskModel
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+#: Prefix of the metrics a training run computes on its holdout (what `GET /v1/model` shows).
+HOLDOUT_PREFIX = "holdout."
 _ENV = "MLFLOW_TRACKING_URI"
 _SERVERS = ("http://", "https://", "databricks")
 _SQLITE = "sqlite:///"
@@ -141,11 +143,11 @@ class MlflowService:
         self._store(write=True).log_figure(run_id, figure, path)
 
     def run_facts(self, run_id: str) -> RunFacts:
-        """When a run started and its holdout metrics (every metric of the run when none says holdout)."""
+        """When a run started and its metrics under `holdout.` (only those: nothing else stands in)."""
         run = self._store(write=False).get_run(run_id)
         started = datetime.fromtimestamp(run.info.start_time / 1000, UTC).isoformat()
-        metrics = {k: float(v) for k, v in run.data.metrics.items() if k.startswith("holdout")}
-        return RunFacts(started, metrics or {k: float(v) for k, v in run.data.metrics.items()})
+        metrics = {k: float(v) for k, v in run.data.metrics.items() if k.startswith(HOLDOUT_PREFIX)}
+        return RunFacts(started, metrics)
 
     # the model -------------------------------------------------------------------------------------
     def log_model(self, model: RiskModel, input_example: pd.DataFrame) -> str:

@@ -1,9 +1,9 @@
 """What a training run logs to MLflow: parameters, metrics, tags, artifacts and plots (docs/mlflow.md).
 
 Every figure computed on the holdout (model and rules baseline, against outcomes and ground truth) is a
-metric named after its place in the report, e.g. `model.outcomes.rates.at_5pct.precision`. Fit counts,
-fusion weights and thresholds, split sizes, the promotion comparison and stage times have their own
-prefixes.
+metric under `holdout.`, e.g. `holdout.model.outcomes.rates.at_5pct.precision`: the service shows exactly
+those as the serving version's holdout metrics. Fit counts, fusion weights and thresholds, split sizes,
+the promotion comparison and stage times have their own prefixes.
 """
 
 import json
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from roundabout.features import FEATURES
-from roundabout.models.mlflow_service import MlflowService
+from roundabout.models.mlflow_service import HOLDOUT_PREFIX, MlflowService
 from roundabout.training import plots
 from roundabout.training.config import TrainConfig
 from roundabout.training.fit import Fitted
@@ -51,7 +51,7 @@ def log_run(
     model = fitted.model
     params = flat_params(config) | {"data_dir": str(data_dir), "data.content_hash": finger["content_hash"]}
     mlflow_service.log_params(run_id, params)
-    metrics = flatten(report)
+    metrics = flatten(report, HOLDOUT_PREFIX)
     metrics |= {f"data.{part}_lines": float(s["lines"]) for part, s in finger["splits"].items()}
     metrics |= {f"fit.{k}": float(v) for k, v in fitted.counts.items()}
     metrics |= {

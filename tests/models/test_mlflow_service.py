@@ -1,5 +1,5 @@
 """The MLflow adapter: one tracking-URI rule, artifacts under the home, no URI left behind in the
-environment, a run's facts."""
+environment, only holdout figures as a run's holdout metrics."""
 
 import os
 from pathlib import Path
@@ -57,13 +57,16 @@ def test_an_unknown_model_or_alias_is_not_found() -> None:
         service.load_model("models:/roundabout/1")
 
 
-def test_run_facts() -> None:
+def test_run_facts_hold_only_the_holdout_metrics() -> None:
     service = _service()
     with service.start_run("facts") as run_id:
         service.log_metrics(run_id, {"holdout.model.outcomes.pr_auc": 0.5, "fit.train_labelled": 300.0})
     facts = service.run_facts(run_id)
     assert facts.holdout_metrics == {"holdout.model.outcomes.pr_auc": 0.5}
     assert facts.started_at is not None and facts.started_at.endswith("+00:00")
+    with service.start_run("facts") as bare:
+        service.log_metrics(bare, {"fit.train_labelled": 300.0})
+    assert service.run_facts(bare).holdout_metrics == {}  # no fallback to other metrics
 
 
 def test_many_params_and_metrics_are_logged_in_batches() -> None:

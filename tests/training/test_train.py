@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
+from roundabout.models.mlflow_service import HOLDOUT_PREFIX
+from roundabout.training.metrics import flatten
 from tests.training.conftest import Trained
 
 pytestmark = pytest.mark.slow
@@ -18,10 +20,10 @@ def test_the_first_version_becomes_champion_and_the_run_is_logged(trained: Train
 
     client = MlflowClient(trained.mlflow.tracking_uri)
     run = client.get_run(first.run_id)
-    assert run.data.metrics["model.truth.rates.at_5pct.recall"] == pytest.approx(
+    assert run.data.metrics["holdout.model.truth.rates.at_5pct.recall"] == pytest.approx(
         first.report["model"]["truth"]["rates"]["at_5pct"]["recall"]
     )
-    assert "baseline.outcomes.rates.at_1pct.precision" in run.data.metrics
+    assert "holdout.baseline.outcomes.rates.at_1pct.precision" in run.data.metrics
     assert run.data.params["split.kind"] == "fractions"
     assert run.data.tags["data.content_hash"] == run.data.params["data.content_hash"]
     artifacts = {a.path for a in client.list_artifacts(first.run_id, "plots")}
@@ -32,6 +34,13 @@ def test_the_first_version_becomes_champion_and_the_run_is_logged(trained: Train
     )
     assert set(fingerprint["splits"]) == {"train", "valid", "holdout"}
     assert {m for m in run.data.metrics if m.startswith("time.")} >= {"time.fit_classifier_s", "time.log_s"}
+
+
+def test_every_holdout_figure_is_logged_under_the_holdout_prefix(trained: Trained) -> None:
+    """What GET /v1/model shows as the holdout metrics: the whole holdout report, and nothing else."""
+    facts = trained.mlflow.run_facts(trained.first.run_id)
+    assert facts.holdout_metrics == pytest.approx(flatten(trained.first.report, HOLDOUT_PREFIX))
+    assert facts.started_at is not None
 
 
 def test_a_worse_version_becomes_challenger_and_loads(trained: Trained) -> None:
