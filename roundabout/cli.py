@@ -320,7 +320,12 @@ def train(
 def evaluate(
     model: Annotated[str, typer.Option(help="Model URI, e.g. models:/roundabout@champion or runs:/ID/model")],
     data: Annotated[Path, typer.Option(help="Canonical data folder to evaluate on")],
-    since: Annotated[str | None, typer.Option(help="Evaluate lines from this date on, YYYY-MM-DD")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Evaluate lines from this date on, YYYY-MM-DD [default: the model's holdout period]"
+        ),
+    ] = None,
 ) -> None:
     """Re-evaluate a registered or logged model on a canonical data folder and print the report."""
     from roundabout.training import EVALUATE_STAGES, evaluate_model
@@ -336,7 +341,14 @@ def evaluate(
     except (FileNotFoundError, ValueError) as exc:
         raise fail(str(exc)) from None
     print_report(report, console)
-    console.print(summary_table("evaluated", report["meta"]))
+    meta = report["meta"]
+    console.print(summary_table("evaluated", meta))
+    console.print(
+        f"evaluated {meta['lines']:,} lines of {data}: {meta['period']}, {meta['since']} to {meta['until']}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()

@@ -1,9 +1,11 @@
 """The evaluate job: a logged or registered model re-scored on any canonical data folder, beside the rules
 baseline, with the holdout report of training (`full_report` of `metrics.py`).
 
-Which lines count: from `since` on when it is given, otherwise every line. Features are built over the
-whole folder with the model's own artifacts, so history before the evaluated period still counts; the
-rules baseline learns its HS6 medians from the lines before it.
+Which lines count: from `since` on when it is given; otherwise from the start of the model's own holdout
+period on (its metadata records the split), so a model is never scored on the lines it was fitted or
+calibrated on unless asked to. Features are built over the whole folder with the model's own artifacts,
+so history before the evaluated period still counts; the rules baseline learns its HS6 medians from the
+lines before it.
 """
 
 from datetime import date
@@ -15,6 +17,7 @@ import numpy as np
 from roundabout.data.io import read_folder
 from roundabout.errors import ConfigError
 from roundabout.models.mlflow_service import MlflowService
+from roundabout.models.risk_model import RiskModel
 from roundabout.training.baseline import RulesBaseline
 from roundabout.training.config import TrainConfig
 from roundabout.training.metrics import full_report
@@ -23,7 +26,7 @@ from roundabout.training.stages import Mark, StageClock
 
 EVALUATE_STAGES = ["load model", "load data", "features", "score", "evaluate"]
 #: How `meta.period` names the evaluated period.
-SINCE_PERIOD, ALL_LINES = "--since", "every line"
+HOLDOUT_PERIOD, SINCE_PERIOD, ALL_LINES = "the model's holdout period", "--since", "every line"
 
 
 def evaluate_holdout(
@@ -49,6 +52,12 @@ def baseline_scores(split: Split) -> np.ndarray:
     return RulesBaseline().fit(lines[split.train]).score(lines[split.holdout], history=lines)
 
 
+def holdout_start(model: RiskModel) -> str | None:
+    """First day of the holdout period the model was evaluated on at training, if it records one."""
+    start = model.metadata.get("trained_on", {}).get("holdout", {}).get("start")
+    return str(start) if start else None
+
+
 def evaluate_model(
     mlflow_service: MlflowService,
     model_uri: str,
@@ -66,14 +75,20 @@ def evaluate_model(
     first = _since_date(since)
     clock("load model")
     model = mlflow_service.load_model(model_uri)
-    period = SINCE_PERIOD if first is not None else ALL_LINES
+    period = SINCE_PERIOD
+    if first is None:
+        start = holdout_start(model)
+        first, period = (date.fromisoformat(start), HOLDOUT_PERIOD) if start else (None, ALL_LINES)
     clock("load data")
     data = read_folder(Path(data_dir))
     lines = data.lines
     dates = lines["date"].to_numpy(dtype="datetime64[D]")
     target = dates >= np.datetime64(first, "D") if first else np.ones(len(lines), dtype=bool)
     if not target.any():
-        raise ConfigError(f"no line of {data_dir} is dated on or after {first} (--since)")
+        which = "--since" if period == SINCE_PERIOD else "the start of the model's holdout period"
+        raise ConfigError(
+            f"no line of {data_dir} is dated on or after {first} ({which}): pass another --since"
+        )
     reference = ~target if (~target).any() else target
     split = Split(data, reference & ~target, np.zeros(len(lines), dtype=bool), target)
     clock("features")

@@ -1,13 +1,25 @@
-"""The evaluate job: the lines from --since on, any model URI, errors that say what is wrong."""
+"""The evaluate job: by default the model's holdout period, not the lines it was trained on."""
 
 import pytest
 
 from roundabout.errors import ConfigError, NotFoundError
 from roundabout.training import evaluate_model
-from roundabout.training.evaluate import SINCE_PERIOD
+from roundabout.training.evaluate import HOLDOUT_PERIOD, SINCE_PERIOD
+from roundabout.training.metrics import flatten
 from tests.training.conftest import Trained
 
 pytestmark = pytest.mark.slow
+
+
+def test_without_since_it_evaluates_the_models_holdout_period(trained: Trained) -> None:
+    report = evaluate_model(trained.mlflow, "models:/risk@champion", trained.world_dir)
+    holdout = trained.first.model.metadata["trained_on"]["holdout"]
+    meta = report["meta"]
+    assert meta["period"] == HOLDOUT_PERIOD
+    assert (meta["since"], meta["until"]) == (holdout["start"], holdout["end"])
+    assert meta["lines"] == holdout["lines"]
+    # The same lines as at training, so the same figures as the run's holdout report.
+    assert flatten(report["model"]) == pytest.approx(flatten(trained.first.report["model"]))
 
 
 def test_since_chooses_the_first_day(trained: Trained) -> None:

@@ -14,6 +14,7 @@ from roundabout.data.mapping import load_mapping
 from roundabout.data.validation import FormatRules
 from roundabout.models.mlflow_service import MlflowService
 from roundabout.training import TrainConfig, evaluate_model, train
+from roundabout.training.evaluate import HOLDOUT_PERIOD
 
 MAPPING = """
 name: foreign-declarations
@@ -130,7 +131,8 @@ def test_foreign_table_trains_and_evaluates(folders: dict[str, Path], tmp_path: 
     risky = test_lines["trader_id"].isin([f"IMP{i:05d}" for i in range(30)]).to_numpy()
     assert rates[risky].mean() > 3 * rates[~risky].mean()
 
-    # Re-evaluated on the test folder alone (no earlier history).
+    # Re-evaluated on the test folder alone (no earlier history): by default its holdout period, i.e. the
+    # whole folder.
     report = evaluate_model(service, "models:/foreign@champion", folders["test"])
-    assert report["meta"]["lines"] == 1000
+    assert report["meta"]["lines"] == 1000 and report["meta"]["period"] == HOLDOUT_PERIOD
     assert report["model"]["outcomes"]["roc_auc"] > 0.75
