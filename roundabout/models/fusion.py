@@ -26,6 +26,8 @@ import numpy as np
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
+from roundabout.errors import ConfigError
+
 #: Log-odds are clipped here before exp (a risk of 1 - 1e-300 is 1 anyway; no overflow warnings).
 _CLIP = 700.0
 
@@ -95,7 +97,10 @@ class Fusion:
 def _platt(X: np.ndarray, y: np.ndarray, offset: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Unpenalised logistic regression of y on X (plus a fixed offset in the log-odds)."""
     if len(np.unique(y)) < 2:
-        raise ValueError("calibration needs both violations and clean inspections in the validation period")
+        raise ConfigError(
+            "calibration needs both violations and clean inspections in the validation period: give the "
+            "split a longer one (split.valid_fraction, split.valid_start or split.valid_data)"
+        )
     if offset is None or not np.any(offset):
         model = LogisticRegression(C=np.inf, max_iter=1000)
         model.fit(X, y)

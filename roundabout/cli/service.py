@@ -1,0 +1,59 @@
+"""Service commands: `serve` the API, `backfill` its store, make API `keys`."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from roundabout.cli.render import console, say, summary_table
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (each loads the model)")] = 1,
+) -> None:
+    """Run the scoring API under uvicorn; it loads models:/<name>@champion and follows the alias."""
+    import uvicorn
+
+    uvicorn.run(
+        "roundabout.serving.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+def backfill(
+    data: Annotated[Path, typer.Option(help="Canonical data folder to add to the service store")],
+    chunk: Annotated[int, typer.Option(min=1, help="Lines per transaction")] = 10_000,
+) -> None:
+    """Add a canonical folder's lines and outcomes to the service's online store (idempotent)."""
+    from roundabout.cli.store_calls import backfill as run_backfill
+
+    url, counts = run_backfill(data, chunk)
+    console.print(summary_table(f"backfilled {url}", dict(counts)))
+
+
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+
+
+@keys_app.command("new")
+def keys_new(
+    key_id: Annotated[str, typer.Option("--id", help="Name shown in logs and the audit trail")],
+    scopes: Annotated[str, typer.Option(help="Comma-separated: score, feedback, admin")] = "score",
+) -> None:
+    """Make a key: prints the key once (give it to the caller) and the entry for ROUNDABOUT_API_KEYS."""
+    from roundabout.serving.keys import ApiKey, hash_key, new_key
+    from roundabout.yaml_config import validate_options
+
+    key = new_key()
+    wanted = [s.strip() for s in scopes.split(",") if s.strip()]
+    entry = validate_options(ApiKey, {"id": key_id, "sha256": hash_key(key), "scopes": wanted}, "key options")
+    say(f"key (shown once): {key}")
+    say("configuration entry:")
+    console.print_json(json.dumps(entry.model_dump(mode="json")))
