@@ -8,6 +8,8 @@ so there is one tracking-URI rule and one place that knows MLflow's habits:
   the embedded SQLite file `<home>/mlflow.db`). Without a tracking server, new experiments keep their
   artifacts under `artifact_root` (`<home>/mlartifacts`), not in `./mlruns` of whatever folder the command
   runs in; a tracking server keeps its own artifact root.
+- Reading never creates anything: a SQLite store that does not exist raises `NotFoundError` naming the
+  file, so a command run from the wrong folder says where it looked instead of making an empty store.
 - MLflow's fluent calls (logging and loading a model) read a process-wide URI, and `mlflow.set_tracking_uri`
   also copies it into `MLFLOW_TRACKING_URI` for subprocesses. The service sets the URI before each such call
   and puts the variable back as it was, so a later settings read still sees only what the user set.
@@ -83,9 +85,15 @@ class MlflowService:
         )
 
     def _store(self, write: bool) -> MlflowClient:
-        """The client; the folder of a SQLite store is created."""
+        """The client; a missing SQLite store is created to write, and is an error to read."""
         path = self.sqlite_file
-        if path is not None:
+        if path is not None and not path.exists():
+            if not write:
+                raise NotFoundError(
+                    f"no MLflow tracking store at {self.tracking_uri}: nothing was trained there. Run the "
+                    "command where ROUNDABOUT_HOME points to the trained models, or set ROUNDABOUT_HOME or "
+                    "MLFLOW_TRACKING_URI"
+                )
             path.parent.mkdir(parents=True, exist_ok=True)
         if self._client is None:
             self._client = MlflowClient(self.tracking_uri)

@@ -1,4 +1,4 @@
-"""Model commands: `train` rejects bad input before any work; `evaluate` says which period it evaluated."""
+"""`evaluate` and `score` without a tracking store: they create nothing and say where they looked."""
 
 from pathlib import Path
 
@@ -10,6 +10,19 @@ from roundabout.settings import get_settings
 from tests.serving.conftest import Registry
 
 runner = CliRunner()
+
+
+@pytest.mark.parametrize("command", ["evaluate", "score"])
+def test_read_only_commands_do_not_create_the_home(command: str, small_world: Path, tmp_path: Path) -> None:
+    home = get_settings().home
+    args = [command, "--model", "models:/roundabout@champion", "--data", str(small_world)]
+    if command == "score":
+        args += ["--out", str(tmp_path / "scores.parquet")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert str(home.resolve() / "mlflow.db") in result.stderr
+    assert "Traceback" not in result.output
+    assert not home.exists()
 
 
 def test_train_rejects_bad_input(tmp_path: Path, small_world: Path) -> None:

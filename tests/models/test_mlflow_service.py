@@ -1,5 +1,5 @@
-"""The MLflow adapter: one tracking-URI rule, artifacts under the home, no URI left behind in the
-environment, only holdout figures as a run's holdout metrics."""
+"""The MLflow adapter: one tracking-URI rule, artifacts under the home, nothing created by reading, no
+URI left behind in the environment, only holdout figures as a run's holdout metrics."""
 
 import os
 from pathlib import Path
@@ -45,6 +45,16 @@ def test_using_mlflow_leaves_no_tracking_uri_in_the_environment(
     monkeypatch.setenv("ROUNDABOUT_HOME", str(tmp_path / "other"))
     get_settings.cache_clear()
     assert get_settings().mlflow_tracking_uri == f"sqlite:///{(tmp_path / 'other').resolve() / 'mlflow.db'}"
+
+
+def test_reading_a_missing_store_creates_nothing_and_says_where_it_looked() -> None:
+    home = get_settings().home
+    service = _service()
+    with pytest.raises(NotFoundError, match=str(home.resolve() / "mlflow.db")):
+        service.load_model("models:/roundabout@champion")
+    with pytest.raises(NotFoundError, match="no MLflow tracking store"):
+        service.resolve("roundabout", "champion")
+    assert not home.exists()
 
 
 def test_an_unknown_model_or_alias_is_not_found() -> None:
