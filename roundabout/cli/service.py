@@ -6,10 +6,19 @@ from typing import Annotated
 
 import typer
 
-from roundabout.cli.render import console, say, summary_table
+from roundabout.cli.render import console, say, summary_table, warning
+from roundabout.settings import Settings
+
+#: What a caller without a key gets, and what to do about it.
+NO_KEYS = (
+    "no API key is configured, so every call except /healthz, /readyz and /metrics gets 401: make one with "
+    "`roundabout keys new --id NAME --scopes score,feedback` and put its entry in ROUNDABOUT_API_KEYS "
+    "(docs/api.md)"
+)
 
 
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (each loads the model)")] = 1,
@@ -17,6 +26,9 @@ def serve(
     """Run the scoring API under uvicorn; it loads models:/<name>@champion and follows the alias."""
     import uvicorn
 
+    settings: Settings = ctx.obj
+    if not settings.api_keys:
+        warning(NO_KEYS)
     uvicorn.run(
         "roundabout.serving.app:create_app",
         factory=True,
