@@ -1,9 +1,10 @@
 """`roundabout demo`: the main job on the embedded defaults, by the same library calls the other commands
-make: simulate a history, train and register, load the history into the service store, and serve the API
-with a key made for this process.
+make: simulate a history, train and register (or reuse the version already trained on the same data and
+config), load the history into the service store, and serve the API with a key made for this process.
 
-The demo key lives only in this process's settings: it is printed once and works until the demo stops;
-`roundabout serve` afterwards knows only the keys in ROUNDABOUT_API_KEYS.
+The port is checked before any work, so a busy port costs nothing. The demo key lives only in this
+process's settings: it is printed once and works until the demo stops; `roundabout serve` afterwards knows
+only the keys in ROUNDABOUT_API_KEYS.
 """
 
 import json
@@ -14,6 +15,7 @@ import typer
 from roundabout.cli.data import simulate_into
 from roundabout.cli.model import mlflow_service_of
 from roundabout.cli.render import console, print_training, rule, say, stage_progress, summary_table
+from roundabout.cli.service import require_free_port
 from roundabout.cli.store_calls import backfill
 from roundabout.settings import Settings
 
@@ -31,10 +33,12 @@ def demo(
 ) -> None:
     """The main job on the embedded defaults: simulate a history, train, register, serve the API."""
     from roundabout.simulation import SimulationConfig
-    from roundabout.training import TRAIN_STAGES, TrainConfig, train
+    from roundabout.training import TRAIN_STAGES, TrainConfig, registered_twin, train
     from roundabout.yaml_config import validate_options
 
     settings: Settings = ctx.obj
+    if serve_api:
+        require_free_port(HOST, port)
     world = validate_options(SimulationConfig, {"n_lines": lines}, "demo options")
     mlflow_service = mlflow_service_of(settings)
     data_dir = settings.data_dir
@@ -42,8 +46,17 @@ def demo(
     rule("1/4 simulate")
     simulate_into(world, data_dir)
     rule("2/4 train and register")
-    with stage_progress(TRAIN_STAGES, "train") as mark:
-        print_training(train(data_dir, mlflow_service, TrainConfig(), mark=mark))
+    config = TrainConfig()
+    twin = registered_twin(mlflow_service, data_dir, config)
+    if twin is not None:
+        aliases = ", ".join(f"@{a}" for a in twin.aliases) or "no alias"
+        say(
+            f"reusing version {twin.version} of {twin.name} ({aliases}): it was trained on the same data "
+            "(same content hash) and config, so nothing is trained or registered again"
+        )
+    else:
+        with stage_progress(TRAIN_STAGES, "train") as mark:
+            print_training(train(data_dir, mlflow_service, config, mark=mark))
     rule("3/4 load the history into the service store")
     url, counts = backfill(data_dir, chunk=10_000)
     console.print(summary_table(f"backfilled {url}", dict(counts)))

@@ -1,12 +1,15 @@
 """Service commands: `serve` the API, `backfill` its store, make API `keys`."""
 
+import errno
 import json
+import socket
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from roundabout.cli.render import console, say, summary_table, warning
+from roundabout.errors import ConfigError
 from roundabout.settings import Settings
 
 #: What a caller without a key gets, and what to do about it.
@@ -15,6 +18,19 @@ NO_KEYS = (
     "`roundabout keys new --id NAME --scopes score,feedback` and put its entry in ROUNDABOUT_API_KEYS "
     "(docs/api.md)"
 )
+
+
+def require_free_port(host: str, port: int) -> None:
+    """Fail before any work when something already listens on `host:port` (as uvicorn would bind it)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be bound ({exc.strerror})"
+            raise ConfigError(
+                f"port {port} on {host} {why}: stop what holds it, or choose another port with --port"
+            ) from None
 
 
 def serve(
@@ -27,6 +43,7 @@ def serve(
     import uvicorn
 
     settings: Settings = ctx.obj
+    require_free_port(host, port)
     if not settings.api_keys:
         warning(NO_KEYS)
     uvicorn.run(

@@ -13,6 +13,8 @@ so there is one tracking-URI rule and one place that knows MLflow's habits:
 - MLflow's fluent calls (logging and loading a model) read a process-wide URI, and `mlflow.set_tracking_uri`
   also copies it into `MLFLOW_TRACKING_URI` for subprocesses. The service sets the URI before each such call
   and puts the variable back as it was, so a later settings read still sees only what the user set.
+- Registered versions are tagged with the content hash of their training data and the hash of their
+  training config, so a run on the same data and config can find the version it would make again.
 
 Constructing the service does no work; the MLflow client is made on first use.
 """
@@ -211,6 +213,23 @@ class MlflowService:
     def set_alias(self, name: str, alias: str, version: str) -> None:
         self._store(write=True).set_registered_model_alias(name, alias, version)
 
+    def find_version(self, name: str, tags: Mapping[str, str]) -> RegisteredVersion | None:
+        """The newest version of `name` carrying every one of `tags`, or None."""
+        try:
+            client = self._store(write=False)
+        except NotFoundError:
+            return None
+        conditions = [f"name = '{_quoted(name)}'"]
+        conditions += [f"tags.`{key}` = '{_quoted(value)}'" for key, value in tags.items()]
+        found = client.search_model_versions(" and ".join(conditions))
+        newest = max(found, key=lambda mv: int(mv.version), default=None)
+        # A search leaves the aliases out: read the version itself.
+        return self.version(name, str(newest.version)) if newest is not None else None
+
 
 def _registered(mv: Any) -> RegisteredVersion:
     return RegisteredVersion(mv.name, str(mv.version), mv.run_id, list(mv.aliases or []), dict(mv.tags or {}))
+
+
+def _quoted(value: str) -> str:
+    return value.replace("'", "\\'")

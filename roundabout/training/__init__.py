@@ -12,7 +12,7 @@ stage clock (`stages`). MLflow itself is reached only through `roundabout.models
 from roundabout.training.config import TrainConfig
 from roundabout.training.evaluate import EVALUATE_STAGES, evaluate_model
 from roundabout.training.promote import PromotionDecision
-from roundabout.training.train import TRAIN_STAGES, TrainResult, train
+from roundabout.training.train import TRAIN_STAGES, TrainResult, registered_twin, train
 
 __all__ = [
     "EVALUATE_STAGES",
@@ -21,5 +21,6 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "evaluate_model",
+    "registered_twin",
     "train",
 ]

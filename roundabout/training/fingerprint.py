@@ -1,7 +1,8 @@
-"""What a model was trained on: the content hash of the data files, and the split.
+"""What a model was trained on, in a few hashes: the content of the data files, the split, the config.
 
 The content hash covers the bytes of every canonical file of the data folders (not their paths), so the
-same simulated world written again, or copied elsewhere, has the same hash.
+same simulated world written again, or copied elsewhere, has the same hash; with the config hash it tells
+whether the registry already holds the version a run would make (`roundabout demo` reuses it).
 """
 
 import hashlib
@@ -11,6 +12,9 @@ from typing import Any
 from roundabout.data.io import INSPECTIONS_FILE, LINES_FILE, TRUTH_FILE
 from roundabout.training.config import TrainConfig
 from roundabout.training.split import Split
+
+#: Options that do not change the model: where it is logged and under which name.
+_NOT_THE_MODEL = {"experiment", "registered_model"}
 
 
 def data_folders(data_dir: Path, config: TrainConfig) -> list[Path]:
@@ -33,6 +37,12 @@ def content_hash(folders: list[Path]) -> str:
                     for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
                         digest.update(block)
     return digest.hexdigest()
+
+
+def config_hash(config: TrainConfig) -> str:
+    """SHA-256 of every option that shapes the model (canonical JSON)."""
+    body = config.model_dump_json(exclude=_NOT_THE_MODEL)
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def fingerprint(folders: list[Path], split: Split) -> dict[str, Any]:

@@ -43,6 +43,7 @@ def log_run(
     config: TrainConfig,
     data_dir: Path,
     finger: dict[str, Any],
+    config_hash: str,
     fitted: Fitted,
     report: dict[str, Any],
     split: Split,
@@ -63,8 +64,8 @@ def log_run(
         "channels.yellow_threshold": model.thresholds.yellow,
     }
     mlflow_service.log_metrics(run_id, metrics)
-    tags = {"data.content_hash": finger["content_hash"], "features.hash": str(model.artifacts.content_hash)}
-    mlflow_service.set_tags(run_id, tags)
+    tags = {"data.content_hash": finger["content_hash"], "config.hash": config_hash}
+    mlflow_service.set_tags(run_id, tags | {"features.hash": str(model.artifacts.content_hash)})
     mlflow_service.log_dict(run_id, finger, "data/fingerprint.json")
     catalogue = {f.name: f.description for f in FEATURES}
     inputs = {

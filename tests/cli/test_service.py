@@ -42,6 +42,13 @@ def test_serve_with_a_key_says_nothing_of_keys(
     assert "no API key" not in result.output
 
 
+def test_serve_on_a_busy_port_says_so(served: list[dict[str, Any]], busy_port: int) -> None:
+    result = runner.invoke(app, ["serve", "--port", str(busy_port)])
+    assert result.exit_code == 2
+    assert f"port {busy_port} on 127.0.0.1 is in use" in result.stderr and "--port" in result.stderr
+    assert served == []
+
+
 def test_keys_new_prints_the_key_once_and_its_entry() -> None:
     from roundabout.settings import ApiKey
 

@@ -54,6 +54,7 @@ def test_reading_a_missing_store_creates_nothing_and_says_where_it_looked() -> N
         service.load_model("models:/roundabout@champion")
     with pytest.raises(NotFoundError, match="no MLflow tracking store"):
         service.resolve("roundabout", "champion")
+    assert service.find_version("roundabout", {"a": "b"}) is None
     assert not home.exists()
 
 

@@ -7,8 +7,9 @@ import pytest
 from mlflow import MlflowClient
 
 from roundabout.models.mlflow_service import HOLDOUT_PREFIX
+from roundabout.training import registered_twin
 from roundabout.training.metrics import flatten
-from tests.training.conftest import Trained
+from tests.training.conftest import Trained, small_config
 
 pytestmark = pytest.mark.slow
 
@@ -57,3 +58,14 @@ def test_a_worse_version_becomes_challenger_and_loads(trained: Trained) -> None:
     assert promotion["alias"] == "challenger"
     # Its fixed anomaly weight (fusion.anomaly_weight) survives the registry.
     assert trained.mlflow.load_model("models:/risk@challenger").fusion.b == 50.0
+
+
+def test_versions_are_tagged_with_their_data_and_config(trained: Trained) -> None:
+    twin = registered_twin(trained.mlflow, trained.world_dir, small_config(), "risk")
+    assert twin is not None and twin.version == "1" and twin.aliases == ["champion"]
+    assert registered_twin(trained.mlflow, trained.world_dir, small_config(seed=1), "risk") is None
+    # Where a run is logged is not what it trains: another experiment name finds the same version.
+    assert (
+        registered_twin(trained.mlflow, trained.world_dir, small_config(experiment="other"), "risk")
+        is not None
+    )
