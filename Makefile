@@ -2,6 +2,8 @@
 # Both create ./.venv and install the pinned versions from constraints.txt on first use.
 PYTHON ?= python3.11
 VENV ?= .venv
+# Port of the demo's API (`make demo PORT=8001` when 8000 is taken).
+PORT ?= 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
@@ -18,7 +20,7 @@ install: $(STAMP)
 
 ## The main job on the embedded defaults.
 demo: $(STAMP)
-	$(BIN)/roundabout demo
+	$(BIN)/roundabout demo --port $(PORT)
 
 ## The whole suite, slow tests included (PostgreSQL on 127.0.0.1:5432 must be up).
 test: $(STAMP)

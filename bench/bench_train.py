@@ -35,10 +35,14 @@ def main() -> None:
         if data is None:
             data = Path(tmp) / "world"
             write_folder(simulate(SimulationConfig(n_lines=args.lines, seed=args.seed)), data)
+        from roundabout.models.mlflow_service import MlflowService
+        from roundabout.settings import get_settings
         from roundabout.training import TrainConfig, train
 
+        settings = get_settings()
+        service = MlflowService(settings.mlflow_tracking_uri, settings.mlflow_artifact_root)
         start = time.perf_counter()
-        result = train(data, TrainConfig(), experiment="bench")
+        result = train(data, service, TrainConfig(), experiment="bench")
         total = time.perf_counter() - start
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"

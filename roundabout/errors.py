@@ -5,6 +5,9 @@ the CLI as `error: ...` on stderr) and nothing below them needs to know which ed
 Anything else raised is a defect: the API answers 500 and logs it, the CLI shows the traceback.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 
@@ -57,3 +60,18 @@ class UnavailableError(RoundaboutError):
 
     status = 503
     exit_code = 3
+
+
+class OutputError(RoundaboutError):
+    """A file or folder that cannot be written (no permission, no space, a file where a folder should be)."""
+
+    status = 500
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn an OSError while writing `path` into an `OutputError` that names it."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc

@@ -73,7 +73,8 @@ class Settings(BaseSettings):
 
     @property
     def mlflow_tracking_uri(self) -> str:
-        """MLflow tracking URI: the standard MLFLOW_TRACKING_URI when set, else SQLite under home."""
+        """The one tracking-URI rule: the standard MLFLOW_TRACKING_URI when set, else the SQLite file
+        `mlflow.db` under the resolved home."""
         import os
 
         return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.home.resolve() / 'mlflow.db'}"
@@ -82,6 +83,12 @@ class Settings(BaseSettings):
     def service_store_url(self) -> str:
         """`store_url`, else the embedded default: the SQLite file `store.db` under the home folder."""
         return self.store_url or f"sqlite:///{self.home.resolve() / 'store.db'}"
+
+    @property
+    def mlflow_artifact_root(self) -> Path:
+        """Where new experiments keep their artifacts when no tracking server decides: `mlartifacts` under
+        the resolved home."""
+        return self.home.resolve() / "mlartifacts"
 
     def latest_date(self) -> date:
         """The latest date a line or outcome may carry: today plus `max_future_days`."""

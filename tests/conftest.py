@@ -25,10 +25,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Each test gets its own ROUNDABOUT_HOME and fresh settings, so nothing leaks between tests."""
+    """Each test gets its own ROUNDABOUT_HOME, fresh settings and no MLFLOW_TRACKING_URI (a test that
+    wants a tracking store sets it, or builds an MlflowService), so nothing leaks between tests."""
     from roundabout.settings import get_settings
 
     monkeypatch.setenv("ROUNDABOUT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

@@ -21,6 +21,7 @@ from roundabout.data.schema import (
     TRUTH_SCHEMA,
     arrow_schema,
 )
+from roundabout.errors import NotFoundError, writing
 
 LINES_FILE = "lines.parquet"
 INSPECTIONS_FILE = "inspections.parquet"
@@ -74,7 +75,15 @@ def read_table(path: Path) -> pd.DataFrame:
 def write_folder(
     data: CanonicalData, out: Path, manifest: dict[str, Any] | None = None, with_inspections: bool = True
 ) -> None:
-    """Write a canonical data folder (lines, inspections unless told not to, truth when present, manifest)."""
+    """Write a canonical data folder (lines, inspections unless told not to, truth when present, manifest);
+    a folder that cannot be written raises OutputError naming it."""
+    with writing(out):
+        _write_folder(data, Path(out), manifest, with_inspections)
+
+
+def _write_folder(
+    data: CanonicalData, out: Path, manifest: dict[str, Any] | None, with_inspections: bool
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     extra = {name: EXTRA_KINDS[kind] for name, kind in data.extra_columns.items()}
     write_table(data.lines, arrow_schema(LINE_FIELDS, extra), out / LINES_FILE)
@@ -87,10 +96,11 @@ def write_folder(
 
 
 def read_folder(folder: Path) -> CanonicalData:
-    """Read a canonical data folder; a missing inspections file gives an empty table."""
+    """Read a canonical data folder; a missing inspections file gives an empty table, a missing lines file
+    raises NotFoundError."""
     folder = Path(folder)
     if not (folder / LINES_FILE).exists():
-        raise FileNotFoundError(f"{folder} is not a canonical data folder: {LINES_FILE} is missing")
+        raise NotFoundError(f"{folder} is not a canonical data folder: {LINES_FILE} is missing")
     manifest_path = folder / MANIFEST_FILE
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     lines = read_table(folder / LINES_FILE)

@@ -11,8 +11,7 @@ offending key named.
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from roundabout.data.rules import ESSENTIAL_FIELDS, FormatRules
 from roundabout.data.schema import (
@@ -24,6 +23,7 @@ from roundabout.data.schema import (
     Kind,
 )
 from roundabout.errors import ConfigError
+from roundabout.yaml_config import load_yaml_config
 
 _DATE_FIELDS = {f.name for f in LINE_FIELDS if f.kind is Kind.DATE}
 _NUMBER_FIELDS = {f.name for f in LINE_FIELDS if f.kind is Kind.NUMBER}
@@ -163,26 +163,6 @@ class IngestMapping(BaseModel):
         return cols
 
 
-def describe_errors(error: ValidationError, root: str = "mapping") -> str:
-    """Every problem of a pydantic error as `where: what`, joined, for a one-line user message."""
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or root
-        parts.append(f"{where}: {item['msg']}")
-    return "; ".join(parts)
-
-
 def load_mapping(path: Path) -> IngestMapping:
     """Read and check a mapping YAML file; any problem raises MappingError naming the key."""
-    try:
-        body = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise MappingError(f"mapping file not found: {path}") from exc
-    except yaml.YAMLError as exc:
-        raise MappingError(f"mapping {path} is not valid YAML: {exc}") from exc
-    if not isinstance(body, dict):
-        raise MappingError(f"mapping {path} must be a YAML mapping of keys, got {type(body).__name__}")
-    try:
-        return IngestMapping.model_validate(body)
-    except ValidationError as exc:
-        raise MappingError(f"mapping {path}: {describe_errors(exc)}") from exc
+    return load_yaml_config(path, IngestMapping, "mapping", error=MappingError)

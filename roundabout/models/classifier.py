@@ -25,6 +25,8 @@ import lightgbm as lgb
 import numpy as np
 from lightgbm.basic import _LIB, _safe_call
 
+from roundabout.errors import ConfigError
+
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
     "learning_rate": 0.05,
@@ -85,7 +87,10 @@ class RiskClassifier:
         y = np.asarray(y, dtype="float64")
         positives = float(y.sum())
         if positives == 0 or positives == len(y):
-            raise ValueError("the training labels need both violations and clean inspections")
+            raise ConfigError(
+                "the training period's inspections need both violations and clean ones: train on a longer "
+                "history or give the split a longer training period"
+            )
         spw = self.scale_pos_weight or (len(y) - positives) / positives
         params = {
             **self.params,

@@ -26,6 +26,8 @@ import numpy as np
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
+from roundabout.errors import ConfigError
+
 #: Log-odds are clipped here before exp (a risk of 1 - 1e-300 is 1 anyway; no overflow warnings).
 _CLIP = 700.0
 
@@ -57,8 +59,8 @@ class Fusion:
         z = out.anomaly_z(anomaly)
         y = np.asarray(y, dtype=int)
         if anomaly_weight is not None:
-            out.a, out.c = _platt(raw[:, None], y, offset=anomaly_weight * z)
-            out.b = float(anomaly_weight)
+            (a,), c = _platt(raw[:, None], y, offset=anomaly_weight * z)
+            out.a, out.b, out.c = float(a), float(anomaly_weight), float(c)
             return out
         (a, b), c = _platt(np.column_stack([raw, z]), y)
         if b < min_anomaly_weight:
@@ -95,7 +97,10 @@ class Fusion:
 def _platt(X: np.ndarray, y: np.ndarray, offset: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Unpenalised logistic regression of y on X (plus a fixed offset in the log-odds)."""
     if len(np.unique(y)) < 2:
-        raise ValueError("calibration needs both violations and clean inspections in the validation period")
+        raise ConfigError(
+            "calibration needs both violations and clean inspections in the validation period: give the "
+            "split a longer one (split.valid_fraction, split.valid_start or split.valid_data)"
+        )
     if offset is None or not np.any(offset):
         model = LogisticRegression(C=np.inf, max_iter=1000)
         model.fit(X, y)

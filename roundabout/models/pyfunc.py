@@ -16,20 +16,18 @@ once. Two ways to use it:
   (a list of {feature, value, contribution, text}; a {feature: share of the fused log-odds} map).
 """
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import mlflow
-import numpy as np
 import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
 
 from roundabout.data.io import INSPECTIONS_SCHEMA, CanonicalData, empty_frame
 from roundabout.data.schema import LINE_FIELDS, Kind
-from roundabout.models.risk_model import BatchScores, RiskModel
+from roundabout.models.risk_model import RiskModel, scores_frame
 
 ARTIFACT_KEY = "risk_model"
 #: Prefix of feature columns in the pyfunc input.
@@ -89,22 +87,7 @@ def predict_frame(model: RiskModel, frame: pd.DataFrame) -> pd.DataFrame:
         data = CanonicalData(lines, empty_frame(INSPECTIONS_SCHEMA), None, model.artifacts.extra_columns)
         features = model.features_of(data).reset_index(drop=True)
     scores = model.score_batch(model.matrix(features, lines), explain=True)
-    return output_frame(lines["line_id"].to_numpy(dtype=object), scores)
-
-
-def output_frame(line_ids: np.ndarray, scores: BatchScores) -> pd.DataFrame:
-    reasons = scores.reasons or [[] for _ in line_ids]
-    contributions = scores.contributions or [{} for _ in line_ids]
-    return pd.DataFrame(
-        {
-            "line_id": pd.Series(line_ids, dtype=object).astype(str),
-            "risk_score": scores.risk_score.astype("float64"),
-            "anomaly_score": scores.anomaly_score.astype("float64"),
-            "channel": pd.Series(scores.channel, dtype=object).astype(str),
-            "reasons": [json.dumps([r.to_dict() for r in rs]) for rs in reasons],
-            "contributions": [json.dumps(c) for c in contributions],
-        }
-    )
+    return scores_frame(lines["line_id"].to_numpy(dtype=object), scores)
 
 
 def signature(model: RiskModel) -> ModelSignature:

@@ -198,7 +198,8 @@ class RiskModel:
         return out
 
     def score_data(self, data: CanonicalData, explain: bool = False, progress: Any = None) -> pd.DataFrame:
-        """Build features and score every line of a canonical data folder (the back-fill path)."""
+        """Build features and score every line of a canonical data folder (the back-fill path); the frame
+        of `scores_frame`."""
         features = self.features_of(data, progress)
         scores = self.score_batch(self.matrix(features, data.lines), explain=explain)
         return scores_frame(data.lines["line_id"].to_numpy(dtype=object), scores)
@@ -287,18 +288,23 @@ def anomaly_inputs(base_features: list[str], categorical: list[str]) -> list[int
 
 
 def scores_frame(line_ids: np.ndarray, scores: BatchScores) -> pd.DataFrame:
-    """Scores as a frame indexed by line_id (reasons and contributions as lists/dicts when present)."""
+    """Scores as a flat frame, one row per line: `line_id, risk_score, anomaly_score, channel`, and when the
+    scores were explained `reasons` (a JSON list of {feature, value, contribution, text}) and
+    `contributions` (a JSON object {input: share of the fused log-odds}). JSON text, because a reason's
+    value is a number or a level name, which no one Parquet column type holds; the pyfunc's `predict`
+    returns the same shape."""
     frame = pd.DataFrame(
         {
-            "risk_score": scores.risk_score,
-            "anomaly_score": scores.anomaly_score,
-            "channel": scores.channel,
-        },
-        index=pd.Index(line_ids, name="line_id", dtype=object),
+            "line_id": pd.Series(line_ids, dtype=object).astype(str).to_numpy(dtype=object),
+            "risk_score": np.asarray(scores.risk_score, dtype="float64"),
+            "anomaly_score": np.asarray(scores.anomaly_score, dtype="float64"),
+            "channel": pd.Series(scores.channel, dtype=object).astype(str).to_numpy(dtype=object),
+        }
     )
     if scores.reasons is not None:
-        frame["reasons"] = [[r.to_dict() for r in rs] for rs in scores.reasons]
-        frame["contributions"] = scores.contributions
+        contributions = scores.contributions or [{} for _ in scores.reasons]
+        frame["reasons"] = [json.dumps([r.to_dict() for r in rs]) for rs in scores.reasons]
+        frame["contributions"] = [json.dumps(c) for c in contributions]
     return frame
 
 

@@ -8,17 +8,14 @@ only once a version is serving), then follows the alias and folds SQLite's log b
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import mlflow
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
-from mlflow import MlflowClient
 
-from roundabout.data.validation import FormatRules
-from roundabout.models import RiskModel
-from roundabout.models.pyfunc import load_risk_model
+from roundabout.data.rules import FormatRules
+from roundabout.models.mlflow_service import MlflowService
 from roundabout.serving.background import checkpoint_periodically, follow_alias
 from roundabout.serving.errors import install_error_handlers
 from roundabout.serving.keys import KeyRing
@@ -35,17 +32,14 @@ from roundabout.store import STORE_ERRORS, ServiceStore
 log = logging.getLogger("roundabout.serving")
 
 
-def create_app(
-    settings: Settings | None = None,
-    client: MlflowClient | None = None,
-    loader: Callable[[str], RiskModel] = load_risk_model,
-) -> FastAPI:
-    """Build the service. `client` and `loader` default to the MLflow registry of the settings."""
+def create_app(settings: Settings | None = None, mlflow_service: MlflowService | None = None) -> FastAPI:
+    """Build the service. `mlflow_service` (the registry the model comes from) defaults to the settings'."""
     settings = settings or get_settings()
     metrics = Metrics()
-    if client is None:
-        mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-        client = MlflowClient(settings.mlflow_tracking_uri)
+    if mlflow_service is None:
+        mlflow_service = MlflowService(
+            settings.mlflow_tracking_uri, settings.mlflow_artifact_root, settings.registered_model
+        )
     # Requests never fold the SQLite log back into the file (~10 ms on the commit that does it): the
     # service does it in the background every `checkpoint_interval_seconds`.
     store = ServiceStore.open(
@@ -60,7 +54,7 @@ def create_app(
             metrics.model_version.labels(settings.registered_model, version).set(1)
 
     live_model = LiveModel(
-        settings.registered_model, settings.model_alias, store, rules, client, loader, on_change
+        settings.registered_model, settings.model_alias, store, rules, mlflow_service, on_change
     )
     writes = Turns()
     single_lines = SingleLineScorer(store, writes, on_group=metrics.score_groups.observe)

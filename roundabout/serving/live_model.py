@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
-from mlflow import MlflowClient
 
 from roundabout.data.records import RecordValidator
-from roundabout.data.validation import FormatRules
+from roundabout.data.rules import FormatRules
 from roundabout.models import RiskModel
-from roundabout.models.pyfunc import load_risk_model
+from roundabout.models.mlflow_service import MlflowService, RunFacts
 from roundabout.serving.schemas import EXAMPLE_LINE
 from roundabout.store import OnlineFeatures, ServiceStore
 
@@ -80,12 +79,11 @@ class LiveModel:
         alias: str,
         store: ServiceStore,
         rules: FormatRules,
-        client: MlflowClient,
-        loader: Callable[[str], RiskModel] = load_risk_model,
+        mlflow_service: MlflowService,
         on_change: Callable[[str, str | None], None] | None = None,
     ) -> None:
         self.name, self.alias, self.store, self.rules = name, alias, store, rules
-        self.client, self.loader = client, loader
+        self.mlflow_service = mlflow_service
         self.current: ServingVersion | None = None
         self.last_error: str | None = None
         self.last_check: datetime | None = None
@@ -97,41 +95,46 @@ class LiveModel:
         with self._lock:
             self.last_check = datetime.now(UTC)
             try:
-                mv = self.client.get_model_version_by_alias(self.name, self.alias)
+                found = self.mlflow_service.resolve(self.name, self.alias)
             except Exception as exc:  # registry unreachable or alias missing: keep serving what we have
                 return self._failed(f"cannot resolve models:/{self.name}@{self.alias}: {exc}", None)
-            version = str(mv.version)
+            version = found.version
             if self.current is not None and self.current.version == version:
                 return "unchanged"
             try:
-                model = self.loader(f"models:/{self.name}/{version}")
+                model = self.mlflow_service.load_model(f"models:/{self.name}/{version}")
                 features = self.store.features(model.artifacts)
                 validator = RecordValidator(self.rules, model.artifacts.extra_columns)
                 smoke_check(model, self.store, features, validator)
             except Exception as exc:  # any failure to load or score keeps the version out
                 return self._failed(f"version {version} refused: {type(exc).__name__}: {exc}", version)
             old = self.current
-            trained_at, metrics = self._run_facts(mv.run_id)
+            facts = self._run_facts(found.run_id)
             self.current = ServingVersion(
-                model, features, validator, self.name, version, self.alias, mv.run_id, trained_at, metrics
+                model,
+                features,
+                validator,
+                self.name,
+                version,
+                self.alias,
+                found.run_id,
+                facts.started_at,
+                facts.holdout_metrics,
             )
             self.last_error = None
             log.info("serving %s version %s (was %s)", self.name, version, old.version if old else "none")
             self._on_change("swapped", version)
             return "swapped"
 
-    def _run_facts(self, run_id: str | None) -> tuple[str | None, dict[str, float]]:
+    def _run_facts(self, run_id: str | None) -> RunFacts:
         """When the version's training run started, and its holdout metrics (empty if unreadable)."""
         if not run_id:
-            return None, {}
+            return RunFacts(None, {})
         try:
-            run = self.client.get_run(run_id)
+            return self.mlflow_service.run_facts(run_id)
         except Exception:  # the model serves without them; /v1/model shows them empty
             log.warning("cannot read training run %s of the serving model", run_id)
-            return None, {}
-        started = datetime.fromtimestamp(run.info.start_time / 1000, UTC).isoformat()
-        metrics = {k: float(v) for k, v in run.data.metrics.items() if k.startswith("holdout")}
-        return started, metrics or {k: float(v) for k, v in run.data.metrics.items()}
+            return RunFacts(None, {})
 
     def _failed(self, message: str, version: str | None) -> str:
         self.last_error = message

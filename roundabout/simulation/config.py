@@ -9,8 +9,9 @@ from datetime import date
 from pathlib import Path
 from typing import Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from roundabout.yaml_config import load_yaml_config
 
 #: Lines of the default demo world: seconds to generate.
 DEFAULT_LINES = 100_000
@@ -188,10 +189,7 @@ class SimulationConfig(_Options):
         return self.n_traders or int(min(max(self.n_lines // 40, 300), 25_000))
 
     @classmethod
-    def from_yaml(cls, path: Path, **overrides: object) -> "SimulationConfig":
-        """Load a YAML file of options (any subset), then apply non-None overrides."""
-        body = yaml.safe_load(Path(path).read_text()) or {}
-        if not isinstance(body, dict):
-            raise ValueError(f"{path}: expected a mapping of options")
-        body.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.model_validate(body)
+    def from_yaml(cls, path: Path, **overrides: object) -> Self:
+        """Load a YAML file of options (any subset), then apply non-None overrides; a problem raises
+        ConfigError naming the key."""
+        return load_yaml_config(path, cls, "simulation config", overrides)

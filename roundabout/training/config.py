@@ -8,8 +8,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal, Self
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from roundabout.yaml_config import load_yaml_config
 
 
 class _Options(BaseModel):
@@ -181,18 +182,8 @@ class TrainConfig(_Options):
 
     @classmethod
     def from_yaml(cls, path: Path) -> Self:
-        """Read a YAML file of options; a problem raises ValueError naming the key."""
-        try:
-            body = yaml.safe_load(Path(path).read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ValueError(f"cannot read config {path}: {exc}") from exc
-        if not isinstance(body, dict):
-            raise ValueError(f"config {path} must be a mapping of options")
-        try:
-            return cls.model_validate(body)
-        except ValidationError as exc:
-            parts = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-            raise ValueError(f"config {path}: {'; '.join(parts)}") from exc
+        """Read a YAML file of options; a problem raises ConfigError naming the key."""
+        return load_yaml_config(path, cls, "training config")
 
 
 def describe_options(model: type[BaseModel] = TrainConfig, prefix: str = "") -> list[tuple[str, str, str]]:

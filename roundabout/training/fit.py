@@ -7,7 +7,6 @@ scored (validation, holdout, the recent period and a reference sample), which ke
 history within minutes.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,11 +22,10 @@ from roundabout.models.risk_model import RiskModel, anomaly_inputs, categorical_
 from roundabout.models.target_stats import TargetStats
 from roundabout.training.config import TrainConfig
 from roundabout.training.split import Split, labels
+from roundabout.training.stages import Mark, no_mark
 
 #: Lines of the training period whose anomaly scores set the fusion's anomaly scale.
 ANOMALY_REFERENCE_ROWS = 20_000
-
-Mark = Callable[[str], None]
 
 
 @dataclass
@@ -45,7 +43,7 @@ class Fitted:
 
 def fit_risk_model(split: Split, config: TrainConfig, mark: Mark | None = None) -> Fitted:
     """Fit every part of the risk model on `split` (see the module docstring)."""
-    mark = mark or (lambda stage: None)
+    mark = mark or no_mark
     data = split.data
     lines = data.lines
     label = labels(data)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from roundabout.data.io import CanonicalData, read_folder
+from roundabout.errors import ConfigError
 from roundabout.training.config import SplitConfig
 
 PARTS = ("train", "valid", "holdout")
@@ -55,7 +56,7 @@ def labels(data: CanonicalData) -> np.ndarray:
 def split_data(data: CanonicalData, config: SplitConfig) -> Split:
     """Split a history by date (fractions or dates); `folders` splits use `split_folders`."""
     if config.kind == "folders":
-        raise ValueError("a folders split is built from three folders: use split_folders")
+        raise ConfigError("a folders split is built from three folders: use split_folders")
     dates = data.lines["date"].to_numpy(dtype="datetime64[D]")
     if config.kind == "dates":
         valid_start = np.datetime64(config.valid_start, "D")
@@ -70,7 +71,9 @@ def split_data(data: CanonicalData, config: SplitConfig) -> Split:
     valid = ~train & ~holdout
     for part, mask in (("train", train), ("validation", valid), ("holdout", holdout)):
         if not mask.any():
-            raise ValueError(f"the {part} period has no lines (cut dates {valid_start}, {holdout_start})")
+            raise ConfigError(
+                f"split: the {part} period has no lines (cut dates {valid_start}, {holdout_start})"
+            )
     return Split(data, train, valid, holdout)
 
 
@@ -79,11 +82,11 @@ def split_folders(train_dir: Path, valid_dir: Path, holdout_dir: Path) -> Split:
     parts = [read_folder(p) for p in (train_dir, valid_dir, holdout_dir)]
     extra = parts[0].extra_columns
     if any(p.extra_columns != extra for p in parts[1:]):
-        raise ValueError("the train, validation and holdout folders declare different extra columns")
+        raise ConfigError("split: the train, validation and holdout folders declare different extra columns")
     lines = pd.concat([p.lines for p in parts], ignore_index=True)
     if lines["line_id"].duplicated().any():
         dup = lines.loc[lines["line_id"].duplicated(), "line_id"].iloc[0]
-        raise ValueError(f"line_id {dup!r} appears in more than one of the train/valid/holdout folders")
+        raise ConfigError(f"split: line_id {dup!r} is in more than one of the train/valid/holdout folders")
     inspections = pd.concat([p.inspections for p in parts], ignore_index=True)
     truths = [p.truth for p in parts]
     truth = pd.concat(truths, ignore_index=True) if all(t is not None for t in truths) else None

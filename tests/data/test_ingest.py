@@ -4,16 +4,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from roundabout.cli import app
 from roundabout.data.ingest import ingest
 from roundabout.data.io import read_folder
 from roundabout.data.mapping import IngestMapping, MappingError, load_mapping
 from roundabout.data.validation import FormatRules
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
-runner = CliRunner()
 
 
 def test_documented_worked_example(tmp_path: Path) -> None:
@@ -166,43 +163,3 @@ def test_mapped_column_absent_from_source_fails_fast(tmp_path: Path) -> None:
     _foreign_table().drop(columns=["hs6"]).to_parquet(source)
     with pytest.raises(MappingError, match="absent: hs6"):
         ingest(source, IngestMapping.model_validate(FOREIGN_MAPPING), tmp_path / "out")
-
-
-def test_cli_loads_and_reports(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    args = [
-        "ingest",
-        "--source",
-        str(EXAMPLES / "astana1_goods.csv"),
-        "--mapping",
-        str(EXAMPLES / "astana1_goods.yaml"),
-    ]
-    result = runner.invoke(app, [*args, "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "rows read" in result.output and "duplicate line_id" in result.output
-    assert (out / "lines.parquet").exists() and (out / "rejects.csv").exists()
-
-
-def test_cli_user_errors_exit_2_without_traceback(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("name: [unclosed\n")
-    result = runner.invoke(
-        app, ["ingest", "--source", "nope.csv", "--mapping", str(bad), "--out", str(tmp_path)]
-    )
-    assert result.exit_code == 2
-    assert "not valid YAML" in result.output
-    assert "Traceback" not in result.output
-    result = runner.invoke(
-        app,
-        [
-            "ingest",
-            "--source",
-            str(tmp_path / "nope.csv"),
-            "--mapping",
-            str(EXAMPLES / "astana1_goods.yaml"),
-            "--out",
-            str(tmp_path),
-        ],
-    )
-    assert result.exit_code == 2
-    assert "source file not found" in result.output

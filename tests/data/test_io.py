@@ -36,5 +36,7 @@ def test_round_trip_and_same_bytes(tmp_path: Path) -> None:
 def test_reading_a_folder_without_lines_is_a_clear_error(tmp_path: Path) -> None:
     import pytest
 
-    with pytest.raises(FileNotFoundError, match=r"lines\.parquet is missing"):
+    from roundabout.errors import NotFoundError
+
+    with pytest.raises(NotFoundError, match=r"lines\.parquet is missing"):
         read_folder(tmp_path)

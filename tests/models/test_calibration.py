@@ -43,3 +43,17 @@ def test_thresholds_send_configured_shares() -> None:
     assert Thresholds.from_dict(t.to_dict()) == t
     with pytest.raises(ValueError):
         Thresholds.from_scores(scores, red_share=0.5, yellow_share=0.6)
+
+
+def test_a_fixed_anomaly_weight_saves_and_loads() -> None:
+    """With `anomaly_weight` set, the fitted weights are plain floats that survive the model's JSON."""
+    import json
+
+    rng = np.random.default_rng(4)
+    raw = rng.normal(size=3000)
+    anomaly = rng.uniform(0.3, 0.8, size=3000)
+    y = rng.random(3000) < 1 / (1 + np.exp(-(raw - 2)))
+    fixed = Fusion.fit(raw, anomaly, y, anomaly, anomaly_weight=2.0)
+    assert all(isinstance(v, float) for v in fixed.to_dict().values())
+    saved = json.loads(json.dumps(fixed.to_dict(), default=str))  # what RiskModel.save writes
+    assert Fusion.from_dict(saved) == fixed

@@ -9,7 +9,12 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
+from roundabout.models.mlflow_service import MlflowService
 from roundabout.serving.schemas import EXAMPLE_LINE
+from roundabout.training.config import TrainConfig
+from roundabout.training.metrics import rate_key
+from roundabout.training.promote import promote
+from roundabout.training.train import load_split
 from tests.support.faults import BAD_KINDS, register_bad_version
 from tests.support.server import Registry, start_server, stop_server
 
@@ -32,20 +37,17 @@ def champion(own: Registry) -> str:
 
 
 def test_promotion_gate_refuses_bad_versions(own_registry: Registry, tmp_path: Path) -> None:
-    from roundabout.training import job
-    from roundabout.training.config import TrainConfig
-    from roundabout.training.evaluate import rate_key
-
     config = TrainConfig()
-    split = job.load_split(own_registry.data_dir, config)
+    split = load_split(own_registry.data_dir, config)
+    service = MlflowService(own_registry.tracking_uri)
     # The features of version 1 (whose artifacts the bad copies keep): the gate reuses them.
-    good = job.load_risk_model("models:/roundabout/1")
+    good = service.load_model("models:/roundabout/1")
     fitted = SimpleNamespace(features=None, model=good)
     p = config.promotion
     unbeatable = {p.against: {"rates": {rate_key(p.rate): {p.metric: 1.0}}}}
     for kind in BAD_KINDS:
         version = register_bad_version(own_registry.tracking_uri, kind, tmp_path)
-        decision = job._promote("roundabout", version, unbeatable, split, fitted, config)  # type: ignore[arg-type]
+        decision = promote(service, "roundabout", version, unbeatable, split, fitted, config)  # type: ignore[arg-type]
         assert not decision.promoted and decision.alias == "", (kind, decision)
         assert decision.reason.startswith("refused:"), decision.reason
         assert champion(own_registry) == "1"
@@ -54,7 +56,7 @@ def test_promotion_gate_refuses_bad_versions(own_registry: Registry, tmp_path: P
     # the gate passes a sound version: a re-registered copy of version 1 that beats it is promoted
     v1 = MlflowClient(own_registry.tracking_uri).get_model_version("roundabout", "1")
     sound = MlflowClient(own_registry.tracking_uri).create_model_version("roundabout", v1.source, v1.run_id)
-    decision = job._promote("roundabout", str(sound.version), unbeatable, split, fitted, config)  # type: ignore[arg-type]
+    decision = promote(service, "roundabout", str(sound.version), unbeatable, split, fitted, config)  # type: ignore[arg-type]
     assert decision.promoted and champion(own_registry) == str(sound.version)
 
 
@@ -79,3 +81,21 @@ def test_live_update_refuses_bad_versions_and_keeps_serving(own_registry: Regist
         assert "feature list does not match" in reasons and "not a finite probability" in reasons
     finally:
         stop_server(server)
+
+
+def test_a_bad_version_that_loses_gets_no_alias_either(own_registry: Registry, tmp_path: Path) -> None:
+    """The gate runs before any alias: a version that would only be `@challenger` is validated too."""
+    config = TrainConfig()
+    split = load_split(own_registry.data_dir, config)
+    service = MlflowService(own_registry.tracking_uri)
+    good = service.load_model("models:/roundabout/1")
+    fitted = SimpleNamespace(features=None, model=good)
+    p = config.promotion
+    hopeless = {p.against: {"rates": {rate_key(p.rate): {p.metric: 0.0}}}}
+    client = MlflowClient(own_registry.tracking_uri)
+    for kind in BAD_KINDS:
+        version = register_bad_version(own_registry.tracking_uri, kind, tmp_path)
+        decision = promote(service, "roundabout", version, hopeless, split, fitted, config)  # type: ignore[arg-type]
+        assert decision.alias == "" and decision.reason.startswith("refused:"), (kind, decision)
+        assert client.get_model_version("roundabout", version).aliases == []
+        assert champion(own_registry) == "1"

@@ -24,7 +24,12 @@ def test_new_champion_is_picked_up_and_a_broken_one_is_refused(registry: Registr
     server = start_server(own, f"sqlite:///{tmp_path / 'store.db'}", tmp_path / "server.log")
     try:
         with server.client("admin") as admin:
-            assert admin.get("/v1/model").json()["version"] == "1"
+            info = admin.get("/v1/model").json()
+            assert info["version"] == "1"
+            # The training run's holdout figures, and only those.
+            metrics = info["holdout_metrics"]
+            assert "holdout.model.outcomes.rates.at_5pct.precision" in metrics
+            assert all(name.startswith("holdout.") for name in metrics), sorted(metrics)[:5]
             v2 = client.create_model_version("roundabout", v1.source, run_id=v1.run_id)
             client.set_registered_model_alias("roundabout", "champion", v2.version)
             reload = admin.post("/v1/admin/reload").json()

@@ -1,5 +1,6 @@
 """`roundabout score`: a whole canonical folder scored offline, with the registered model."""
 
+import json
 import os
 import subprocess
 import sys
@@ -42,3 +43,28 @@ def test_score_of_a_missing_folder_fails_with_a_message(registry: Registry, tmp_
     assert done.returncode != 0
     assert "nowhere" in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_score_with_reasons_writes_json_columns_that_read_back(registry: Registry, tmp_path: Path) -> None:
+    out = tmp_path / "scores.parquet"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": registry.tracking_uri, "ROUNDABOUT_HOME": str(registry.home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "roundabout.cli", "score", "--model", "models:/roundabout@champion",
+         "--data", str(registry.data_dir), "--out", str(out), "--explain"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    scores = pd.read_parquet(out)
+    assert list(scores.columns) == [
+        "line_id",
+        "risk_score",
+        "anomaly_score",
+        "channel",
+        "reasons",
+        "contributions",
+    ]
+    reasons = [json.loads(text) for text in scores["reasons"]]
+    assert any(reasons) and all(isinstance(r, list) for r in reasons)
+    assert {"feature", "value", "contribution", "text"} == set(next(r for r in reasons if r)[0])
+    contributions = [json.loads(text) for text in scores["contributions"]]
+    assert all(isinstance(c, dict) for c in contributions) and any(contributions)

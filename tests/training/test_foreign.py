@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from roundabout.cli import app
 from roundabout.data.ingest import ingest
 from roundabout.data.io import read_folder
 from roundabout.data.mapping import load_mapping
 from roundabout.data.validation import FormatRules
-from roundabout.training import TrainConfig, train
+from roundabout.models.mlflow_service import MlflowService
+from roundabout.training import TrainConfig, evaluate_model, train
+from roundabout.training.evaluate import HOLDOUT_PERIOD
 
 MAPPING = """
 name: foreign-declarations
@@ -100,12 +100,7 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-@pytest.fixture
-def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # embedded store under the test's home
-
-
-def test_foreign_table_trains_and_evaluates(folders: dict[str, Path], tracking: None) -> None:
+def test_foreign_table_trains_and_evaluates(folders: dict[str, Path], tmp_path: Path) -> None:
     config = TrainConfig.model_validate(
         {
             "split": {"kind": "folders", "valid_data": folders["valid"], "holdout_data": folders["test"]},
@@ -114,7 +109,8 @@ def test_foreign_table_trains_and_evaluates(folders: dict[str, Path], tracking: 
             "channels": {"period_days": 30},
         }
     )
-    result = train(folders["train"], config, experiment="foreign", register="foreign")
+    service = MlflowService(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path / "mlartifacts")
+    result = train(folders["train"], service, config, experiment="foreign", register="foreign")
     model = result.model
     assert result.decision is not None and result.decision.alias == "champion"
     assert {"te_trader_id_rate", "te_counterparty_name_rate", "extra_payment_type", "extra_tax_rate"} <= set(
@@ -135,8 +131,8 @@ def test_foreign_table_trains_and_evaluates(folders: dict[str, Path], tracking: 
     risky = test_lines["trader_id"].isin([f"IMP{i:05d}" for i in range(30)]).to_numpy()
     assert rates[risky].mean() > 3 * rates[~risky].mean()
 
-    cli = CliRunner().invoke(
-        app, ["evaluate", "--model", "models:/foreign@champion", "--data", str(folders["test"])]
-    )
-    assert cli.exit_code == 0, cli.output
-    assert "against inspection outcomes" in cli.output
+    # Re-evaluated on the test folder alone (no earlier history): by default its holdout period, i.e. the
+    # whole folder.
+    report = evaluate_model(service, "models:/foreign@champion", folders["test"])
+    assert report["meta"]["lines"] == 1000 and report["meta"]["period"] == HOLDOUT_PERIOD
+    assert report["model"]["outcomes"]["roc_auc"] > 0.75

@@ -1,0 +1,140 @@
+"""Data commands: `simulate` a world, `ingest` an administration's file, build `features`."""
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from roundabout.cli.render import console, counts_table, say, stage_progress, summary_table
+from roundabout.errors import ConfigError, writing
+from roundabout.settings import Settings
+
+if TYPE_CHECKING:
+    from roundabout.simulation import SimulationConfig
+
+
+def simulate(
+    ctx: typer.Context,
+    out: Annotated[Path | None, typer.Option(help="Folder to write [default: settings data folder]")] = None,
+    lines: Annotated[int | None, typer.Option(help="Number of goods lines [default: 100,000]")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed; same seed, same bytes [default: 7]")] = None,
+    start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD [default: 2021-01-01]")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD [default: 2024-12-31]")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML file of SimulationConfig options")] = None,
+) -> None:
+    """Simulate Kazakhstan's customs trade 2021-2024 with planted circumvention, inspections and truth."""
+    from roundabout.simulation import SimulationConfig
+    from roundabout.yaml_config import validate_options
+
+    options = {"n_lines": lines, "seed": seed, "start": _date("start", start), "end": _date("end", end)}
+    if config is not None:
+        cfg = SimulationConfig.from_yaml(config, **options)
+    else:
+        given = {k: v for k, v in options.items() if v is not None}
+        cfg = validate_options(SimulationConfig, given, "simulation options")
+    simulate_into(cfg, out or ctx.obj.data_dir)
+
+
+def simulate_into(cfg: "SimulationConfig", out: Path) -> None:
+    """Simulate the world of `cfg` into `out`, with a progress bar, and show what it holds."""
+    from roundabout.data.io import write_folder
+    from roundabout.simulation import STAGES
+    from roundabout.simulation import simulate as run_simulation
+
+    with stage_progress([*STAGES, "write"], "simulate") as mark:
+        world = run_simulation(cfg, progress=mark)
+        mark("write")
+        write_folder(world, out, manifest={"simulation": cfg.model_dump(mode="json")})
+    frame = world.lines
+    kinds = frame.groupby(["document_kind", "direction"]).size()
+    rows: dict[str, object] = {"lines": len(frame), "documents": frame["document_id"].nunique()}
+    rows |= {f"{kind} {direction}": int(n) for (kind, direction), n in kinds.items()}
+    violations = world.inspections["outcome"].eq("violation")
+    rows |= {"inspections": len(world.inspections), "violations found": int(violations.sum())}
+    console.print(summary_table(f"simulated world (seed {cfg.seed}, {cfg.start} to {cfg.end})", rows))
+    truth = world.truth
+    assert truth is not None
+    schemes = truth.loc[truth["is_circumvention"], "scheme"].value_counts().sort_index()
+    counts = {str(name): int(n) for name, n in schemes.items()}
+    console.print(counts_table("circumvention lines (ground truth)", "scheme", counts, share_of=len(frame)))
+    say(f"wrote {out}")
+
+
+def ingest(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Option(help="CSV or Parquet file in the administration's own columns")],
+    mapping: Annotated[Path, typer.Option(help="Mapping YAML (see docs/ingest.md)")],
+    out: Annotated[Path, typer.Option(help="Canonical data folder to write")],
+) -> None:
+    """Map, validate and load an administration's file; bad rows go to OUT/rejects.csv with reasons."""
+    from roundabout.data.ingest import ingest as run_ingest
+    from roundabout.data.mapping import load_mapping
+    from roundabout.data.validation import FormatRules
+
+    settings: Settings = ctx.obj
+    base = FormatRules(min_date=settings.min_date, max_date=settings.latest_date())
+    spec = load_mapping(mapping)
+    with stage_progress(["read", "map", "validate", "write"], "ingest") as mark:
+        result = run_ingest(source, spec, out, base, on_stage=mark)
+    for name, summary in (("lines", result.lines), ("inspections", result.inspections)):
+        if summary is None:
+            continue
+        counts = {"rows read": summary.rows_read, "loaded": summary.rows_loaded}
+        console.print(summary_table(name, counts | {"rejected": summary.rows_rejected}))
+        if summary.by_reason:
+            console.print(
+                counts_table(f"{name} rejected, by reason", "field: reason", dict(summary.by_reason))
+            )
+    say(f"wrote {result.out} (rejects: {result.rejects_path})")
+
+
+def features(
+    data: Annotated[Path, typer.Option(help="Canonical data folder (lines.parquet, inspections.parquet)")],
+    out: Annotated[Path, typer.Option(help="Parquet file to write the features to (one row per line)")],
+    artifacts: Annotated[
+        Path | None,
+        typer.Option(help="Saved feature artifacts to use; default: fit them on DATA and save beside OUT"),
+    ] = None,
+) -> None:
+    """Build the point-in-time batch features of a canonical data folder and print a summary."""
+    from roundabout.data.io import read_folder
+    from roundabout.features import FeatureArtifacts, build_features
+    from roundabout.features.summary import feature_summary
+
+    stages = ["read data", "artifacts", "columns", "goods, route, value", "history", "finalize", "write"]
+    with stage_progress(stages, "features") as mark:
+        mark("read data")
+        canonical = read_folder(data)
+        mark("artifacts")
+        saved_to = None
+        if artifacts is None:
+            fitted = FeatureArtifacts().fit(canonical.lines, canonical.inspections, canonical.extra_columns)
+            with writing(out.parent):
+                saved_to = fitted.save(out.parent / f"{out.stem}_artifacts")
+        else:
+            fitted = FeatureArtifacts.load(artifacts)
+        mark("columns")
+        after = {1: "goods, route, value", 2: "history", 3: "finalize"}
+        frame = build_features(
+            canonical, fitted, progress=lambda done, _total, _what: after.get(done) and mark(after[done])
+        )
+        mark("write")
+        with writing(out):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            frame.to_parquet(out)
+    overview, nulls, distributions = feature_summary(frame)
+    console.print(summary_table("features", {**overview, "artifacts": fitted.content_hash[:12]}))
+    console.print(nulls)
+    console.print(distributions)
+    say(f"wrote {out}" + (f", artifacts {saved_to}" if saved_to else ""))
+
+
+def _date(option: str, text: str | None) -> date | None:
+    """A `--start` / `--end` value as a date."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--{option}: {text!r} is not a date (YYYY-MM-DD)") from None

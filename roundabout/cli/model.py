@@ -1,0 +1,114 @@
+"""Model commands: `train`, `evaluate` and `score` (offline), all through the one MLflow adapter."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from roundabout.cli.render import console, print_report, print_training, say, stage_progress, summary_table
+from roundabout.errors import NotFoundError, writing
+from roundabout.settings import Settings
+
+if TYPE_CHECKING:
+    from roundabout.models.mlflow_service import MlflowService
+
+
+def mlflow_service_of(settings: Settings) -> "MlflowService":
+    """The MLflow adapter of the settings: their tracking URI, artifact root and registered model."""
+    from roundabout.models.mlflow_service import MlflowService
+
+    return MlflowService(
+        settings.mlflow_tracking_uri, settings.mlflow_artifact_root, settings.registered_model
+    )
+
+
+def train(
+    ctx: typer.Context,
+    data: Annotated[Path | None, typer.Option(help="Canonical data folder (the training history)")] = None,
+    from_store: Annotated[
+        bool, typer.Option("--from-store", help="Train on the lines and outcomes the service has stored")
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML file of TrainConfig options (docs/models.md)")
+    ] = None,
+    experiment: Annotated[str | None, typer.Option(help="MLflow experiment [default: roundabout]")] = None,
+    register: Annotated[str | None, typer.Option(help="Registered model name [default: roundabout]")] = None,
+) -> None:
+    """Train the risk model, evaluate it on the holdout, log to MLflow, register and maybe promote it."""
+    from roundabout.cli.store_calls import export_store
+    from roundabout.errors import ConfigError
+    from roundabout.training import TRAIN_STAGES, TrainConfig
+    from roundabout.training import train as run_training
+
+    settings: Settings = ctx.obj
+    cfg = TrainConfig.from_yaml(config) if config is not None else TrainConfig()
+    if (data is None) == (not from_store):
+        raise ConfigError("give exactly one of --data DIR and --from-store")
+    if from_store:
+        data = export_store(settings, settings.home / "from-store")
+    assert data is not None
+    require_data_folder(data)
+    with stage_progress(TRAIN_STAGES, "train") as mark:
+        result = run_training(data, mlflow_service_of(settings), cfg, experiment, register, mark)
+    print_training(result)
+
+
+def evaluate(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Option(help="Model URI, e.g. models:/roundabout@champion or runs:/ID/model")],
+    data: Annotated[Path, typer.Option(help="Canonical data folder to evaluate on")],
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Evaluate lines from this date on, YYYY-MM-DD [default: the model's holdout period]"
+        ),
+    ] = None,
+) -> None:
+    """Re-evaluate a registered or logged model on a canonical data folder and print the report."""
+    from roundabout.training import EVALUATE_STAGES, evaluate_model
+
+    require_data_folder(data)
+    with stage_progress(EVALUATE_STAGES, "evaluate") as mark:
+        report = evaluate_model(mlflow_service_of(ctx.obj), model, data, since=since, mark=mark)
+    print_report(report)
+    meta = report["meta"]
+    console.print(summary_table("evaluated", meta))
+    say(f"evaluated {meta['lines']:,} lines of {data}: {meta['period']}, {meta['since']} to {meta['until']}")
+
+
+def score(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Option(help="Model URI, e.g. models:/roundabout@champion")],
+    data: Annotated[Path, typer.Option(help="Canonical data folder to score")],
+    out: Annotated[Path, typer.Option(help="Parquet file of scores to write")],
+    explain: Annotated[
+        bool, typer.Option(help="Add reasons and contributions, as JSON text columns (slower)")
+    ] = False,
+) -> None:
+    """Score every line of a canonical data folder offline (features included) and write the scores."""
+    from roundabout.data.io import read_folder
+
+    with stage_progress(["load model", "read data", "features and scores", "write"], "score") as mark:
+        mark("load model")
+        risk_model = mlflow_service_of(ctx.obj).load_model(model)
+        mark("read data")
+        folder = read_folder(data)
+        mark("features and scores")
+        scores = risk_model.score_data(folder, explain=explain)
+        mark("write")
+        with writing(out):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            scores.to_parquet(out, index=False)
+    counts = scores["channel"].value_counts()
+    rows: dict[str, object] = {"lines": len(scores)}
+    rows |= {f"channel {c}": int(counts.get(c, 0)) for c in ("red", "yellow", "green")}
+    console.print(summary_table(f"scored {data}", rows))
+    say(f"wrote {out}")
+
+
+def require_data_folder(data: Path) -> None:
+    """Fail early, before any model is loaded or fitted, when `data` is not a canonical data folder."""
+    from roundabout.data.io import LINES_FILE
+
+    if not (data / LINES_FILE).exists():
+        raise NotFoundError(f"{data} is not a canonical data folder ({LINES_FILE} missing)")

@@ -1,0 +1,167 @@
+"""Everything the CLI shows: the consoles, progress bars, tables and the holdout report.
+
+Messages that carry user text (paths, YAML errors, model URIs) are printed with Rich markup off, so a path
+with `[red]` or `[/old]` in it is shown as it is instead of being parsed as a style tag.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def error(message: str) -> None:
+    """`error: <message>` on stderr, the message as it is (no markup, no highlighting)."""
+    err_console.print(f"error: {message}", markup=False, highlight=False)
+
+
+def warning(message: str) -> None:
+    """`warning: <message>` on stderr, the message as it is."""
+    err_console.print(f"warning: {message}", markup=False, highlight=False)
+
+
+def say(message: str) -> None:
+    """A line of user text on stdout, as it is."""
+    console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+def rule(title: str) -> None:
+    console.rule(title)
+
+
+@contextmanager
+def stage_progress(stages: list[str], title: str) -> Iterator[Callable[[str], None]]:
+    """A Rich progress bar over named stages; yields a callback that marks the start of each stage."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(title, total=len(stages))
+        seen: list[str] = []
+
+        def mark(stage: str) -> None:
+            if seen:
+                progress.advance(task)
+            seen.append(stage)
+            progress.update(task, description=f"{title}: {stage}")
+
+        yield mark
+        progress.update(task, completed=len(stages), description=f"{title}: done")
+
+
+@contextmanager
+def count_progress(title: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A Rich progress bar over `total` items; yields a callback that advances it by n."""
+    with Progress(console=err_console) as progress:
+        task = progress.add_task(title, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def summary_table(title: str, rows: dict[str, object]) -> Table:
+    """A two-column table of named figures (user text in it is shown as it is, not as markup)."""
+    table = Table(title=Text(title), show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    for key, value in rows.items():
+        table.add_row(Text(key), Text(f"{value:,}" if isinstance(value, int) else str(value)))
+    return table
+
+
+def counts_table(title: str, first: str, counts: dict[str, int], share_of: int | None = None) -> Table:
+    """A table of counts by name (optionally with each count's share of `share_of`), with a total."""
+    table = Table(title=Text(title), title_justify="left")
+    table.add_column(first)
+    table.add_column("lines" if share_of else "rows", justify="right")
+    if share_of:
+        table.add_column("share", justify="right")
+    total = sum(counts.values())
+    for name, n in [*counts.items(), ("total", total)]:
+        share = [f"{n / share_of:.2%}"] if share_of else []
+        table.add_row(Text(str(name)), f"{n:,}", *share)
+    return table
+
+
+# the holdout report --------------------------------------------------------------------------------
+def _rate(key: str) -> str:
+    return key.removeprefix("at_").replace("pct", "%")
+
+
+def rates_table(report: dict[str, Any], against: str) -> Table:
+    """Precision, recall and value caught at each inspection rate, model beside the rules baseline."""
+    title = {
+        "outcomes": "against inspection outcomes (inspected lines)",
+        "truth": "against ground truth (all lines)",
+    }
+    table = Table(title=f"model vs rules baseline, {title[against]}", title_justify="left")
+    table.add_column("rate")
+    for name in ("model", "base"):
+        for metric in ("prec", "recall", "value"):
+            table.add_column(f"{name} {metric}", justify="right")
+    for key in report["model"][against]["rates"]:
+        row = [_rate(key)]
+        for name in ("model", "baseline"):
+            r = report[name][against]["rates"][key]
+            row += [f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['value_caught']:.3f}"]
+        table.add_row(*row)
+    for metric in ("pr_auc", "roc_auc"):
+        model, base = report["model"][against][metric], report["baseline"][against][metric]
+        table.add_row(metric.upper().replace("_", "-"), f"{model:.3f}", "", "", f"{base:.3f}", "", "")
+    return table
+
+
+def schemes_table(report: dict[str, Any]) -> Table:
+    """Recall per circumvention scheme and over never-inspected lines, model / baseline."""
+    truth = report["model"]["truth"]
+    keys = list(truth["rates"])
+    table = Table(title="recall per scheme against ground truth (model / baseline)", title_justify="left")
+    table.add_column("scheme")
+    table.add_column("lines", justify="right")
+    for key in keys:
+        table.add_column(_rate(key), justify="right")
+    rows = {**truth["schemes"], "never inspected": truth["never_inspected"]}
+    base = report["baseline"]["truth"]
+    for name, part in rows.items():
+        other = base["schemes"].get(name) if name != "never inspected" else base["never_inspected"]
+        cells = [
+            f"{part['recall'][k]:.2f} / {other['recall'][k]:.2f}" if other else f"{part['recall'][k]:.2f}"
+            for k in keys
+        ]
+        table.add_row(name, f"{part['positives']:,}", *cells)
+    return table
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """Every table of a holdout report."""
+    console.print(rates_table(report, "outcomes"))
+    if "truth" in report["model"]:
+        console.print(rates_table(report, "truth"))
+        console.print(schemes_table(report))
+    calib = report["model"]["outcomes"].get("calibration")
+    if calib:
+        outcomes = report["model"]["outcomes"]
+        console.print(
+            f"calibration on inspected lines: Brier {calib['brier']:.4f}, ECE {calib['ece']:.4f} "
+            f"({outcomes['lines']:,} lines, {outcomes['positives']:,} violations)"
+        )
+
+
+def print_training(result: Any) -> None:
+    """The holdout report and the run's summary (id, counts, version, alias and why) of a `TrainResult`."""
+    print_report(result.report)
+    rows: dict[str, object] = {"run id": result.run_id, **result.counts}
+    if result.version is not None and result.decision is not None:
+        alias = result.decision.alias or "none"
+        rows |= {"model version": result.version, "alias": alias, "why": result.decision.reason}
+    console.print(summary_table("training run", rows))

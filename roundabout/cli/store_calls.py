@@ -1,0 +1,74 @@
+"""The CLI's calls of the service store (`roundabout.store`), kept together and thin: `backfill` adds a data
+folder to it, `export_store` writes what it holds as a data folder to train from (`roundabout train
+--from-store`), `upgrade` and `status` run and show its schema migrations. Store failures become the errors
+the CLI reports.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from roundabout.cli.render import count_progress, say
+from roundabout.data.rules import FormatRules
+from roundabout.errors import NotFoundError, UnavailableError
+from roundabout.settings import Settings
+from roundabout.store import STORE_ERRORS, ServiceStore
+
+T = TypeVar("T")
+
+
+@contextmanager
+def opened(settings: Settings, doing: str) -> Iterator[ServiceStore]:
+    """The settings' store, open for the block; a database that fails or refuses becomes `UnavailableError`
+    naming the store (never its password) and what was being done."""
+    store = ServiceStore.open(settings.service_store_url)
+    try:
+        yield store
+    except STORE_ERRORS as exc:
+        raise UnavailableError(f"cannot {doing} the store {store.url}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        store.dispose()
+
+
+def rules_of(settings: Settings) -> FormatRules:
+    """The format rules of the deployment: the date range of the settings, Kazakh formats otherwise."""
+    return FormatRules(min_date=settings.min_date, max_future_days=settings.max_future_days)
+
+
+def export_store(settings: Settings, out: Path) -> Path:
+    """Write the service store's lines and outcomes as a canonical data folder (to train from)."""
+    from roundabout.data.io import write_folder
+
+    with opened(settings, "read") as store:
+        data = store.exporter.canonical()
+        url = store.url
+    if data.lines.empty:
+        raise NotFoundError(f"the store {url} holds no lines yet")
+    write_folder(data, out, {"source": "store"})
+    say(f"exported {len(data.lines):,} lines and {len(data.inspections):,} outcomes from the store")
+    return out
+
+
+def backfill(settings: Settings, data: Path, chunk: int) -> tuple[str, dict[str, int]]:
+    """Add a canonical folder's lines and outcomes to the store (idempotent); the store URL and counts."""
+    from roundabout.data.io import read_folder
+    from roundabout.store.backfill import backfill as load_history
+
+    folder = read_folder(data)
+    with opened(settings, "write") as store, count_progress("backfill lines", len(folder.lines)) as advance:
+        store.migrate()
+        result = load_history(store, folder, rules_of(settings), chunk, advance)
+        url = store.url
+    counts = {
+        "lines read": result.lines_read,
+        "lines new": result.lines_new,
+        "outcomes new": result.outcomes_new,
+    }
+    return url, counts
+
+
+def with_store(settings: Settings, doing: str, call: Callable[[ServiceStore], T]) -> T:
+    """`call(store)` on the settings' store."""
+    with opened(settings, doing) as store:
+        return call(store)

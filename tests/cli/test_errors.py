@@ -1,0 +1,35 @@
+"""Every command reports a user's error as `error: <message>` on stderr, exit code 2, no traceback, and the
+message is printed as it is: paths and YAML errors with square brackets are not taken for Rich markup."""
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from roundabout.cli import app
+
+runner = CliRunner()
+
+
+def test_a_path_with_a_closing_tag_is_printed_as_it_is(tmp_path: Path) -> None:
+    odd = tmp_path / "x[/old]"
+    odd.mkdir(parents=True)
+    result = runner.invoke(app, ["train", "--data", str(odd)])
+    assert result.exit_code == 2, result.output
+    assert f"error: {odd} is not a canonical data folder" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_path_with_a_style_tag_keeps_it(tmp_path: Path) -> None:
+    odd = tmp_path / "[red]x"
+    result = runner.invoke(app, ["train", "--data", str(odd)])
+    assert result.exit_code == 2, result.output
+    assert f"error: {odd} is not a canonical data folder" in result.stderr
+
+
+def test_a_yaml_error_keeps_its_brackets(tmp_path: Path, small_world: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("classifier: [unclosed\n")
+    result = runner.invoke(app, ["train", "--data", str(small_world), "--config", str(bad)])
+    assert result.exit_code == 2, result.output
+    assert "classifier: [unclosed" in result.stderr
+    assert "expected ',' or ']'" in result.stderr
