@@ -8,7 +8,8 @@ that breaks a rule raises `InvalidInputError` naming its first problem and carry
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -81,25 +82,49 @@ def _as_number(value: Any, decimal: str = ".") -> float | None:
     return None
 
 
-def _broken(rule: FieldRule, value: Any) -> bool:
-    """Whether a parsed, given value breaks a field rule."""
+def _breaks(rule: FieldRule) -> Callable[[Any], bool]:
+    """The test a parsed, given value fails when it breaks `rule`, built once per rule."""
     if isinstance(rule, DateRange):
-        return not rule.earliest <= value <= rule.latest
+        earliest, latest = rule.earliest, rule.latest
+        return lambda value: not earliest <= value <= latest
     if isinstance(rule, Finite):
-        return not math.isfinite(value)
+        return lambda value: not math.isfinite(value)
     if isinstance(rule, NonNegative):
-        return value < 0
-    if isinstance(rule, OneOf):
-        return value not in rule.choices
-    if isinstance(rule, InSet):
-        return value not in rule.values
+        return lambda value: value < 0
+    if isinstance(rule, OneOf | InSet):
+        allowed = frozenset(rule.choices if isinstance(rule, OneOf) else rule.values)
+        return lambda value: value not in allowed
     if isinstance(rule, Matches):
-        return rule.regex.fullmatch(value) is None
+        fullmatch = rule.regex.fullmatch
+        return lambda value: fullmatch(value) is None
     if isinstance(rule, MaxLength):
-        return len(value) > rule.length
+        length = rule.length
+        return lambda value: len(value) > length
     if isinstance(rule, NoCharacters):
-        return rule.regex.search(value) is not None
+        search = rule.regex.search
+        return lambda value: search(value) is not None
     raise TypeError(f"no record check for {rule!r}")
+
+
+@dataclass(frozen=True)
+class _FieldPlan:
+    """How one field of a record is parsed and checked, prepared once from its rules."""
+
+    spec: FieldSpec
+    required: str | None
+    checks: tuple[tuple[str, Callable[[Any], bool]], ...]
+    factor: float | None
+
+
+def _plan(table: TableRules) -> list[_FieldPlan]:
+    plans = []
+    for spec in table.fields:
+        rules = table.by_field[spec.name]
+        required = next((r.reason for r in rules if isinstance(r, Required)), None)
+        checks = tuple((r.reason, _breaks(r)) for r in rules if not isinstance(r, Required))
+        factor = table.format.unit_factors.get(spec.name) if spec.kind is Kind.NUMBER else None
+        plans.append(_FieldPlan(spec, required, checks, factor))
+    return plans
 
 
 def _broken_across(rule: CrossRule, out: dict[str, Any]) -> bool:
@@ -125,15 +150,14 @@ class RecordValidator:
         self.extra_columns = dict(extra_columns or {})
         self._lines = line_rules(self.rules)
         self._outcomes = outcome_rules(self.rules)
+        self._plans = {id(self._lines): _plan(self._lines), id(self._outcomes): _plan(self._outcomes)}
 
-    def _field(
-        self, table: TableRules, spec: FieldSpec, raw: Any, problems: list[InvalidInputError], row: int | None
-    ) -> Any:
+    def _field(self, plan: _FieldPlan, raw: Any, problems: list[InvalidInputError], row: int | None) -> Any:
         """The parsed value of one field (None when missing or unparseable); problems are appended."""
-        rules = table.by_field[spec.name]
+        spec = plan.spec
         if _missing(raw):
-            if rules and isinstance(rules[0], Required):
-                problems.append(InvalidInputError(spec.name, rules[0].reason, None, row))
+            if plan.required is not None:
+                problems.append(InvalidInputError(spec.name, plan.required, None, row))
             return None
         if spec.kind is Kind.DATE:
             fmt = self.rules.date_format(spec.name)
@@ -150,19 +174,19 @@ class RecordValidator:
             value = str(raw).strip()
             if spec.country:
                 value = value.upper()
-        for rule in rules:
-            if not isinstance(rule, Required) and _broken(rule, value):
-                problems.append(InvalidInputError(spec.name, rule.reason, raw, row))
+        for reason, breaks in plan.checks:
+            if breaks(value):
+                problems.append(InvalidInputError(spec.name, reason, raw, row))
                 return None
-        factor = self.rules.unit_factors.get(spec.name) if spec.kind is Kind.NUMBER else None
-        return value * factor if factor is not None else value
+        return value * plan.factor if plan.factor is not None else value
 
     def _check(self, table: TableRules, record: Any, row: int | None) -> dict[str, Any]:
         if not isinstance(record, Mapping):
             raise InvalidInputError("record", NOT_A_MAPPING, None, row)
         problems: list[InvalidInputError] = []
         out = {
-            spec.name: self._field(table, spec, record.get(spec.name), problems, row) for spec in table.fields
+            p.spec.name: self._field(p, record.get(p.spec.name), problems, row)
+            for p in self._plans[id(table)]
         }
         broken = {p.field for p in problems}
         for rule in table.cross:
