@@ -6,10 +6,11 @@ descriptions, unit values, masses); `population` the traders (with Kazakh BINs),
 brokers and customs offices; `routes` the countries, transport modes and offices of a movement; `trade`
 honest flows; `schemes` the planted circumvention schemes with ground truth; `inspections` the legacy
 inspection rules, random quota and imperfect detection; `assemble` the canonical frames (ids, strings,
-deterministic order); `world.simulate` ties them together. Same config and seed, same bytes.
+deterministic order); `foreign` (with `own_columns`) reshapes the world's imports as another administration
+holds them; `world.simulate` ties them together. Same config and seed, same bytes.
 """
 
 from roundabout.simulation.config import DEFAULT_LINES, SimulationConfig
-from roundabout.simulation.world import STAGES, simulate
+from roundabout.simulation.world import STAGES, simulate, stages
 
-__all__ = ["DEFAULT_LINES", "STAGES", "SimulationConfig", "simulate"]
+__all__ = ["DEFAULT_LINES", "STAGES", "SimulationConfig", "simulate", "stages"]
