@@ -7,7 +7,8 @@ brokers and customs offices; `routes` the countries, transport modes and offices
 honest flows; `schemes` the planted circumvention schemes with ground truth; `inspections` the legacy
 inspection rules, random quota and imperfect detection; `assemble` the canonical frames (ids, strings,
 deterministic order); `foreign` (with `own_columns`) reshapes the world's imports as another administration
-holds them; `world.simulate` ties them together. Same config and seed, same bytes.
+holds them, `handover` writes them as its CSV with an ingest mapping; `world.simulate` ties them together.
+Same config and seed, same bytes.
 """
 
 from roundabout.simulation.config import DEFAULT_LINES, SimulationConfig

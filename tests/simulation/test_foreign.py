@@ -1,6 +1,7 @@
 """The foreign shape: the world's DT imports as another administration holds them. Deterministic, the
 Kazakh shape untouched, its own id formats and 6-digit codes, the fields such a table lacks left empty,
-own columns that carry a moderate signal, declarant ids that carry none."""
+own columns that carry a moderate signal, declarant ids that carry none, and a CSV with a mapping that
+ingests back to the canonical folder."""
 
 import hashlib
 from pathlib import Path
@@ -9,9 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from roundabout.data.ingest import ingest
 from roundabout.data.io import read_folder, write_folder
+from roundabout.data.mapping import load_mapping
 from roundabout.simulation import SimulationConfig, simulate
 from roundabout.simulation.foreign import MISSING
+from roundabout.simulation.handover import MAPPING_FILE, ORDER, SOURCE_FILE, write_source
 from roundabout.simulation.inspections import registration_month
 from roundabout.simulation.own_columns import EXTRA_COLUMNS, PAYMENT_TYPES, PROCESS_TYPES, TAX_TYPES
 
@@ -55,8 +59,11 @@ def test_same_seed_gives_the_same_bytes_and_another_seed_does_not(tmp_path: Path
     for name, config in (("a", cfg), ("b", cfg), ("c", cfg.model_copy(update={"seed": 6}))):
         world = simulate(config)
         write_folder(world, tmp_path / name)
+        write_source(world, tmp_path / name / "source")
     assert _sha(tmp_path / "a") == _sha(tmp_path / "b")
-    assert _sha(tmp_path / "a")["lines.parquet"] != _sha(tmp_path / "c")["lines.parquet"]
+    assert len(_sha(tmp_path / "a")) == 6
+    csv = "source/declarations.csv"
+    assert _sha(tmp_path / "a")[csv] != _sha(tmp_path / "c")[csv]
 
 
 def test_it_is_the_kazakh_worlds_imports_with_their_truth_and_labels(kazakh, foreign) -> None:
@@ -88,9 +95,8 @@ def test_ids_are_the_administrations_own_and_codes_have_six_digits(kazakh, forei
     assert lines["declarant_id"].str.fullmatch(r"DCL\d{4}").all()
     assert lines["counterparty_name"].str.fullmatch(r"SEL\d{5}").all()
     assert lines["document_id"].str.fullmatch(r"DEC\d{8}").all()
-    assert (lines["line_id"].str.rpartition("/")[0] == lines["document_id"]).all() and lines[
-        "line_id"
-    ].is_unique
+    assert lines["line_id"].is_unique
+    assert (lines["line_id"].str.rpartition("/")[0] == lines["document_id"]).all()
     assert lines["hs_code"].str.fullmatch(r"\d{6}").all()
     # one importer per Kazakh trader and one seller per counterparty name, numbered in no telling order
     source = kazakh.lines.loc[kazakh.lines["procedure"].eq("40").fillna(False).to_numpy(dtype=bool)]
@@ -131,20 +137,13 @@ def test_own_columns_are_declared_and_carry_a_moderate_signal(foreign, tmp_path:
     assert list(back.lines.columns[-4:]) == list(EXTRA_COLUMNS)
     lines, circ = foreign.lines, foreign.truth["is_circumvention"].to_numpy()
     assert 0.03 < circ.mean() < 0.08
-    assert set(lines["payment_type"]) == set(PAYMENT_TYPES) and set(lines["process_type"]) == set(
-        PROCESS_TYPES
-    )
+    assert set(lines["payment_type"]) == set(PAYMENT_TYPES)
+    assert set(lines["process_type"]) == set(PROCESS_TYPES)
     assert set(lines["tax_type"]) == set(TAX_TYPES) and (lines["tax_rate"] >= 0).all()
     # circumvention is more often prepaid, declared by the express process, relieved of duty
-    assert (
-        _share(lines["payment_type"], "prepaid", circ)
-        > _share(lines["payment_type"], "prepaid", ~circ) + 0.15
-    )
-    assert (
-        _share(lines["process_type"], "express", circ)
-        > _share(lines["process_type"], "express", ~circ) + 0.12
-    )
-    assert _share(lines["tax_type"], "exempt", circ) > _share(lines["tax_type"], "exempt", ~circ) + 0.04
+    for name, level, margin in (("payment_type", "prepaid", 0.15), ("process_type", "express", 0.12),
+                                ("tax_type", "exempt", 0.04)):  # fmt: skip
+        assert _share(lines[name], level, circ) > _share(lines[name], level, ~circ) + margin, name
     assert lines["tax_rate"][circ].mean() < 0.75 * lines["tax_rate"][~circ].mean()
     # ... but no level of any of them gives circumvention away
     for name in ("payment_type", "process_type", "tax_type"):
@@ -181,3 +180,19 @@ def test_declarant_ids_carry_no_signal_while_importer_ids_do(foreign) -> None:
     assert _permutation_p(circ, doc, declarant) > 0.01
     assert _permutation_p(violation, doc[inspected], declarant) > 0.01
     assert _permutation_p(circ, doc, importer) < 0.01, "the check can see a signal where there is one"
+
+
+def test_the_source_csv_ingests_back_to_the_canonical_folder(foreign, tmp_path: Path) -> None:
+    write_folder(foreign, tmp_path / "world")
+    csv, mapping = write_source(foreign, tmp_path / "world" / "source")
+    assert (csv.name, mapping.name) == (SOURCE_FILE, MAPPING_FILE)
+    table = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    assert tuple(table.columns) == ORDER, "truth is never a source column"
+    assert set(table["FRAUD"]) == {"1", "0", ""}
+    result = ingest(csv, load_mapping(mapping), tmp_path / "ingested")
+    assert result.lines.rows_rejected == 0 and result.inspections is not None
+    assert result.inspections.rows_rejected == 0
+    canonical, ingested = read_folder(tmp_path / "world"), read_folder(tmp_path / "ingested")
+    pd.testing.assert_frame_equal(ingested.lines, canonical.lines)
+    pd.testing.assert_frame_equal(ingested.inspections, canonical.inspections)
+    assert ingested.extra_columns == canonical.extra_columns and ingested.truth is None
