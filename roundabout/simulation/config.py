@@ -174,13 +174,13 @@ class ForeignConfig(_Options):
         0.12, ge=0, le=1, description="Share of importers that are authorised operators (simplified process)"
     )
     circumvention_prepaid: float = Field(
-        0.3, ge=0, le=1, description="Share of circumvention declarations paid in advance whatever the goods"
+        0.35, ge=0, le=1, description="Share of circumvention declarations paid in advance whatever the goods"
     )
     circumvention_express: float = Field(
-        0.2, ge=0, le=1, description="Share of circumvention declarations made by the express process"
+        0.25, ge=0, le=1, description="Share of circumvention declarations made by the express process"
     )
     circumvention_relief: float = Field(
-        0.2,
+        0.3,
         ge=0,
         le=1,
         description="Share of circumvention lines claiming a preference or exemption (a lower tax rate)",

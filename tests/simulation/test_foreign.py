@@ -141,11 +141,11 @@ def test_own_columns_are_declared_and_carry_a_moderate_signal(foreign, tmp_path:
     assert set(lines["process_type"]) == set(PROCESS_TYPES)
     assert set(lines["tax_type"]) == set(TAX_TYPES) and (lines["tax_rate"] >= 0).all()
     # circumvention is more often prepaid, declared by the express process, relieved of duty
-    for name, level, margin in (("payment_type", "prepaid", 0.15), ("process_type", "express", 0.12),
-                                ("tax_type", "exempt", 0.04)):  # fmt: skip
+    for name, level, margin in (("payment_type", "prepaid", 0.2), ("process_type", "express", 0.18),
+                                ("tax_type", "exempt", 0.08)):  # fmt: skip
         assert _share(lines[name], level, circ) > _share(lines[name], level, ~circ) + margin, name
     assert lines["tax_rate"][circ].mean() < 0.75 * lines["tax_rate"][~circ].mean()
-    # ... but no level of any of them gives circumvention away
+    # ... but no level of any of them gives circumvention away (the most telling is about a third)
     for name in ("payment_type", "process_type", "tax_type"):
         for level, rows in lines.groupby(name).groups.items():
             assert circ[lines.index.get_indexer(rows)].mean() < 0.6, (name, level)
