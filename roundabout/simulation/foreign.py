@@ -45,7 +45,8 @@ def foreign_shape(rng: np.random.Generator, world: CanonicalData, cfg: ForeignCo
     """The DT import lines of a Kazakh-shaped `world` in the foreign shape, with their inspections (outcome
     only) and truth; lines keep the world's (date, declaration, item) order."""
     lines = world.lines
-    assert world.truth is not None, "the foreign shape is derived from a simulated world with its truth"
+    if world.truth is None:
+        raise ValueError("the foreign shape is derived from a simulated world with its truth")
     keep = lines["procedure"].eq("40").fillna(False).to_numpy(dtype=bool)
     imports = lines.loc[keep].reset_index(drop=True)
     circ = world.truth["is_circumvention"].to_numpy(dtype=bool)[keep]
