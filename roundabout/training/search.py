@@ -67,10 +67,14 @@ def search_classifier(
         why = "the validation period holds no violations, or nothing but violations, to judge fits on"
         return SearchResult(everything, config.classifier, list(families), skipped=why)
     start = time.monotonic()
+    # Selection fits see every line and every input: with random subsets of either, removing two inputs
+    # changes which subsets each tree draws, and that noise alone moves the score more than a useless
+    # family does. Tuning explores the subsets later.
+    whole = config.classifier.model_copy(update={"feature_fraction": 1.0, "bagging_fraction": 1.0})
     selection = select_families(
         families,
         {fam for fam in families if fam in OPTIONAL},
-        lambda inputs: data.predict(inputs, config.classifier),
+        lambda inputs: data.predict(inputs, whole),
         data.y_valid,
         start + budget / 2,
         config.search.min_gain,
