@@ -49,7 +49,7 @@ def test_every_docs_page_is_linked_from_the_readme() -> None:
 
 
 def test_the_training_options_table_is_the_configs() -> None:
-    """docs/models.md lists every `train --config` option with its default and meaning, as the code has them."""
+    """docs/models.md lists every `train --config` option, its default and meaning, as the code has them."""
     from roundabout.training.config import describe_options
 
     text = (ROOT / "docs" / "models.md").read_text()
