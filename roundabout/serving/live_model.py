@@ -16,6 +16,7 @@ import numpy as np
 
 from roundabout.data.records import RecordValidator
 from roundabout.data.rules import FormatRules
+from roundabout.features import feature_names
 from roundabout.models import RiskModel
 from roundabout.models.mlflow_service import MlflowService, RunFacts
 from roundabout.serving.schemas import EXAMPLE_LINE
@@ -45,17 +46,20 @@ class ServingVersion:
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
+def check_feature_list(model: RiskModel) -> None:
+    """Refuse a version reading an input the features code does not compute (another code's model)."""
+    computed = set(feature_names(model.artifacts))
+    missing = [f for f in model.base_features if f not in computed]
+    if missing:
+        raise ModelRejected(f"feature list does not match the features code: unknown features {missing[:5]}")
+
+
 def smoke_check(
     model: RiskModel, store: ServiceStore, features: OnlineFeatures, validator: RecordValidator
 ) -> None:
     """Score the example line with this version's features; refuse a version that cannot."""
     if list(model.base_features) != list(features.names):
-        missing = [f for f in model.base_features if f not in features.names]
-        raise ModelRejected(
-            f"feature list does not match the features code: unknown features {missing[:5]}"
-            if missing
-            else "feature list does not match the features code: another order"
-        )
+        raise ModelRejected("feature list does not match the features code: another order")
     line = validator.line(EXAMPLE_LINE)
     with store.backend.connect() as conn:
         x = features.read(conn, [line])
@@ -103,6 +107,7 @@ class LiveModel:
                 return "unchanged"
             try:
                 model = self.mlflow_service.load_model(f"models:/{self.name}/{version}")
+                check_feature_list(model)
                 features = self.store.features(model.artifacts, model.base_features)
                 validator = RecordValidator(self.rules, model.artifacts.extra_columns)
                 smoke_check(model, self.store, features, validator)

@@ -314,6 +314,10 @@ def register_bad_version(tracking_uri: str, kind: str, workdir: Path) -> str:
             old = body["base_features"][0]
             body["base_features"][0] = "no_such_feature"
             body["feature_names"] = ["no_such_feature" if f == old else f for f in body["feature_names"]]
+            if body.get("classifier_base") is not None:
+                body["classifier_base"] = [
+                    "no_such_feature" if f == old else f for f in body["classifier_base"]
+                ]
         elif kind == "nan":
             body["fusion"] = {k: (math.nan if isinstance(v, float) else v) for k, v in body["fusion"].items()}
         else:
