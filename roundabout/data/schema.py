@@ -46,13 +46,21 @@ OUTCOMES = ("violation", "clean")
 #: Kazakh format rules, the default: a 12-digit BIN and a 10-digit EAEU commodity code.
 KZ_TRADER_ID_PATTERN = r"\d{12}"
 KZ_HS_DIGITS = 10
+#: Kazakh customs procedure codes: two digits (40 release for domestic consumption, 10 export, ...).
+KZ_PROCEDURE_PATTERN = r"\d{2}"
 
 LINE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("line_id", Kind.TEXT, True, "Unique id of the goods line"),
     FieldSpec("document_id", Kind.TEXT, True, "Id of the declaration (DT) or waybill (SNT)"),
     FieldSpec("document_kind", Kind.TEXT, True, "DT (goods declaration) or SNT (e-waybill)", DOCUMENT_KINDS),
     FieldSpec("direction", Kind.TEXT, True, "import, export or transit", DIRECTIONS),
-    FieldSpec("procedure", Kind.TEXT, False, "2-digit customs procedure code (DT only)", pattern=r"\d{2}"),
+    FieldSpec(
+        "procedure",
+        Kind.TEXT,
+        False,
+        "Customs procedure code (DT only; two digits in Kazakhstan)",
+        pattern=KZ_PROCEDURE_PATTERN,
+    ),
     FieldSpec("date", Kind.DATE, True, "Date of the declaration or waybill"),
     FieldSpec(
         "trader_id", Kind.TEXT, True, "Trader id (12-digit BIN in Kazakhstan)", pattern=KZ_TRADER_ID_PATTERN

@@ -144,6 +144,14 @@ def test_malformed_csv_records_are_rejected_not_dropped(tmp_path: Path) -> None:
         ),
         ({**FOREIGN_MAPPING, "units": {"hs_code": 2}}, "units: not numeric fields: hs_code"),
         (
+            {**FOREIGN_MAPPING, "rules": {"trader_id_pattern": r"IMP(\d{5}"}},
+            "rules.trader_id_pattern: Value error, not a regular expression: missing ), unterminated",
+        ),
+        (
+            {**FOREIGN_MAPPING, "rules": {"procedure_pattern": "[0-9"}},
+            "rules.procedure_pattern: Value error, not a regular expression",
+        ),
+        (
             {**FOREIGN_MAPPING, "extra_columns": {"date": {"source": "x", "kind": "numeric"}}},
             "extra_columns: names clash with canonical fields: date",
         ),
@@ -156,6 +164,28 @@ def test_bad_mappings_fail_naming_the_key(tmp_path: Path, body: dict, message: s
     path.write_text(yaml.safe_dump(body))
     with pytest.raises(MappingError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_mapping(path)
+
+
+def test_a_mapping_declares_its_procedure_format(tmp_path: Path) -> None:
+    """Three-digit import types load under `rules.procedure_pattern`; a two-digit code is then refused."""
+    table = _foreign_table().assign(**{"import.type": ["400", "400", "400", "40"]})
+    table.loc[3, "cif.value"] = 4.0
+    source = tmp_path / "foreign.parquet"
+    table.to_parquet(source)
+    constants = {k: v for k, v in FOREIGN_MAPPING["constants"].items() if k != "procedure"}
+    body = {
+        **FOREIGN_MAPPING,
+        "columns": {**FOREIGN_MAPPING["columns"], "procedure": "import.type"},
+        "constants": constants,
+        "rules": {**FOREIGN_MAPPING["rules"], "procedure_pattern": r"\d{3}"},
+    }
+    result = ingest(source, IngestMapping.model_validate(body), tmp_path / "out")
+    rejects = pd.read_csv(result.rejects_path, dtype=str)
+    assert rejects[["source_row", "field", "reason"]].values.tolist() == [
+        ["3", "trader_id", r"does not match the trader id format IMP\d{5}"],
+        ["4", "procedure", r"must match the pattern \d{3}"],
+    ]
+    assert read_folder(tmp_path / "out").lines["procedure"].tolist() == ["400", "400"]
 
 
 def test_mapped_column_absent_from_source_fails_fast(tmp_path: Path) -> None:
