@@ -117,6 +117,7 @@ def apply_mapping(frame: pd.DataFrame, mapping: IngestMapping) -> pd.DataFrame:
         out[field_name] = pd.Series([value] * len(frame), dtype="str")
     for field_name, codes in mapping.values.items():
         if field_name in out:
+            # A code mapped to None is the source's "unknown": it becomes an empty value, checked as one.
             text = _text(out[field_name]).str.strip()
             out[field_name] = text.map(codes).where(text.isin(list(codes)), text)
     if (

@@ -106,8 +106,10 @@ class IngestMapping(BaseModel):
         description="Canonical field -> source column, or a list of columns joined with '/'"
     )
     constants: dict[str, str] = Field(default_factory=dict, description="Canonical field -> fixed value")
-    values: dict[str, dict[str, str]] = Field(
-        default_factory=dict, description="Canonical field -> {source code: canonical value}"
+    values: dict[str, dict[str, str | None]] = Field(
+        default_factory=dict,
+        description="Canonical field -> {source code: canonical value}; a code mapped to null (YAML ~) "
+        "means unknown and loads as an empty field",
     )
     dates: dict[str, str] = Field(default_factory=dict, description="Date field -> strptime format")
     units: dict[str, float] = Field(default_factory=dict, description="Numeric field -> factor to apply")

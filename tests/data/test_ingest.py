@@ -188,6 +188,38 @@ def test_a_mapping_declares_its_procedure_format(tmp_path: Path) -> None:
     assert read_folder(tmp_path / "out").lines["procedure"].tolist() == ["400", "400"]
 
 
+UNKNOWN_CODES = """
+name: unknown-codes
+columns: {line_id: ID, document_id: ID, date: DAY, trader_id: BIN, hs_code: HS, value_usd: USD,
+          net_mass_kg: KG, transport_mode: MODE, origin_country: ORIGIN, customs_office: POST}
+constants: {document_kind: DT, direction: import, procedure: "40"}
+values:
+  transport_mode: {"30": road, "40": air, "90": ~}
+  origin_country: {"ZZ": ~, "EU": null}
+  customs_office: {"00000": ~}
+"""
+
+
+def test_a_code_mapped_to_null_loads_as_an_empty_field(tmp_path: Path) -> None:
+    """The source's "unknown" codes (transport 90, country ZZ) load as empty fields, not as rejects; a code
+    that is neither listed nor valid is still rejected."""
+    (tmp_path / "m.yaml").write_text(UNKNOWN_CODES)
+    rows = [
+        "ID,DAY,BIN,HS,USD,KG,MODE,ORIGIN,POST",
+        "L1,2023-03-01,010340005677,8542310000,10,1,90,ZZ,00000",
+        "L2,2023-03-01,010340005677,8542310000,10,1,30,EU,55201",
+        "L3,2023-03-01,010340005677,8542310000,10,1,40,XX,55201",
+    ]
+    (tmp_path / "s.csv").write_text("\n".join(rows) + "\n")
+    result = ingest(tmp_path / "s.csv", load_mapping(tmp_path / "m.yaml"), tmp_path / "out")
+    assert (result.lines.rows_loaded, result.lines.rows_rejected) == (2, 1)
+    rejects = pd.read_csv(result.rejects_path, dtype=str)
+    assert rejects[["source_row", "field", "value"]].values.tolist() == [["3", "origin_country", "XX"]]
+    lines = read_folder(tmp_path / "out").lines.set_index("line_id")
+    assert lines.loc["L1", ["transport_mode", "origin_country", "customs_office"]].isna().all()
+    assert lines.loc["L2", "transport_mode"] == "road" and pd.isna(lines.loc["L2", "origin_country"])
+
+
 def test_mapped_column_absent_from_source_fails_fast(tmp_path: Path) -> None:
     source = tmp_path / "foreign.parquet"
     _foreign_table().drop(columns=["hs6"]).to_parquet(source)
