@@ -101,6 +101,18 @@ TRUTH_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("scheme", Kind.TEXT, False, "Name of the planted scheme, empty for honest lines"),
 )
 
+#: Canonical id columns of parties, goods and places: what id statistics (smoothed violation rates) may be
+#: computed on. Line and document ids are not among them: a line's own id has no history, and the lines of
+#: one declaration share its outcome, so a document's statistic would hand a line its neighbours' labels.
+ID_COLUMNS: tuple[str, ...] = (
+    "trader_id",
+    "trader_name",
+    "declarant_id",
+    "counterparty_name",
+    "hs_code",
+    "customs_office",
+)
+
 LINE_COLUMNS: tuple[str, ...] = tuple(f.name for f in LINE_FIELDS)
 INSPECTION_COLUMNS: tuple[str, ...] = tuple(f.name for f in INSPECTION_FIELDS)
 TRUTH_COLUMNS: tuple[str, ...] = tuple(f.name for f in TRUTH_FIELDS)
