@@ -161,13 +161,13 @@ class IngestMapping(BaseModel):
             }
         )
 
-    def source_columns(self) -> set[str]:
-        """Every source column the mapping reads."""
+    def source_columns(self, outcomes: bool = True) -> set[str]:
+        """Every source column the mapping reads (the outcome columns only when `outcomes` are loaded)."""
         cols: set[str] = set()
         for value in self.columns.values():
             cols.update([value] if isinstance(value, str) else value)
         cols.update(extra.source for extra in self.extra_columns.values())
-        if self.outcomes is not None:
+        if outcomes and self.outcomes is not None:
             cols.update({self.outcomes.inspected_on, self.outcomes.outcome})
             if self.outcomes.violation_type:
                 cols.add(self.outcomes.violation_type)

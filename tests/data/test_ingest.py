@@ -1,5 +1,6 @@
 """Ingest maps a foreign-named file, reports bad rows by row, field and reason, and loads the rest."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -111,6 +112,35 @@ def test_outcome_of_a_rejected_line_is_rejected_too(tmp_path: Path) -> None:
     rejects = pd.read_csv(result.rejects_path)
     orphan = rejects[rejects["table"] == "inspections"]
     assert orphan[["source_row", "reason"]].values.tolist() == [[4, "its goods line was not loaded"]]
+
+
+def test_outcomes_can_be_left_out(tmp_path: Path) -> None:
+    """A held-out file loads its lines only, even though the mapping names outcome columns (which then
+    need not be in the file), and the manifest says the labels were left out."""
+    source = tmp_path / "foreign.parquet"
+    _foreign_table().drop(columns=["illicit"]).to_parquet(source)
+    mapping = IngestMapping.model_validate(FOREIGN_MAPPING)
+    result = ingest(source, mapping, tmp_path / "out", outcomes=False)
+    assert result.inspections is None and result.lines.rows_loaded == 2
+    assert not (tmp_path / "out" / "inspections.parquet").exists()
+    data = read_folder(tmp_path / "out")
+    assert len(data.lines) == 2 and data.inspections.empty
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["outcomes_left_out"] is True and manifest["inspections"] is None
+
+
+def test_a_load_without_outcomes_leaves_no_earlier_outcomes_behind(tmp_path: Path) -> None:
+    """Loaded again into the same folder without outcomes (a mapping that names none, or outcomes left
+    out), the earlier load's outcomes go rather than being read back as this load's."""
+    source = tmp_path / "foreign.parquet"
+    _foreign_table().to_parquet(source)
+    mapping = IngestMapping.model_validate(FOREIGN_MAPPING)
+    no_outcome_columns = IngestMapping.model_validate({**FOREIGN_MAPPING, "outcomes": None})
+    for again in ({"mapping": no_outcome_columns}, {"mapping": mapping, "outcomes": False}):
+        ingest(source, mapping, tmp_path / "out")
+        assert len(read_folder(tmp_path / "out").inspections) == 2
+        ingest(source, out=tmp_path / "out", **again)  # type: ignore[arg-type]
+        assert read_folder(tmp_path / "out").inspections.empty
 
 
 def test_malformed_csv_records_are_rejected_not_dropped(tmp_path: Path) -> None:
