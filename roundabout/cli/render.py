@@ -27,6 +27,11 @@ def warning(message: str) -> None:
     err_console.print(f"warning: {message}", markup=False, highlight=False)
 
 
+def note(message: str) -> None:
+    """`note: <message>` on stderr: something the user should know that is not a problem."""
+    err_console.print(f"note: {message}", markup=False, highlight=False)
+
+
 def say(message: str) -> None:
     """A line of user text on stdout, as it is."""
     console.print(message, markup=False, highlight=False, soft_wrap=True)
