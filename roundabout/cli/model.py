@@ -78,8 +78,8 @@ def evaluate(
     require_data_folder(data)
     with stage_progress(EVALUATE_STAGES, "evaluate") as mark:
         report = evaluate_model(mlflow_service_of(ctx.obj), model, data, since=since, mark=mark)
-    print_report(report)
     meta = report["meta"]
+    print_report(report, f"the evaluated period ({meta['since']} to {meta['until']})")
     console.print(summary_table("evaluated", meta))
     say(f"evaluated {meta['lines']:,} lines of {data}: {meta['period']}, {meta['since']} to {meta['until']}")
 

@@ -147,9 +147,14 @@ def schemes_table(report: dict[str, Any]) -> Table:
     return table
 
 
-def print_report(report: dict[str, Any]) -> None:
-    """Every table of a holdout report."""
-    console.print(rates_table(report, "outcomes"))
+def print_report(report: dict[str, Any], period: str = "the holdout") -> None:
+    """Every table of a holdout report; when `period` has no outcomes, a warning instead of their table
+    (last, so it is not lost above the tables)."""
+    from roundabout.training.metrics import no_outcomes_warning
+
+    absent = no_outcomes_warning(report, period)
+    if not absent:
+        console.print(rates_table(report, "outcomes"))
     if "truth" in report["model"]:
         console.print(rates_table(report, "truth"))
         console.print(schemes_table(report))
@@ -160,6 +165,8 @@ def print_report(report: dict[str, Any]) -> None:
             f"calibration on inspected lines: Brier {calib['brier']:.4f}, ECE {calib['ece']:.4f} "
             f"({outcomes['lines']:,} lines, {outcomes['positives']:,} violations)"
         )
+    if absent:
+        warning(absent)
 
 
 def print_training(result: Any) -> None:

@@ -75,3 +75,28 @@ def test_score_with_a_history_that_overlaps_is_refused(foreign: Foreign, tmp_pat
     assert result.exit_code == 2
     assert "error: history: line_id 'D20000/1' is in both --history and --data" in result.stderr
     assert not (tmp_path / "s.parquet").exists()
+
+
+def test_train_on_a_holdout_without_outcomes_warns(foreign: Foreign, tmp_path: Path) -> None:
+    """No 0.000 precision and NaN AUC: a warning, and the version is challenger (nothing to compare on)."""
+    f = foreign.folders
+    config = tmp_path / "train.yaml"
+    config.write_text(
+        f"split: {{kind: folders, valid_data: '{f['valid']}', holdout_data: '{f['test_lines']}'}}\n"
+        "anomaly: {n_estimators: 30}\nchannels: {period_days: 30}\n"
+    )
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    result = runner.invoke(app, ["train", "--data", str(f["train"]), "--config", str(config)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "warning: the holdout has no outcomes to measure against (no inspected line)" in result.stderr
+    assert "against inspection outcomes" not in result.output and "nan" not in result.output.lower()
+    assert "challenger" in result.output and "not compared" in result.output
+
+
+def test_evaluate_a_period_without_outcomes_warns(foreign: Foreign) -> None:
+    f = foreign.folders
+    result = _invoke(foreign, "evaluate", "--model", "models:/roundabout/1", "--data", f["test_lines"])
+    assert result.exit_code == 0, result.output
+    assert "warning: the evaluated period (2023-07-01 to " in result.stderr
+    assert "has no outcomes to measure against (no inspected line)" in result.stderr
+    assert "PR-AUC" not in result.output

@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow import MlflowClient
 
 from roundabout.data.history import read_history
 from roundabout.data.io import CanonicalData, read_folder
 from roundabout.models.mlflow_service import MlflowService
 from roundabout.training import TrainConfig, TrainResult, evaluate_model, train
 from roundabout.training.evaluate import HOLDOUT_PERIOD
+from roundabout.training.metrics import outcomes_absent
 from tests.support.foreign import RISKY_IMPORTERS, ingest_foreign
 
 
@@ -96,3 +98,28 @@ def test_a_held_out_file_is_scored_beside_its_history(folders: dict[str, Path], 
     alone = model.score_data(lines_only)["risk_score"].to_numpy()
     assert not np.allclose(alone, scores["risk_score"].to_numpy())
     assert not np.allclose(model.score_data(labelled)["risk_score"].to_numpy(), alone)
+
+
+def test_a_holdout_without_outcomes_warns_and_moves_no_champion(
+    folders: dict[str, Path], labelled_run: Run
+) -> None:
+    """Trained with the held-out file loaded without its labels as the holdout: the outcome figures are
+    absent with their reason, the run is tagged so, and the new version is challenger beside the champion."""
+    service = labelled_run.service
+    config = _config(folders["test_lines"], folders["valid"])
+    result = train(folders["train"], service, config, experiment="foreign", register="foreign")
+    assert outcomes_absent(result.report) == "no inspected line"
+    assert set(result.report["model"]["outcomes"]) == {"lines", "positives", "absent"}
+    assert result.decision is not None and result.version == "2"
+    assert (result.decision.alias, result.decision.new_value) == ("challenger", None)
+    assert "not compared: the holdout has no outcomes (no inspected line)" in result.decision.reason
+    assert service.alias_version("foreign", "champion") == "1"
+    run = MlflowClient(service.tracking_uri).get_run(result.run_id)
+    assert run.data.tags["holdout.outcomes_absent"] == "no inspected line"
+    assert run.data.tags["promotion.alias"] == "challenger"
+    assert not [m for m in run.data.metrics if ".outcomes.rates." in m or m == "promotion.new_value"]
+    assert run.data.metrics["holdout.model.outcomes.lines"] == 0
+
+    # Re-evaluated on the held-out lines alone, the same absence is reported.
+    report = evaluate_model(service, "models:/foreign/2", folders["test_lines"])
+    assert outcomes_absent(report) == "no inspected line"
