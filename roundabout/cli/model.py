@@ -71,17 +71,30 @@ def evaluate(
             help="Evaluate lines from this date on, YYYY-MM-DD [default: the model's holdout period]"
         ),
     ] = None,
+    history: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="History folder of DATA (repeat for several, oldest first): features see its lines and "
+            "outcomes; the outcomes in DATA are only the labels measured against (a held-out file)"
+        ),
+    ] = None,
 ) -> None:
     """Re-evaluate a registered or logged model on a canonical data folder and print the report."""
     from roundabout.training import EVALUATE_STAGES, evaluate_model
 
     require_data_folder(data)
     with stage_progress(EVALUATE_STAGES, "evaluate") as mark:
-        report = evaluate_model(mlflow_service_of(ctx.obj), model, data, since=since, mark=mark)
+        report = evaluate_model(
+            mlflow_service_of(ctx.obj), model, data, since=since, mark=mark, history=history or ()
+        )
     meta = report["meta"]
     print_report(report, f"the evaluated period ({meta['since']} to {meta['until']})")
     console.print(summary_table("evaluated", meta))
-    say(f"evaluated {meta['lines']:,} lines of {data}: {meta['period']}, {meta['since']} to {meta['until']}")
+    beside = f", after the history {meta['history']}" if history else ""
+    say(
+        f"evaluated {meta['lines']:,} lines of {data}: {meta['period']}, {meta['since']} to {meta['until']}"
+        + beside
+    )
 
 
 def score(

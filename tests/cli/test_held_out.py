@@ -100,3 +100,14 @@ def test_evaluate_a_period_without_outcomes_warns(foreign: Foreign) -> None:
     assert "warning: the evaluated period (2023-07-01 to " in result.stderr
     assert "has no outcomes to measure against (no inspected line)" in result.stderr
     assert "PR-AUC" not in result.output
+
+
+def test_evaluate_a_held_out_file_beside_its_history(foreign: Foreign) -> None:
+    f = foreign.folders
+    result = _invoke(foreign, "evaluate", "--model", "models:/roundabout/1", "--data", f["test"],
+                     "--history", f["train"], "--history", f["valid"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "against inspection outcomes" in result.output and "PR-AUC" in result.output
+    assert "warning" not in result.stderr
+    assert f"evaluated 1,000 lines of {f['test']}" in result.output
+    assert f"after the history {f['train']}, {f['valid']}" in result.output.replace("\n", "")

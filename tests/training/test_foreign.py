@@ -15,7 +15,8 @@ from roundabout.data.io import CanonicalData, read_folder
 from roundabout.models.mlflow_service import MlflowService
 from roundabout.training import TrainConfig, TrainResult, evaluate_model, train
 from roundabout.training.evaluate import HOLDOUT_PERIOD
-from roundabout.training.metrics import outcomes_absent
+from roundabout.training.metrics import flatten, outcome_report, outcomes_absent
+from roundabout.training.split import labels
 from tests.support.foreign import RISKY_IMPORTERS, ingest_foreign
 
 
@@ -123,3 +124,27 @@ def test_a_holdout_without_outcomes_warns_and_moves_no_champion(
     # Re-evaluated on the held-out lines alone, the same absence is reported.
     report = evaluate_model(service, "models:/foreign/2", folders["test_lines"])
     assert outcomes_absent(report) == "no inspected line"
+
+
+def test_a_held_out_file_is_evaluated_against_its_labels_beside_its_history(
+    folders: dict[str, Path], labelled_run: Run
+) -> None:
+    """Its labels measure the very scores `score --history` gives its lines: they never feed its features."""
+    history = [folders["train"], folders["valid"]]
+    report = evaluate_model(labelled_run.service, "models:/foreign/1", folders["test"], history=history)
+    assert report["meta"]["lines"] == 1000
+    assert report["meta"]["history"] == f"{folders['train']}, {folders['valid']}"
+    scores = labelled_run.result.model.score_data(
+        read_folder(folders["test_lines"]), history=read_history(history)
+    )
+    test = read_folder(folders["test"])
+    rates = TrainConfig().evaluation.inspection_rates
+    risk, value = scores["risk_score"].to_numpy(), test.lines["value_usd"].to_numpy()
+    expected = outcome_report(risk, labels(test), value, rates, prob=risk)
+    got = report["model"]["outcomes"]
+    assert (got["lines"], got["positives"]) == (1000, expected["positives"])
+    assert flatten(got["rates"]) == pytest.approx(flatten(expected["rates"]))
+    assert (got["roc_auc"], got["pr_auc"]) == pytest.approx((expected["roc_auc"], expected["pr_auc"]))
+    # Without the history, the folder's own outcomes feed the features of its later lines.
+    leaky = evaluate_model(labelled_run.service, "models:/foreign/1", folders["test"])["model"]["outcomes"]
+    assert leaky["roc_auc"] != pytest.approx(got["roc_auc"], abs=1e-9)
