@@ -1,4 +1,6 @@
-"""A held-out file through the commands: scored beside its history without its own labels."""
+"""A held-out file through the commands, as docs/models.md ("Another administration's table") tells: its
+labels reach neither training nor promotion nor its own features, and measure the model only in
+`evaluate`."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,104 +12,109 @@ from typer.testing import CliRunner
 
 from roundabout.cli import app
 from roundabout.data.io import read_folder
-from roundabout.models.mlflow_service import MlflowService
-from roundabout.training import TrainConfig, train
-from tests.support.foreign import ingest_foreign
+from roundabout.settings import get_settings
+from tests.support.foreign import write_foreign_files
 
 runner = CliRunner()
 
 
 @dataclass
-class Foreign:
+class Procedure:
+    """The folders the documented commands wrote, the tracking store, and what `train` printed."""
+
     folders: dict[str, Path]
-    tracking_uri: str
+    env: dict[str, str]
+    trained: Result
+
+
+def _run(env: dict[str, str], *args: str | Path) -> Result:
+    return runner.invoke(app, [str(a) for a in args], env=env)
 
 
 @pytest.fixture(scope="module")
-def foreign(tmp_path_factory: pytest.TempPathFactory) -> Foreign:
-    """The foreign files ingested, and a model trained on them (registered as `roundabout`, version 1)."""
+def procedure(tmp_path_factory: pytest.TempPathFactory) -> Procedure:
+    """docs/models.md's commands up to `train`, on the hand-made foreign files (`adm` is version 1)."""
     root = tmp_path_factory.mktemp("held_out")
-    folders = ingest_foreign(root)
-    tracking_uri = f"sqlite:///{root / 'mlflow.db'}"
-    config = TrainConfig.model_validate(
-        {
-            "split": {"kind": "folders", "valid_data": folders["valid"], "holdout_data": folders["test"]},
-            "anomaly": {"n_estimators": 30},
-            "channels": {"period_days": 30},
-        }
+    files = write_foreign_files(root / "source")
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}", "ROUNDABOUT_HOME": str(root / "home")}
+    adm = root / "adm"
+    folders = {name: adm / name for name in ("train", "valid", "test", "test_labels")}
+    get_settings.cache_clear()
+    for name, source, extra in (
+        ("train", files["train"], []),
+        ("valid", files["valid"], []),
+        ("test", files["test"], ["--no-outcomes"]),
+        ("test_labels", files["test"], []),
+    ):
+        args = ["ingest", "--source", source, "--mapping", files["mapping"], "--out", folders[name], *extra]
+        done = _run(env, *args)
+        assert done.exit_code == 0, done.output
+    config = root / "adm_train.yaml"
+    config.write_text(
+        f"split: {{kind: folders, valid_data: '{folders['valid']}', holdout_data: '{folders['test']}'}}\n"
+        "anomaly: {n_estimators: 30}\n"  # fewer trees than the default, for speed
     )
-    train(folders["train"], MlflowService(tracking_uri, root / "mlartifacts"), config)
-    return Foreign(folders, tracking_uri)
+    trained = _run(env, "train", "--data", folders["train"], "--config", config, "--register", "adm")
+    get_settings.cache_clear()
+    return Procedure(folders, env, trained)
 
 
-def _invoke(foreign: Foreign, *args: str | Path) -> Result:
-    return runner.invoke(app, [str(a) for a in args], env={"MLFLOW_TRACKING_URI": foreign.tracking_uri})
-
-
-def _score(foreign: Foreign, data: Path, out: Path, *history: Path) -> Result:
+def _score(p: Procedure, data: Path, out: Path, *history: Path) -> Result:
     given = [arg for folder in history for arg in ("--history", folder)]
-    return _invoke(foreign, "score", "--model", "models:/roundabout/1", "--data", data, "--out", out, *given)
+    return _run(p.env, "score", "--model", "models:/adm/1", "--data", data, "--out", out, *given)
 
 
-def test_score_with_history_scores_the_held_out_lines_only(foreign: Foreign, tmp_path: Path) -> None:
-    f = foreign.folders
+def test_training_on_the_held_out_lines_warns_and_promotes_nothing(procedure: Procedure) -> None:
+    """No 0.000 precision and NaN AUC: a warning, and the version is challenger (nothing to compare on)."""
+    result = procedure.trained
+    assert result.exit_code == 0, result.output
+    assert "warning: the holdout has no outcomes to measure against (no inspected line)" in result.stderr
+    assert "against inspection outcomes" not in result.output and "nan" not in result.output.lower()
+    assert "challenger" in result.output and "not compared" in result.output
+    assert read_folder(procedure.folders["test"]).inspections.empty
+
+
+def test_score_with_history_scores_the_held_out_lines_only(procedure: Procedure, tmp_path: Path) -> None:
+    f = procedure.folders
     out = tmp_path / "scores.parquet"
-    result = _score(foreign, f["test_lines"], out, f["train"], f["valid"])
+    result = _score(procedure, f["test"], out, f["train"], f["valid"])
     assert result.exit_code == 0, result.output
     assert "note:" not in result.stderr
     scores = pd.read_parquet(out)
-    assert scores["line_id"].tolist() == read_folder(f["test_lines"]).lines["line_id"].tolist()
+    assert scores["line_id"].tolist() == read_folder(f["test"]).lines["line_id"].tolist()
 
     # The labelled copy of the same file: its outcomes are ignored, with a note, and the scores are the same.
     labelled = tmp_path / "labelled.parquet"
-    result = _score(foreign, f["test"], labelled, f["train"], f["valid"])
+    result = _score(procedure, f["test_labels"], labelled, f["train"], f["valid"])
     assert result.exit_code == 0, result.output
-    assert f"note: the {len(read_folder(f['test']).inspections):,} inspection outcomes in {f['test']}" in (
-        result.stderr
-    )
+    n = len(read_folder(f["test_labels"]).inspections)
+    assert f"note: the {n:,} inspection outcomes in {f['test_labels']} were ignored" in result.stderr
     assert "features take outcomes from the history only" in result.stderr
     pd.testing.assert_frame_equal(pd.read_parquet(labelled), scores)
 
 
-def test_score_with_a_history_that_overlaps_is_refused(foreign: Foreign, tmp_path: Path) -> None:
-    f = foreign.folders
-    result = _score(foreign, f["test_lines"], tmp_path / "s.parquet", f["test"])
+def test_score_with_a_history_that_overlaps_is_refused(procedure: Procedure, tmp_path: Path) -> None:
+    f = procedure.folders
+    result = _score(procedure, f["test"], tmp_path / "s.parquet", f["test_labels"])
     assert result.exit_code == 2
     assert "error: history: line_id 'D20000/1' is in both --history and --data" in result.stderr
     assert not (tmp_path / "s.parquet").exists()
 
 
-def test_train_on_a_holdout_without_outcomes_warns(foreign: Foreign, tmp_path: Path) -> None:
-    """No 0.000 precision and NaN AUC: a warning, and the version is challenger (nothing to compare on)."""
-    f = foreign.folders
-    config = tmp_path / "train.yaml"
-    config.write_text(
-        f"split: {{kind: folders, valid_data: '{f['valid']}', holdout_data: '{f['test_lines']}'}}\n"
-        "anomaly: {n_estimators: 30}\nchannels: {period_days: 30}\n"
-    )
-    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
-    result = runner.invoke(app, ["train", "--data", str(f["train"]), "--config", str(config)], env=env)
+def test_evaluate_a_held_out_file_against_its_labels_beside_its_history(procedure: Procedure) -> None:
+    f = procedure.folders
+    result = _run(procedure.env, "evaluate", "--model", "models:/adm/1", "--data", f["test_labels"],
+                  "--history", f["train"], "--history", f["valid"])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "warning: the holdout has no outcomes to measure against (no inspected line)" in result.stderr
-    assert "against inspection outcomes" not in result.output and "nan" not in result.output.lower()
-    assert "challenger" in result.output and "not compared" in result.output
+    assert "against inspection outcomes" in result.output and "PR-AUC" in result.output
+    assert "warning" not in result.stderr
+    assert f"evaluated 1,000 lines of {f['test_labels']}" in result.output
+    assert f"after the history {f['train']}, {f['valid']}" in result.output
 
 
-def test_evaluate_a_period_without_outcomes_warns(foreign: Foreign) -> None:
-    f = foreign.folders
-    result = _invoke(foreign, "evaluate", "--model", "models:/roundabout/1", "--data", f["test_lines"])
+def test_evaluate_a_period_without_outcomes_warns(procedure: Procedure) -> None:
+    result = _run(procedure.env, "evaluate", "--model", "models:/adm/1", "--data", procedure.folders["test"])
     assert result.exit_code == 0, result.output
     assert "warning: the evaluated period (2023-07-01 to " in result.stderr
     assert "has no outcomes to measure against (no inspected line)" in result.stderr
     assert "PR-AUC" not in result.output
-
-
-def test_evaluate_a_held_out_file_beside_its_history(foreign: Foreign) -> None:
-    f = foreign.folders
-    result = _invoke(foreign, "evaluate", "--model", "models:/roundabout/1", "--data", f["test"],
-                     "--history", f["train"], "--history", f["valid"])  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert "against inspection outcomes" in result.output and "PR-AUC" in result.output
-    assert "warning" not in result.stderr
-    assert f"evaluated 1,000 lines of {f['test']}" in result.output
-    assert f"after the history {f['train']}, {f['valid']}" in result.output.replace("\n", "")
