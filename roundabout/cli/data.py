@@ -22,12 +22,26 @@ def simulate(
     start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD [default: 2021-01-01]")] = None,
     end: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD [default: 2024-12-31]")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML file of SimulationConfig options")] = None,
+    shape: Annotated[
+        str | None,
+        typer.Option(
+            help="kazakh: every line as Kazakh customs holds it; foreign: the world's DT imports as another "
+            "administration would hand them over, plus OUT/source/declarations.csv and mapping.yaml "
+            "[default: kazakh]"
+        ),
+    ] = None,
 ) -> None:
     """Simulate Kazakhstan's customs trade 2021-2024 with planted circumvention, inspections and truth."""
     from roundabout.simulation import SimulationConfig
     from roundabout.yaml_config import validate_options
 
-    options = {"n_lines": lines, "seed": seed, "start": _date("start", start), "end": _date("end", end)}
+    options = {
+        "n_lines": lines,
+        "seed": seed,
+        "start": _date("start", start),
+        "end": _date("end", end),
+        "shape": shape,
+    }
     if config is not None:
         cfg = SimulationConfig.from_yaml(config, **options)
     else:
@@ -39,16 +53,24 @@ def simulate(
 def simulate_into(cfg: "SimulationConfig", out: Path) -> None:
     """Simulate the world of `cfg` into `out`, with a progress bar, and show what it holds."""
     from roundabout.data.io import write_folder
-    from roundabout.simulation import STAGES
     from roundabout.simulation import simulate as run_simulation
+    from roundabout.simulation import stages
+    from roundabout.simulation.handover import SOURCE_FOLDER, write_source
 
-    with stage_progress([*STAGES, "write"], "simulate") as mark:
+    with stage_progress([*stages(cfg), "write"], "simulate") as mark:
         world = run_simulation(cfg, progress=mark)
         mark("write")
         write_folder(world, out, manifest={"simulation": cfg.model_dump(mode="json")})
+        if cfg.shape == "foreign":
+            with writing(out / SOURCE_FOLDER):
+                source, mapping = write_source(world, out / SOURCE_FOLDER)
     frame = world.lines
     kinds = frame.groupby(["document_kind", "direction"]).size()
-    rows: dict[str, object] = {"lines": len(frame), "documents": frame["document_id"].nunique()}
+    rows: dict[str, object] = {
+        "shape": cfg.shape,
+        "lines": len(frame),
+        "documents": frame["document_id"].nunique(),
+    }
     rows |= {f"{kind} {direction}": int(n) for (kind, direction), n in kinds.items()}
     violations = world.inspections["outcome"].eq("violation")
     rows |= {"inspections": len(world.inspections), "violations found": int(violations.sum())}
@@ -59,6 +81,8 @@ def simulate_into(cfg: "SimulationConfig", out: Path) -> None:
     counts = {str(name): int(n) for name, n in schemes.items()}
     console.print(counts_table("circumvention lines (ground truth)", "scheme", counts, share_of=len(frame)))
     say(f"wrote {out}")
+    if cfg.shape == "foreign":
+        say(f"as the administration would hand it over: {source} (ingest mapping {mapping})")
 
 
 def ingest(

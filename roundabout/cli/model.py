@@ -41,6 +41,14 @@ def train(
     ] = None,
     experiment: Annotated[str | None, typer.Option(help="MLflow experiment [default: roundabout]")] = None,
     register: Annotated[str | None, typer.Option(help="Registered model name [default: roundabout]")] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Minutes to select input families and tune the classifier on the validation period "
+            "(0: none) [default: search.budget_minutes, 1]",
+        ),
+    ] = None,
 ) -> None:
     """Train the risk model, evaluate it on the holdout, log to MLflow, register and maybe promote it."""
     from roundabout.cli.store_calls import export_store
@@ -50,6 +58,8 @@ def train(
 
     settings: Settings = ctx.obj
     cfg = TrainConfig.from_yaml(config) if config is not None else TrainConfig()
+    if budget is not None:
+        cfg = cfg.model_copy(update={"search": cfg.search.model_copy(update={"budget_minutes": budget})})
     if (data is None) == (not from_store):
         raise ConfigError("give exactly one of --data DIR and --from-store")
     if from_store:

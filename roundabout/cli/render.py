@@ -169,9 +169,45 @@ def print_report(report: dict[str, Any], period: str = "the holdout") -> None:
         warning(absent)
 
 
+def raw_baseline_table(report: dict[str, Any], against: str) -> Table:
+    """The model beside a plain LightGBM on the raw columns, and by how much it does better."""
+    table = Table(
+        title=f"model vs a plain LightGBM on the raw columns, against {against}", title_justify="left"
+    )
+    for column in ("rate", "model prec", "raw prec", "better by", "model recall", "raw recall"):
+        table.add_column(column, justify="right" if column != "rate" else "left")
+    for key, row in report["model"][against]["rates"].items():
+        raw = report["raw_lightgbm"][against]["rates"][key]
+        diff = row["precision"] - raw["precision"]
+        table.add_row(_rate(key), f"{row['precision']:.3f}", f"{raw['precision']:.3f}", f"{diff:+.3f}",
+                      f"{row['recall']:.3f}", f"{raw['recall']:.3f}")  # fmt: skip
+    model, raw = report["model"][against]["pr_auc"], report["raw_lightgbm"][against]["pr_auc"]
+    table.add_row("PR-AUC", f"{model:.3f}", f"{raw:.3f}", f"{model - raw:+.3f}", "", "")
+    return table
+
+
+def search_summary(fitted_search: Any, unusable: dict[str, str]) -> dict[str, object]:
+    """What the run learnt from the data: inputs unusable, families added and dropped, whether tuning took."""
+    rows: dict[str, object] = {"inputs unusable (missing or constant)": len(unusable)}
+    if fitted_search is None:
+        return rows
+    if fitted_search.skipped:
+        rows["search"] = f"skipped: {fitted_search.skipped}"
+    if fitted_search.selection is not None:
+        rows["families added"] = ", ".join(fitted_search.selection.added) or "none"
+        rows["families dropped"] = ", ".join(fitted_search.selection.dropped) or "none"
+    if fitted_search.tuning is not None:
+        t = fitted_search.tuning
+        rows["tuning"] = f"{t.trials} trials; " + ("best taken" if t.taken else "the defaults held")
+    return rows
+
+
 def print_training(result: Any) -> None:
     """The holdout report and the run's summary (id, counts, version, alias and why) of a `TrainResult`."""
     print_report(result.report)
+    if "raw_lightgbm" in result.report:
+        console.print(raw_baseline_table(result.report, "outcomes"))
+    console.print(summary_table("learnt from the data", search_summary(result.search, result.unusable)))
     rows: dict[str, object] = {"run id": result.run_id, **result.counts}
     if result.version is not None and result.decision is not None:
         alias = result.decision.alias or "none"

@@ -42,7 +42,17 @@ CATEGORY_COLUMNS: dict[str, str] = {
     "destination_country": "destination_country",
     "transport_mode": "transport_mode",
     "customs_office": "customs_office",
+    "raw_hs6": "hs6",
+    "raw_dispatch_country": "dispatch_country",
+    "raw_trading_country": "trading_country",
+    "raw_counterparty_country": "counterparty_country",
+    "raw_trader_id": "trader_id",
+    "raw_declarant_id": "declarant_id",
+    "raw_counterparty": "counterparty_key",
 }
+#: A categorical feature keeps at most this many levels, the most frequent (the rest are "other"): party ids
+#: run to tens of thousands, and a level seen a handful of times teaches a tree nothing but noise.
+MAX_LEVELS = 1000
 
 
 class ArtifactsError(ConfigError):
@@ -107,8 +117,11 @@ def _group_keys(cols: Columns) -> dict[str, np.ndarray]:
 
 
 def _levels(values: np.ndarray) -> list[str]:
+    """Values seen on at least MIN_LEVEL_COUNT training lines, the MAX_LEVELS most frequent, sorted."""
     counts = pd.Series(values[pd.notna(values)]).value_counts()
-    return sorted(str(v) for v in counts[counts >= MIN_LEVEL_COUNT].index)
+    counts = counts.sort_index().sort_values(ascending=False, kind="stable")  # ties by value: deterministic
+    kept = counts[counts >= MIN_LEVEL_COUNT].head(MAX_LEVELS)
+    return sorted(str(v) for v in kept.index)
 
 
 def _shares(headings: np.ndarray, values: np.ndarray) -> dict[str, dict[str, float]]:

@@ -15,6 +15,7 @@ from roundabout.features.columns import Columns, columns_from_frame, shared_fact
 from roundabout.features.goods import encode_category, goods_features
 from roundabout.features.history import finalize
 from roundabout.features.numpy_executor import outcome_rows, run_queries
+from roundabout.features.raw import raw_features
 from roundabout.features.route import route_features
 from roundabout.features.value import value_features
 
@@ -41,6 +42,7 @@ def stateless_features(cols: Columns, artifacts: FeatureArtifacts) -> dict[str, 
         **goods_features(cols, artifacts),
         **route_features(cols, artifacts),
         **value_features(cols, artifacts),
+        **raw_features(cols, artifacts),
     }
 
 

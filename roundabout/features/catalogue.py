@@ -8,7 +8,7 @@ the reason template is what the API shows when the feature drives a score (`{val
 from dataclasses import dataclass
 from typing import Literal
 
-Family = Literal["goods", "route", "value", "trader", "chains", "counterparties", "extra"]
+Family = Literal["goods", "route", "value", "trader", "chains", "counterparties", "raw", "extra"]
 Dtype = Literal["numeric", "count", "binary", "category"]
 
 _ALERTS = "FinCEN/BIS joint alerts (June 2022, May 2023)"
@@ -20,6 +20,10 @@ _RUSI = "RUSI 'Silicon Lifeline' (Aug 2022)"
 #: Customs-fraud research on declaration data: risk profiles from the importer's and the declarant's
 #: inspection history (smoothed illicit rates), the practice these history features follow.
 _DATE = "DATE (Kim et al., KDD 2020): importer/declarant risk profiles"
+#: The declaration's own columns, given to the model as they are: what a model fitted on an
+#: administration's raw table learns from, kept beside the engineered features so the product never
+#: knows less than such a model does.
+_RAW = "Data model: the declaration's own fields (DT boxes; the mapped columns of another administration)"
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,27 @@ FEATURES: tuple[FeatureSpec, ...] = (
     _f("counterparty_traders", "counterparties", "count",
        "Distinct traders seen with this counterparty name before the line", _KYC,
        "This counterparty dealt with {value:.0f} different Kazakh traders"),
+    # raw: the declaration's own fields as a tree model uses them (codes as categories, amounts as numbers)
+    _f("raw_hs6", "raw", "category", "HS6 of the commodity code, fitted level code (rare codes grouped)",
+       _RAW, "Goods of HS6 code {value}"),
+    _f("raw_dispatch_country", "raw", "category", "Country of dispatch, fitted level code", _RAW,
+       "Dispatched from {value}"),
+    _f("raw_trading_country", "raw", "category", "Trading country, fitted level code", _RAW,
+       "Trading country {value}"),
+    _f("raw_counterparty_country", "raw", "category", "Counterparty country, fitted level code", _RAW,
+       "Counterparty in {value}"),
+    _f("raw_net_mass_kg", "raw", "numeric", "Net mass in kg, as declared", _RAW, "Net mass {value:,.1f} kg"),
+    _f("raw_gross_mass_kg", "raw", "numeric", "Gross mass in kg, as declared", _RAW,
+       "Gross mass {value:,.1f} kg"),
+    _f("raw_quantity", "raw", "numeric", "Quantity in supplementary units, as declared", _RAW,
+       "Quantity {value:,.0f} units"),
+    _f("raw_trader_id", "raw", "category",
+       "Trader id, fitted level code (traders with at least 5 training lines, the most frequent 1,000)", _RAW,
+       "Trader {value}"),
+    _f("raw_declarant_id", "raw", "category", "Declarant id, fitted level code (as trader ids)", _RAW,
+       "Declarant {value}"),
+    _f("raw_counterparty", "raw", "category",
+       "Counterparty name (case- and spacing-blind), fitted level code", _RAW, "Counterparty {value}"),
 )
 # fmt: on
 

@@ -4,7 +4,8 @@ A thin wrapper in scikit-learn's manner (configure in `__init__`, learn in `fit`
 so that the native `Booster` is what is kept, saved and called: scoring goes straight to
 `Booster.predict` on a 2-D float array, with no sklearn wrapper and no DataFrame on the way. Early
 stopping watches the average precision on the validation period; class imbalance (violations are a few
-percent of inspections) is handled with `scale_pos_weight` = negatives / positives unless set. That
+percent of inspections) is handled by a weight of violations (`class_weight`: negatives / positives, its
+square root, or none; or a `scale_pos_weight` given outright). That
 weight distorts probabilities, which is fine: the fusion step calibrates the raw score afterwards.
 Categorical features (fitted level codes) are declared to LightGBM as categorical.
 
@@ -41,6 +42,18 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 
 
+def positive_weight(class_weight: str, negatives: float, positives: float) -> float:
+    """The weight of a violation: `balanced` evens the classes out, `sqrt` halfway (in log terms), `none`
+    leaves them as they are (often best at the top of the ranking, which is what inspections use)."""
+    if class_weight == "balanced":
+        return negatives / positives
+    if class_weight == "sqrt":
+        return float(np.sqrt(negatives / positives))
+    if class_weight == "none":
+        return 1.0
+    raise ValueError(f"class_weight must be balanced, sqrt or none, not {class_weight!r}")
+
+
 class RiskClassifier:
     """LightGBM binary classifier with early stopping on a validation set and imbalance weighting."""
 
@@ -52,11 +65,13 @@ class RiskClassifier:
         scale_pos_weight: float | None = None,
         seed: int = 0,
         num_threads: int = 0,
+        class_weight: str = "balanced",
     ) -> None:
         self.params = {**DEFAULT_PARAMS, **(params or {})}
         self.num_boost_round = num_boost_round
         self.early_stopping_rounds = early_stopping_rounds
         self.scale_pos_weight = scale_pos_weight
+        self.class_weight = class_weight
         self.seed = seed
         self.num_threads = num_threads
         self.booster_: lgb.Booster | None = None
@@ -91,7 +106,7 @@ class RiskClassifier:
                 "the training period's inspections need both violations and clean ones: train on a longer "
                 "history or give the split a longer training period"
             )
-        spw = self.scale_pos_weight or (len(y) - positives) / positives
+        spw = self.scale_pos_weight or positive_weight(self.class_weight, len(y) - positives, positives)
         params = {
             **self.params,
             "scale_pos_weight": spw,

@@ -132,6 +132,25 @@ class MlflowService:
         with mlflow.start_run(experiment_id=experiment_id) as run:
             yield run.info.run_id
 
+    def log_child_run(
+        self,
+        parent_run_id: str,
+        name: str,
+        params: Mapping[str, Any],
+        metrics: Mapping[str, float],
+    ) -> str:
+        """A finished run nested under `parent_run_id` (MLflow shows it beneath its parent): one trial of a
+        search, with what it tried and what it scored. Its id."""
+        client = self._store(write=True)
+        parent = client.get_run(parent_run_id)
+        tags = {"mlflow.parentRunId": parent_run_id, "mlflow.runName": name}
+        run = client.create_run(parent.info.experiment_id, tags=tags)
+        run_id = str(run.info.run_id)
+        self.log_params(run_id, {k: str(v) for k, v in params.items()})
+        self.log_metrics(run_id, metrics)
+        client.set_terminated(run_id)
+        return run_id
+
     def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
         items = [Param(k, str(v)) for k, v in params.items()]
         for start in range(0, len(items), _PARAMS_PER_BATCH):

@@ -96,18 +96,39 @@ class RiskModel:
     top_k: int = 3
     n_contributions: int = 10
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: The base features the classifier reads (None: all); the anomaly detector reads every base feature
+    #: that is not a level code, whatever the classifier kept.
+    classifier_base: list[str] | None = None
 
     def __post_init__(self) -> None:
-        self.feature_names = [*self.base_features, *self.target_stats.feature_names]
-        self.categorical = categorical_inputs(self.base_features, self.artifacts)
-        self.anomaly_columns = anomaly_inputs(self.base_features, self.categorical)
+        base = self.base_features
+        self.classifier_base = list(self.classifier_base) if self.classifier_base is not None else list(base)
+        unknown = [name for name in self.classifier_base if name not in base]
+        if unknown:
+            raise ValueError(f"classifier inputs that are no base feature: {unknown[:5]}")
+        #: The classifier's inputs, in its column order: the base features it reads, then the id statistics.
+        self.feature_names = [*self.classifier_base, *self.target_stats.feature_names]
+        self.categorical = categorical_inputs(base, self.artifacts)
+        self.anomaly_columns = anomaly_inputs(base, self.categorical)
         templates = reason_templates(self.feature_names, self.target_stats.columns)
         evidence = reason_evidence(self.feature_names, self.target_stats.columns)
+        categorical = set(self.categorical) & set(self.feature_names)
         self.explainer = Explainer(
-            self.feature_names, templates, self._level_name, set(self.categorical), self.top_k, evidence
+            self.feature_names, templates, self._level_name, categorical, self.top_k, evidence
         )
-        self._index = {name: i for i, name in enumerate(self.base_features)}
+        self._index = {name: i for i, name in enumerate(base)}
         self._anomaly_idx = np.asarray(self.anomaly_columns, dtype=np.int64)
+        # The classifier's columns of an input matrix ([base..., id statistics...]); None when it reads all.
+        positions = [self._index[name] for name in self.classifier_base]
+        positions += [len(base) + j for j in range(len(self.target_stats.feature_names))]
+        whole = positions == list(range(len(base) + len(self.target_stats.feature_names)))
+        self._classifier_idx = None if whole else np.asarray(positions, dtype=np.int64)
+
+    def classifier_part(self, X: np.ndarray) -> np.ndarray:
+        """The classifier's columns of input rows (a matrix, or one row)."""
+        if self._classifier_idx is None:
+            return X
+        return X[..., self._classifier_idx]
 
     def _level_name(self, feature: str, code: int) -> str | None:
         try:
@@ -122,9 +143,9 @@ class RiskModel:
         features: pd.DataFrame | np.ndarray,
         lines: pd.DataFrame | Sequence[Mapping[str, Any]] | None = None,
     ) -> np.ndarray:
-        """The model input matrix: the features (a frame with the model's feature columns, or an array whose
-        columns are `base_features` in order, as the online store gives them), then the id statistics of
-        `lines` (canonical lines: a frame or records)."""
+        """The model's input matrix: the base features (a frame holding them, or an array whose columns are
+        `base_features` in order, as the online store gives them), then the id statistics of `lines`
+        (canonical lines: a frame or records)."""
         if isinstance(features, pd.DataFrame):
             missing = [c for c in self.base_features if c not in features.columns]
             if missing:
@@ -170,28 +191,30 @@ class RiskModel:
     ) -> LineScore:
         """Score one line: the single-line path (numpy and the native booster only)."""
         x = self.vector(features, line)
+        xc = self.classifier_part(x)
         # LightGBM's single-row fast path: in the calling thread, without Booster.predict's Python layer.
-        raw = self.classifier.raw_score_one(x)
+        raw = self.classifier.raw_score_one(xc)
         anomaly = self.anomaly.anomaly_score_one(x[self._anomaly_idx])
         risk = self.fusion.risk_one(raw, anomaly)
         channel = self.thresholds.channel_one(risk)
         if not explain:
             return LineScore(risk, anomaly, channel, [], {})
-        contrib = self.classifier.contributions_one(x)
-        reasons, contributions = self._explain(x, contrib, anomaly, top_k)
+        contrib = self.classifier.contributions_one(xc)
+        reasons, contributions = self._explain(xc, contrib, anomaly, top_k)
         return LineScore(risk, anomaly, channel, reasons, contributions)
 
     def score_batch(self, X: np.ndarray, explain: bool = False, top_k: int | None = None) -> BatchScores:
-        """Score an input matrix (rows in `feature_names` order)."""
+        """Score an input matrix (`matrix()`: base features, then id statistics)."""
         X = np.asarray(X, dtype="float64")
-        raw = self.classifier.raw_score(X) if len(X) else np.empty(0)
+        Xc = self.classifier_part(X)
+        raw = self.classifier.raw_score(Xc) if len(X) else np.empty(0)
         # The detector picks its columns chunk by chunk (no copy of X) and walks the trees in threads.
         anomaly = self.anomaly.anomaly_score(X, columns=self._anomaly_idx) if len(X) else np.empty(0)
         risk = self.fusion.risk(raw, anomaly)
         out = BatchScores(risk, anomaly, self.thresholds.channel(risk), raw)
         if explain and len(X):
-            contrib = self.classifier.contributions(X)
-            pairs = [self._explain(X[i], contrib[i], anomaly[i], top_k) for i in range(len(X))]
+            contrib = self.classifier.contributions(Xc)
+            pairs = [self._explain(Xc[i], contrib[i], anomaly[i], top_k) for i in range(len(X))]
             out.reasons = [p[0] for p in pairs]
             out.contributions = [p[1] for p in pairs]
         elif explain:
@@ -240,6 +263,7 @@ class RiskModel:
         body = {
             "format_version": FORMAT_VERSION,
             "base_features": self.base_features,
+            "classifier_base": self.classifier_base,
             "feature_names": self.feature_names,
             "fusion": self.fusion.to_dict(),
             "thresholds": self.thresholds.to_dict(),
@@ -275,6 +299,7 @@ class RiskModel:
             thresholds=Thresholds.from_dict(body["thresholds"]),
             artifacts=artifacts,
             base_features=list(body["base_features"]),
+            classifier_base=body.get("classifier_base"),
             target_stats=TargetStats.from_dict(body["target_stats"]),
             top_k=int(body["top_k"]),
             n_contributions=int(body["n_contributions"]),

@@ -6,8 +6,10 @@ with that id turned out to be violations. For each configured id column the mode
 - `te_<column>_rate`: the smoothed violation rate (violations + m * prior) / (inspections + m) of the id;
 - `te_<column>_n`: log(1 + inspections of the id).
 
-On training lines the statistics are *out of fold*: each line's value comes from the other k-1 folds, so
-a line never sees its own label (folds are split by id-blind random assignment with a fixed seed). On
+On training lines the statistics are *time-ordered out of fold*: the lines are cut by date into k blocks,
+and a line's value comes from the blocks before its own, so it never sees its own label nor a later one
+(random folds would let a trader's early lines learn from its later violations, which no line in service
+can). On
 every other line (validation, holdout, serving) they come from all training lines. Unseen ids get the
 prior and 0. The fitted tables travel inside the model, so serving looks an id up in a dict.
 """
@@ -39,17 +41,23 @@ class TargetStats:
         return feature_names_for(self.columns)
 
     def fit_transform(self, lines: pd.DataFrame, y: np.ndarray) -> np.ndarray:
-        """Fit on labelled training lines and return their out-of-fold statistics (n, 2 * columns)."""
+        """Fit on labelled training lines and return their statistics as of their dates (n, 2 * columns).
+
+        The lines are cut by date into `folds` consecutive blocks; a line gets the statistics of the blocks
+        before its own (the first block: the prior and a count of 0), so a training line never sees its
+        own label nor any later one, as a line scored in service never does. Lines of one date fall in one
+        block."""
         y = np.asarray(y, dtype="float64")
         self.prior_ = float(y.mean()) if len(y) else 0.0
-        fold = np.random.default_rng(self.seed).integers(0, self.folds, len(y))
+        fold = time_blocks(lines, self.folds)
         out = np.empty((len(y), 2 * len(self.columns)))
         for j, col in enumerate(self.columns):
             keys = _keys(lines, col)
             for k in range(self.folds):
                 held = fold == k
-                table = self._table(keys[~held], y[~held])
-                out[held, 2 * j : 2 * j + 2] = self._lookup(keys[held], table)
+                if held.any():
+                    table = self._table(keys[fold < k], y[fold < k])
+                    out[held, 2 * j : 2 * j + 2] = self._lookup(keys[held], table)
             self.tables_[col] = self._table(keys, y)
         return out
 
@@ -100,6 +108,16 @@ class TargetStats:
             col: {k: (float(v[0]), float(v[1])) for k, v in t.items()} for col, t in body["tables"].items()
         }
         return out
+
+
+def time_blocks(lines: pd.DataFrame, folds: int) -> np.ndarray:
+    """The block (0..folds-1) of each line: consecutive spans of dates holding about as many lines each."""
+    if "date" not in lines.columns or len(lines) == 0:
+        return np.zeros(len(lines), dtype=np.int64)
+    days = lines["date"].to_numpy(dtype="datetime64[D]").astype("int64")
+    order = np.sort(days)
+    cuts = order[[len(order) * k // folds for k in range(1, folds)]]
+    return np.searchsorted(cuts, days, side="right").astype(np.int64)
 
 
 def _key(value: Any) -> str | None:

@@ -103,7 +103,7 @@ class LiveModel:
                 return "unchanged"
             try:
                 model = self.mlflow_service.load_model(f"models:/{self.name}/{version}")
-                features = self.store.features(model.artifacts)
+                features = self.store.features(model.artifacts, model.base_features)
                 validator = RecordValidator(self.rules, model.artifacts.extra_columns)
                 smoke_check(model, self.store, features, validator)
             except Exception as exc:  # any failure to load or score keeps the version out

@@ -7,7 +7,7 @@ share after it is higher. The defaults are what docs/simulation.md describes and
 
 from datetime import date
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -159,10 +159,42 @@ class InspectionConfig(_Options):
     max_delay_days: int = Field(10, ge=0, description="Inspection happens 0..this many days after the line")
 
 
+class ForeignConfig(_Options):
+    """The foreign shape (`shape: foreign`): the world's DT imports as another administration holds them.
+
+    Its own columns follow each line's goods and route; the `circumvention_*` options set how much they also
+    depend on whether the line is circumvention (a share of those declarations or lines moved to the telling
+    level, so the signal is moderate, never a giveaway). Declarant ids carry no signal at all.
+    """
+
+    declarants: int = Field(
+        400, ge=1, le=9999, description="Declarant ids, drawn uniformly at random for each declaration"
+    )
+    authorised_share: float = Field(
+        0.12, ge=0, le=1, description="Share of importers that are authorised operators (simplified process)"
+    )
+    circumvention_prepaid: float = Field(
+        0.35, ge=0, le=1, description="Share of circumvention declarations paid in advance whatever the goods"
+    )
+    circumvention_express: float = Field(
+        0.25, ge=0, le=1, description="Share of circumvention declarations made by the express process"
+    )
+    circumvention_relief: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Share of circumvention lines claiming a preference or exemption (a lower tax rate)",
+    )
+
+
 class SimulationConfig(_Options):
     """The whole synthetic world. Same config, same bytes."""
 
-    n_lines: int = Field(DEFAULT_LINES, gt=0, description="Number of goods lines in the world")
+    n_lines: int = Field(
+        DEFAULT_LINES,
+        gt=0,
+        description="Goods lines of the world (a foreign-shaped world keeps its DT imports: about half)",
+    )
     seed: int = Field(
         DEFAULT_SEED, ge=0, description="Seed of the one random generator everything derives from"
     )
@@ -174,6 +206,13 @@ class SimulationConfig(_Options):
     honest: HonestConfig = HonestConfig()
     schemes: SchemesConfig = SchemesConfig()
     inspections: InspectionConfig = InspectionConfig()
+    shape: Literal["kazakh", "foreign"] = Field(
+        "kazakh",
+        description="kazakh: every line as Kazakh customs holds it; foreign: the DT imports of the same "
+        "world as another administration would hand them over (own ids, 6-digit codes, missing fields, "
+        "own columns; `foreign` sets them)",
+    )
+    foreign: ForeignConfig = ForeignConfig()
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -2,7 +2,8 @@
 
 Order of work: the population (traders, brokers, counterparties), the schemes (they pick complicit traders
 from the population and add shell companies), honest trade filling the rest of the lines, assembly into the
-canonical lines table, inspections, ground truth. Every component draws from its own child of one
+canonical lines table, inspections, ground truth; for `shape: foreign`, then the DT imports of that world in
+another administration's shape (`foreign.py`). Every component draws from its own child of one
 `SeedSequence`, so the world is a pure function of the config.
 """
 
@@ -16,6 +17,7 @@ from roundabout.simulation import trade
 from roundabout.simulation.assemble import assemble
 from roundabout.simulation.config import SimulationConfig
 from roundabout.simulation.episodes import Context
+from roundabout.simulation.foreign import foreign_shape
 from roundabout.simulation.goods import catalog
 from roundabout.simulation.inspections import inspect
 from roundabout.simulation.itineraries import INVASION_DAY
@@ -31,13 +33,15 @@ from roundabout.simulation.trade_arrays import SCHEMES, TradeArrays
 
 #: The stages `simulate` reports to its progress callback, in order.
 STAGES: tuple[str, ...] = ("population", "schemes", "honest trade", "assembly", "inspections", "ground truth")
+#: The stage a foreign-shaped world adds at the end.
+FOREIGN_STAGE = "foreign shape"
 
 Progress = Callable[[str], None]
 
 
 def simulate(config: SimulationConfig | None = None, progress: Progress | None = None) -> CanonicalData:
     """The synthetic world as canonical data (lines, inspections, truth). `progress(stage)` is called as
-    each of `STAGES` begins."""
+    each of `stages(config)` begins."""
     cfg = config or SimulationConfig()
     report = progress or (lambda stage: None)
     seeds = np.random.SeedSequence(cfg.seed).spawn(8)
@@ -99,4 +103,14 @@ def simulate(config: SimulationConfig | None = None, progress: Progress | None =
             "scheme": pd.Series(names[scheme], dtype="str"),
         }
     )
-    return CanonicalData(lines=lines, inspections=inspections, truth=truth)
+    world_data = CanonicalData(lines=lines, inspections=inspections, truth=truth)
+    if cfg.shape == "foreign":
+        # the Kazakh world's draws are untouched: the foreign shape has a generator of its own
+        report(FOREIGN_STAGE)
+        return foreign_shape(np.random.default_rng(seeds[6]), world_data, cfg.foreign)
+    return world_data
+
+
+def stages(config: SimulationConfig) -> tuple[str, ...]:
+    """The stages `simulate(config)` reports, in order."""
+    return (*STAGES, FOREIGN_STAGE) if config.shape == "foreign" else STAGES

@@ -26,12 +26,22 @@ Line = Mapping[str, Any]
 class OnlineFeatures:
     """Reads the features of checked lines from the store, and adds lines to it, for one set of artifacts."""
 
-    def __init__(self, reader: HistoryReader, writer: AggregateWriter, artifacts: FeatureArtifacts) -> None:
+    def __init__(
+        self,
+        reader: HistoryReader,
+        writer: AggregateWriter,
+        artifacts: FeatureArtifacts,
+        names: list[str] | None = None,
+    ) -> None:
         self.reader = reader
         self.writer = writer
         self.artifacts = artifacts
         self.extra_columns = artifacts.extra_columns
-        self.names = feature_names(artifacts)
+        every = feature_names(artifacts)
+        self.names = list(names) if names is not None else every
+        unknown = [name for name in self.names if name not in set(every)]
+        if unknown:
+            raise KeyError(f"no feature definition computes {', '.join(unknown[:5])}")
 
     def columns(self, lines: Sequence[Line]) -> Columns:
         """The column arrays every feature definition reads, built once per call."""

@@ -58,9 +58,10 @@ class ServiceStore:
         with self.backend.transaction() as conn:
             yield conn
 
-    def features(self, artifacts: FeatureArtifacts) -> OnlineFeatures:
-        """The features of one model version's artifacts, read from (and lines added to) this store."""
-        return OnlineFeatures(self.reader, self.writer, artifacts)
+    def features(self, artifacts: FeatureArtifacts, names: list[str] | None = None) -> OnlineFeatures:
+        """The features of one model version's artifacts (`names` of them, in that order: a model's inputs;
+        default all), read from (and lines added to) this store."""
+        return OnlineFeatures(self.reader, self.writer, artifacts, names)
 
     def add_outcomes(self, outcomes: Sequence[dict[str, Any]]) -> int:
         """Store checked inspection outcomes in one transaction; how many were new (known ids skipped)."""

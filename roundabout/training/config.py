@@ -66,12 +66,21 @@ class ClassifierConfig(_Options):
     feature_fraction: float = Field(0.8, gt=0, le=1, description="Share of features tried per tree")
     bagging_fraction: float = Field(0.8, gt=0, le=1, description="Share of lines sampled per tree")
     lambda_l2: float = Field(1.0, ge=0, description="L2 regularisation of leaf values")
-    num_boost_round: int = Field(1000, ge=1, description="Most boosting rounds")
+    num_boost_round: int = Field(3000, ge=1, description="Most boosting rounds (early stopping ends sooner)")
     early_stopping_rounds: int = Field(
         50, ge=1, description="Stop when validation average precision has not improved for this many rounds"
     )
+    class_weight: Literal["balanced", "sqrt", "none"] = Field(
+        "balanced",
+        description="Weight of violations: balanced = negatives/positives of the training labels, sqrt = its "
+        "square root, none = 1",
+    )
     scale_pos_weight: float | None = Field(
-        None, gt=0, description="Weight of violations; default negatives/positives of the training labels"
+        None, gt=0, description="Weight of violations given outright (overrides class_weight)"
+    )
+    cat_smooth: float = Field(10.0, gt=0, description="Smoothing of categorical splits (LightGBM cat_smooth)")
+    min_data_per_group: int = Field(
+        100, ge=1, description="Fewest lines of a category for its own split (LightGBM min_data_per_group)"
     )
     num_threads: int = Field(
         1,
@@ -88,8 +97,30 @@ class ClassifierConfig(_Options):
             "feature_fraction",
             "bagging_fraction",
             "lambda_l2",
+            "cat_smooth",
+            "min_data_per_group",
         )
         return {k: getattr(self, k) for k in keys}
+
+
+class SearchConfig(_Options):
+    """What the run learns from the data itself, on the validation period, within a time budget: which input
+    families to keep (`selection.py`) and the classifier's settings (`tuning.py`)."""
+
+    budget_minutes: float = Field(
+        1.0,
+        ge=0,
+        description="Time for selection and tuning together (0: none; the config as given). The first half "
+        "goes to selection, the rest to tuning",
+    )
+    max_trials: int = Field(30, ge=1, description="Most tuning trials")
+    min_gain: float = Field(
+        0.003, ge=0, description="Validation average precision a family's removal must add for it to go"
+    )
+    drop_families: list[str] = Field(
+        default_factory=list,
+        description="Input families left out from the start (a chosen.yaml lists those selection dropped)",
+    )
 
 
 class AnomalyConfig(_Options):
@@ -189,6 +220,7 @@ class TrainConfig(_Options):
     seed: int = Field(0, ge=0, description="Seed of every random choice (LightGBM, forest, folds)")
     split: SplitConfig = SplitConfig()
     classifier: ClassifierConfig = ClassifierConfig()
+    search: SearchConfig = SearchConfig()
     anomaly: AnomalyConfig = AnomalyConfig()
     fusion: FusionConfig = FusionConfig()
     channels: ChannelConfig = ChannelConfig()

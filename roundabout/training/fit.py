@@ -1,10 +1,12 @@
 """Fitting the risk model on a split history: features, classifier, anomaly forest, fusion, thresholds.
 
-Everything is fitted on the training period except what needs held-out lines: early stopping and the
-fusion's Platt scaling use the validation period's inspected lines; channel thresholds use the score
-distribution of the most recent `channels.period_days` of the data. Only the lines a step needs are
-scored (validation, holdout, the recent period and a reference sample), which keeps a million-line
-history within minutes.
+Inputs missing or constant on every training line are dropped first (`inputs.py`); the input families and
+the classifier's settings are then chosen on the validation period within the search budget
+(`search.py`). Everything is fitted on the training period except what needs held-out lines: early
+stopping, selection, tuning and the fusion's Platt scaling use the validation period's inspected lines;
+channel thresholds use the score distribution of the most recent `channels.period_days` of the data. Only
+the lines a step needs are scored (validation, holdout, the recent period and a reference sample), which
+keeps a million-line history within minutes.
 """
 
 from dataclasses import dataclass, field
@@ -13,16 +15,20 @@ import numpy as np
 import pandas as pd
 
 from roundabout.data.io import CanonicalData
-from roundabout.features import FeatureArtifacts, build_features
+from roundabout.features import FeatureArtifacts, build_features, feature_names
 from roundabout.models.anomaly import AnomalyDetector
 from roundabout.models.channels import Thresholds
 from roundabout.models.classifier import RiskClassifier
 from roundabout.models.fusion import Fusion
 from roundabout.models.risk_model import RiskModel, anomaly_inputs, categorical_inputs
 from roundabout.models.target_stats import TargetStats
+from roundabout.training.classifier_data import ClassifierData
 from roundabout.training.config import TrainConfig
+from roundabout.training.inputs import families, usable_inputs
+from roundabout.training.search import SearchResult, chosen_config, search_classifier, without_families
 from roundabout.training.split import Split, labels
 from roundabout.training.stages import Mark, no_mark
+from roundabout.training.tuning import TrialReport
 
 #: Lines of the training period whose anomaly scores set the fusion's anomaly scale.
 ANOMALY_REFERENCE_ROWS = 20_000
@@ -30,7 +36,8 @@ ANOMALY_REFERENCE_ROWS = 20_000
 
 @dataclass
 class Fitted:
-    """The fitted model and what evaluation needs: features, labels and holdout scores."""
+    """The fitted model and what evaluation and the run log need: features, labels, holdout scores, the
+    inputs dropped as unusable, the search and the configuration that reproduces the model."""
 
     model: RiskModel
     features: pd.DataFrame
@@ -39,9 +46,20 @@ class Fitted:
     holdout_anomaly: np.ndarray
     holdout_raw: np.ndarray
     counts: dict[str, int] = field(default_factory=dict)
+    unusable: dict[str, str] = field(default_factory=dict)
+    search: SearchResult | None = None
+    chosen: TrainConfig | None = None
 
 
-def fit_risk_model(split: Split, config: TrainConfig, mark: Mark | None = None) -> Fitted:
+def _all_families(artifacts: FeatureArtifacts, id_columns: list[str]) -> set[str]:
+    """Every family an input of this data could belong to (for checking names given in a config)."""
+    names = feature_names(artifacts)
+    return set(families(names, id_columns))
+
+
+def fit_risk_model(
+    split: Split, config: TrainConfig, mark: Mark | None = None, on_trial: TrialReport | None = None
+) -> Fitted:
     """Fit every part of the risk model on `split` (see the module docstring)."""
     mark = mark or no_mark
     data = split.data
@@ -54,50 +72,81 @@ def fit_risk_model(split: Split, config: TrainConfig, mark: Mark | None = None) 
     train_outcomes = data.inspections[data.inspections["line_id"].isin(train_lines["line_id"])]
     artifacts = FeatureArtifacts().fit(train_lines, train_outcomes, data.extra_columns)
     features = build_features(data, artifacts)
-    base = list(features.columns)
-    X_base = features.to_numpy(dtype="float64", na_value=np.nan)
+    usable, unusable = usable_inputs(features, split.train)
+    X_all = features[usable].to_numpy(dtype="float64", na_value=np.nan)
 
-    mark("fit classifier")
+    mark("select and tune")
     train_lab = split.train & ~np.isnan(label)
     valid_lab = split.valid & ~np.isnan(label)
-    stats = TargetStats(
-        config.target_stats.columns, config.target_stats.smoothing, config.target_stats.folds, config.seed
-    )
-    idx_train = np.flatnonzero(train_lab)
+    idx_train, idx_valid = np.flatnonzero(train_lab), np.flatnonzero(valid_lab)
+    id_columns = list(config.target_stats.columns)
+    stats = _target_stats(config, id_columns)
     te_train = stats.fit_transform(lines.iloc[idx_train], label[idx_train])
+    candidates = ClassifierData(
+        [*usable, *stats.feature_names],
+        frozenset(categorical_inputs(usable, artifacts)),
+        np.hstack([X_all[idx_train], te_train]),
+        label[idx_train],
+        np.hstack([X_all[idx_valid], stats.transform(lines.iloc[idx_valid])]),
+        label[idx_valid],
+        config.seed,
+    )
+    known = _all_families(artifacts, id_columns)
+    groups = without_families(families(usable, id_columns), config.search.drop_families, known)
+    search = search_classifier(candidates, groups, config, on_trial)
+
+    mark("fit classifier")
+    chosen = set(search.inputs)
+    base = usable  # what the model reads: the anomaly detector sees every usable input
+    classifier_base = [name for name in base if name in chosen]
+    kept_ids = [c for c in id_columns if f"te_{c}_rate" in chosen]
+    stats = _target_stats(config, kept_ids)
+    te_train = stats.fit_transform(lines.iloc[idx_train], label[idx_train])
+    position = {name: i for i, name in enumerate(base)}
+    cls_cols = [position[name] for name in classifier_base]
+    cls_cols += [len(base) + j for j in range(len(stats.feature_names))]
 
     def inputs(idx: np.ndarray) -> np.ndarray:
-        """Model inputs of rows `idx` that are not training rows of the classifier."""
+        """The model's input matrix of rows `idx` that are not training rows of the classifier."""
         if not stats.columns:
-            return X_base[idx]
-        return np.hstack([X_base[idx], stats.transform(lines.iloc[idx])])
+            return X_all[idx]
+        return np.hstack([X_all[idx], stats.transform(lines.iloc[idx])])
 
-    X_train = np.hstack([X_base[idx_train], te_train]) if stats.columns else X_base[idx_train]
-    idx_valid = np.flatnonzero(valid_lab)
+    def for_classifier(X: np.ndarray) -> np.ndarray:
+        return X[:, cls_cols]
+
     X_valid = inputs(idx_valid)
     categorical = categorical_inputs(base, artifacts)
     classifier = RiskClassifier(
-        params=config.classifier.lgb_params(),
-        num_boost_round=config.classifier.num_boost_round,
-        early_stopping_rounds=config.classifier.early_stopping_rounds,
-        scale_pos_weight=config.classifier.scale_pos_weight,
+        params=search.classifier.lgb_params(),
+        num_boost_round=search.classifier.num_boost_round,
+        early_stopping_rounds=search.classifier.early_stopping_rounds,
+        scale_pos_weight=search.classifier.scale_pos_weight,
         seed=config.seed,
-        num_threads=config.classifier.num_threads,
-    ).fit(X_train, label[idx_train], [*base, *stats.feature_names], categorical, X_valid, label[idx_valid])
+        num_threads=search.classifier.num_threads,
+        class_weight=search.classifier.class_weight,
+    ).fit(
+        for_classifier(np.hstack([X_all[idx_train], te_train])),
+        label[idx_train],
+        [*classifier_base, *stats.feature_names],
+        [name for name in categorical if name in chosen],
+        for_classifier(X_valid),
+        label[idx_valid],
+    )
 
     mark("fit anomaly")
     cols = anomaly_inputs(base, categorical)
     anomaly = AnomalyDetector(
         config.anomaly.n_estimators, config.anomaly.max_samples, config.anomaly.fit_rows, config.seed
-    ).fit(X_base[split.train][:, cols])
+    ).fit(X_all[split.train][:, cols])
 
     mark("calibrate")
     rng = np.random.default_rng(config.seed)
     train_rows = np.flatnonzero(split.train)
     ref_rows = np.sort(rng.choice(train_rows, min(ANOMALY_REFERENCE_ROWS, len(train_rows)), replace=False))
-    anomaly_ref = anomaly.anomaly_score(X_base[ref_rows][:, cols])
-    raw_valid = classifier.raw_score(X_valid)
-    anomaly_valid = anomaly.anomaly_score(X_base[idx_valid][:, cols])
+    anomaly_ref = anomaly.anomaly_score(X_all[ref_rows][:, cols])
+    raw_valid = classifier.raw_score(for_classifier(X_valid))
+    anomaly_valid = anomaly.anomaly_score(X_all[idx_valid][:, cols])
     fusion = Fusion.fit(
         raw_valid,
         anomaly_valid,
@@ -108,7 +157,7 @@ def fit_risk_model(split: Split, config: TrainConfig, mark: Mark | None = None) 
     )
     idx_hold = np.flatnonzero(split.holdout)
     X_hold = inputs(idx_hold)
-    raw_hold = classifier.raw_score(X_hold)
+    raw_hold = classifier.raw_score(for_classifier(X_hold))
     anomaly_hold = anomaly.anomaly_score(X_hold[:, cols])
     risk_hold = fusion.risk(raw_hold, anomaly_hold)
 
@@ -119,7 +168,9 @@ def fit_risk_model(split: Split, config: TrainConfig, mark: Mark | None = None) 
     else:
         idx_recent = np.flatnonzero(recent)
         X_recent = inputs(idx_recent)
-        recent_risk = fusion.risk(classifier.raw_score(X_recent), anomaly.anomaly_score(X_recent[:, cols]))
+        recent_risk = fusion.risk(
+            classifier.raw_score(for_classifier(X_recent)), anomaly.anomaly_score(X_recent[:, cols])
+        )
     period = (str(dates[recent].min()), str(dates[recent].max()))
     thresholds = Thresholds.from_scores(
         recent_risk, config.channels.red_share, config.channels.yellow_share, period
@@ -132,6 +183,7 @@ def fit_risk_model(split: Split, config: TrainConfig, mark: Mark | None = None) 
         thresholds=thresholds,
         artifacts=artifacts,
         base_features=base,
+        classifier_base=classifier_base,
         target_stats=stats,
         top_k=config.top_k_reasons,
         metadata={"best_iteration": classifier.best_iteration_, "trained_on": split.summary()},
@@ -144,7 +196,14 @@ def fit_risk_model(split: Split, config: TrainConfig, mark: Mark | None = None) 
         "holdout_lines": len(idx_hold),
         "holdout_labelled": int((~np.isnan(label[idx_hold])).sum()),
     }
-    return Fitted(model, features, label, risk_hold, anomaly_hold, raw_hold, counts)
+    counts["inputs"] = len(model.feature_names)
+    chosen = chosen_config(config, search)
+    return Fitted(model, features, label, risk_hold, anomaly_hold, raw_hold, counts, unusable, search, chosen)
+
+
+def _target_stats(config: TrainConfig, columns: list[str]) -> TargetStats:
+    c = config.target_stats
+    return TargetStats(columns, c.smoothing, c.folds, config.seed)
 
 
 def holdout_features(

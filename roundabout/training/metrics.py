@@ -231,3 +231,19 @@ def full_report(
             part["truth"] = truth_report(s, aligned[0], aligned[1], value, inspected, rates)
         report[name] = part
     return report
+
+
+def versus(report: dict[str, Any], first: str, second: str) -> dict[str, Any]:
+    """How much better scorer `first` does than `second` on the same lines: the differences of their
+    precision, recall and value caught at each rate, and of their PR-AUC, against outcomes (and truth)."""
+    out: dict[str, Any] = {}
+    for against in ("outcomes", "truth"):
+        a, b = report[first].get(against), report[second].get(against)
+        if a is None or b is None:
+            continue
+        rates = {
+            key: {m: a["rates"][key][m] - b["rates"][key][m] for m in ("precision", "recall", "value_caught")}
+            for key in a["rates"]
+        }
+        out[against] = {"rates": rates, "pr_auc": a["pr_auc"] - b["pr_auc"]}
+    return out

@@ -83,7 +83,36 @@ def log_run(
     mlflow_service.log_dict(run_id, json.loads(json.dumps(report, default=float)), "evaluation/report.json")
     calibration = {"fusion": model.fusion.to_dict(), "thresholds": model.thresholds.to_dict()}
     mlflow_service.log_dict(run_id, calibration, "model/calibration.json")
+    log_search(mlflow_service, run_id, fitted)
     log_plots(mlflow_service, run_id, report, fitted, split)
+
+
+def log_search(mlflow_service: MlflowService, run_id: str, fitted: Fitted) -> None:
+    """What the run learnt from the data itself: the inputs it found unusable (`inputs/unusable.json`), the
+    families kept, added and dropped and the tuning (`search/*.json`, tags), and the configuration that
+    trains the same model again without searching (`config/chosen.yaml`)."""
+    mlflow_service.log_dict(run_id, {"unusable": fitted.unusable}, "inputs/unusable.json")
+    tags = {"inputs.unusable": str(len(fitted.unusable))}
+    search = fitted.search
+    if search is not None:
+        mlflow_service.log_dict(run_id, search.to_dict(), "search/search.json")
+        if search.skipped:
+            tags["search.skipped"] = search.skipped
+        if search.selection is not None:
+            tags["search.families_added"] = ", ".join(search.selection.added) or "none"
+            tags["search.families_dropped"] = ", ".join(search.selection.dropped) or "none"
+        if search.tuning is not None:
+            tags["search.tuned"] = "yes" if search.tuning.taken else "no: the defaults held"
+            mlflow_service.log_metrics(
+                run_id,
+                {
+                    "search.valid_ap_given": search.tuning.score_given,
+                    "search.valid_ap_best": search.tuning.score_best,
+                },
+            )
+    mlflow_service.set_tags(run_id, tags)
+    if fitted.chosen is not None:
+        mlflow_service.log_dict(run_id, fitted.chosen.model_dump(mode="json"), "config/chosen.yaml")
 
 
 def log_plots(

@@ -1,6 +1,7 @@
-"""The train job: load -> split by time -> fit every part of the risk model (`fit.py`) -> evaluate on the
-holdout beside the rules baseline (`evaluate.py`) -> log the run (`run_log.py`) -> log and register the
-model -> validate it and set its alias (`promote.py`).
+"""The train job: load -> split by time -> fit every part of the risk model (`fit.py`, with the selection
+and tuning trials as child runs) -> evaluate on the holdout beside the rules baseline and a plain LightGBM
+on the raw columns (`evaluate.py`, `raw_baseline.py`) -> log the run (`run_log.py`) -> log and register
+the model -> validate it and set its alias (`promote.py`).
 
 Each registered version is tagged with the content hash of its data and the hash of its config, so
 `registered_twin` can tell whether the registry already holds the version a run would make.
@@ -19,7 +20,10 @@ from roundabout.training.config import TrainConfig
 from roundabout.training.evaluate import baseline_scores, evaluate_holdout
 from roundabout.training.fingerprint import config_hash, content_hash, data_folders, fingerprint
 from roundabout.training.fit import fit_risk_model
+from roundabout.training.metrics import versus
 from roundabout.training.promote import PromotionDecision, promote
+from roundabout.training.raw_baseline import RAW_BASELINE, raw_baseline_scores
+from roundabout.training.search import SearchResult
 from roundabout.training.split import Split, split_data, split_folders
 from roundabout.training.stages import Mark, StageClock
 
@@ -27,6 +31,7 @@ TRAIN_STAGES = [
     "load",
     "split",
     "features",
+    "select and tune",
     "fit classifier",
     "fit anomaly",
     "calibrate",
@@ -51,6 +56,8 @@ class TrainResult:
     model_uri: str | None
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    search: SearchResult | None = None
+    unusable: dict[str, str] = field(default_factory=dict)
 
 
 def load_split(data_dir: Path, config: TrainConfig) -> Split:
@@ -95,15 +102,25 @@ def train(
     if config.promotion.against == "truth" and split.data.truth is None:
         raise ConfigError("promotion.against is 'truth' but the data has no ground truth")
 
-    fitted = fit_risk_model(split, config, clock)
-    clock("evaluate")
-    scores = {"model": fitted.holdout_risk, "baseline": baseline_scores(split)}
-    report = evaluate_holdout(split, scores, config, fitted.holdout_risk)
-
-    clock("log")
     hashes = {DATA_TAG: finger["content_hash"], CONFIG_TAG: config_hash(config)}
     experiment_id = mlflow_service.experiment_id(experiment)
     with mlflow_service.start_run(experiment) as run_id:
+
+        def trial(number: int, settings: dict[str, Any], score: float, seconds: float) -> None:
+            metrics = {"valid.average_precision": score, "seconds": seconds}
+            mlflow_service.log_child_run(run_id, f"tuning trial {number}", settings, metrics)
+
+        fitted = fit_risk_model(split, config, clock, on_trial=trial)
+        clock("evaluate")
+        scores = {"model": fitted.holdout_risk, "baseline": baseline_scores(split)}
+        raw = raw_baseline_scores(split, config.seed)
+        if raw is not None:
+            scores[RAW_BASELINE] = raw
+        report = evaluate_holdout(split, scores, config, fitted.holdout_risk)
+        if raw is not None:
+            report[f"model_vs_{RAW_BASELINE}"] = versus(report, "model", RAW_BASELINE)
+
+        clock("log")
         run_log.log_run(
             mlflow_service, run_id, config, data_dir, finger, hashes[CONFIG_TAG], fitted, report, split
         )
@@ -118,5 +135,15 @@ def train(
         timings = clock.done()
         run_log.log_timings(mlflow_service, run_id, timings)
     return TrainResult(
-        run_id, experiment_id, fitted.model, report, decision, version, model_uri, timings, fitted.counts
+        run_id,
+        experiment_id,
+        fitted.model,
+        report,
+        decision,
+        version,
+        model_uri,
+        timings,
+        fitted.counts,
+        fitted.search,
+        fitted.unusable,
     )

@@ -23,6 +23,30 @@ def test_simulate_writes_a_canonical_folder(tmp_path: Path) -> None:
     assert "reexport_chain" in result.output and "inspections" in result.output
 
 
+def test_simulate_a_foreign_shaped_world_with_its_source_files(tmp_path: Path) -> None:
+    out = tmp_path / "w"
+    args = ["simulate", "--out", str(out), "--lines", "3000", "--seed", "2", "--shape", "foreign"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = read_folder(out)
+    assert data.lines["trader_id"].str.fullmatch(r"IMP\d{6}").all() and data.truth is not None
+    assert set(data.extra_columns) == {"tax_rate", "tax_type", "process_type", "payment_type"}
+    source, mapping = out / "source" / "declarations.csv", out / "source" / "mapping.yaml"
+    assert source.exists() and mapping.exists() and str(source) in result.output.replace("\n", "")
+    back = tmp_path / "back"
+    args = ["ingest", "--source", str(source), "--mapping", str(mapping), "--out", str(back)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(back / "rejects.csv").empty and len(read_folder(back).lines) == len(data.lines)
+    # the YAML config may set the shape too
+    config = tmp_path / "world.yaml"
+    config.write_text("n_lines: 2000\nshape: foreign\nforeign: {declarants: 50}\n")
+    result = runner.invoke(app, ["simulate", "--out", str(tmp_path / "y"), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert read_folder(tmp_path / "y").lines["declarant_id"].nunique() <= 50
+    assert (tmp_path / "y" / "source" / "declarations.csv").exists()
+
+
 def test_simulate_defaults_to_the_settings_data_folder() -> None:
     result = runner.invoke(app, ["simulate", "--lines", "500"])
     assert result.exit_code == 0, result.output
@@ -36,6 +60,7 @@ def test_simulate_defaults_to_the_settings_data_folder() -> None:
         (["--lines", "-5"], "n_lines"),
         (["--start", "2024-01-01", "--end", "2023-01-01"], "after start"),
         (["--start", "2024-13-01"], "--start: '2024-13-01' is not a date"),
+        (["--shape", "korean"], "shape: Input should be 'kazakh' or 'foreign'"),
         (["--config", "missing.yaml"], "simulation config file not found: missing.yaml"),
     ],
 )

@@ -23,7 +23,9 @@ def split(world: CanonicalData) -> Split:
 
 @pytest.fixture(scope="session")
 def fitted(split: Split) -> Fitted:
-    config = TrainConfig.model_validate({"anomaly": {"n_estimators": 50}, "classifier": {"num_threads": 1}})
+    config = TrainConfig.model_validate(
+        {"anomaly": {"n_estimators": 50}, "classifier": {"num_threads": 1}, "search": {"budget_minutes": 0}}
+    )
     return fit_risk_model(split, config)
 
 

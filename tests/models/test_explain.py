@@ -50,7 +50,7 @@ def test_model_reasons_add_up(split: Split, fitted: Fitted) -> None:
     model = fitted.model
     lines = split.data.lines[split.holdout].head(20)
     X = model.matrix(fitted.features[split.holdout].head(20), lines)
-    contrib = model.classifier.contributions(X)
+    contrib = model.classifier.contributions(model.classifier_part(X))
     scores = model.score_batch(X, explain=True)
     f = model.fusion
     logit = f.a * contrib.sum(axis=1) + f.b * f.anomaly_z(scores.anomaly_score) + f.c

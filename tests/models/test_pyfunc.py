@@ -16,7 +16,7 @@ from roundabout.training.split import Split
 
 def _holdout(split: Split, fitted: Fitted, n: int = 300) -> tuple[pd.DataFrame, pd.DataFrame]:
     lines = split.data.lines[split.holdout].head(n).reset_index(drop=True)
-    features = fitted.features[split.holdout].head(n)
+    features = fitted.features[split.holdout].head(n)[fitted.model.base_features]  # the model's inputs
     return lines, features
 
 
@@ -119,8 +119,12 @@ def test_changed_trees_change_scores(model_dir: Path, split: Split, fitted: Fitt
     """The round-trip comparison is sensitive: one altered leaf value changes the scores it compares."""
     lines_text = (model_dir / CLASSIFIER_FILE).read_text().splitlines()
     i = next(i for i, line in enumerate(lines_text) if line.startswith("leaf_value="))
-    values = [float(v) + 1.0 for v in lines_text[i].removeprefix("leaf_value=").split()]
-    lines_text[i] = "leaf_value=" + " ".join(repr(v) for v in values)
+    # One digit of the first leaf value changed in place: LightGBM checks each tree's size in bytes.
+    values = lines_text[i].removeprefix("leaf_value=").split()
+    point = values[0].index(".") + 1
+    digit = str((int(values[0][point]) + 5) % 10)
+    values[0] = values[0][:point] + digit + values[0][point + 1 :]
+    lines_text[i] = "leaf_value=" + " ".join(values)
     (model_dir / CLASSIFIER_FILE).write_text("\n".join(lines_text) + "\n")
     lines, features = _holdout(split, fitted, 200)
     loaded = RiskModel.load(model_dir)

@@ -168,7 +168,7 @@ def test_not_pickled_and_freed(
 def test_score_one_from_threads(split: Split, fitted: Fitted) -> None:
     model = fitted.model
     lines = split.data.lines[split.holdout].head(60).reset_index(drop=True)
-    features = fitted.features[split.holdout].head(60).to_numpy(dtype="float64")
+    features = fitted.features[split.holdout].head(60)[fitted.model.base_features].to_numpy(dtype="float64")
     records = lines.to_dict("records")
     sequential = [model.score_one(features[i], records[i]) for i in range(60)]
 

@@ -29,3 +29,17 @@ def test_round_trip_through_dict() -> None:
     stats.fit_transform(lines, np.array([1, 0, 1, 1, 0]))
     again = TargetStats.from_dict(stats.to_dict())
     np.testing.assert_array_equal(again.transform(lines), stats.transform(lines))
+
+
+def test_a_training_line_never_sees_a_later_label_of_its_trader() -> None:
+    """Time-ordered folds: an id's rate on a training line comes from earlier dates only."""
+    dates = pd.date_range("2023-01-01", periods=100, freq="D")
+    lines = pd.DataFrame({"trader_id": ["T"] * 100, "date": dates})
+    y = np.r_[np.zeros(80), np.ones(20)]  # the trader's violations all come late
+    stats = TargetStats(["trader_id"], smoothing=5, folds=5)
+    rates = stats.fit_transform(lines, y)[:, 0]
+    prior = 0.2
+    np.testing.assert_allclose(rates[:20], prior)  # the first block knows nothing yet: the prior
+    assert (rates[:80] <= prior + 1e-12).all()  # no line before the violations saw them
+    assert rates[80:].max() < 0.2  # the last block sees only the earlier, clean blocks
+    assert stats.transform_one({"trader_id": "T"})[0] == pytest.approx((20 + 5 * prior) / 105)
