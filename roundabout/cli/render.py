@@ -205,7 +205,7 @@ def search_summary(fitted_search: Any, unusable: dict[str, str]) -> dict[str, ob
 def print_training(result: Any) -> None:
     """The holdout report and the run's summary (id, counts, version, alias and why) of a `TrainResult`."""
     print_report(result.report)
-    if "raw_lightgbm" in result.report:
+    if "raw_lightgbm" in result.report and "absent" not in result.report["model"]["outcomes"]:
         console.print(raw_baseline_table(result.report, "outcomes"))
     console.print(summary_table("learnt from the data", search_summary(result.search, result.unusable)))
     rows: dict[str, object] = {"run id": result.run_id, **result.counts}

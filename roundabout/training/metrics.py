@@ -235,11 +235,12 @@ def full_report(
 
 def versus(report: dict[str, Any], first: str, second: str) -> dict[str, Any]:
     """How much better scorer `first` does than `second` on the same lines: the differences of their
-    precision, recall and value caught at each rate, and of their PR-AUC, against outcomes (and truth)."""
+    precision, recall and value caught at each rate, and of their PR-AUC, against outcomes (and truth), when
+    the report has those figures."""
     out: dict[str, Any] = {}
     for against in ("outcomes", "truth"):
         a, b = report[first].get(against), report[second].get(against)
-        if a is None or b is None:
+        if a is None or b is None or ABSENT in a or ABSENT in b:
             continue
         rates = {
             key: {m: a["rates"][key][m] - b["rates"][key][m] for m in ("precision", "recall", "value_caught")}

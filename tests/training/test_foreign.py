@@ -31,6 +31,7 @@ def _config(holdout: Path, valid: Path) -> TrainConfig:
             "split": {"kind": "folders", "valid_data": valid, "holdout_data": holdout},
             "target_stats": {"columns": ["trader_id", "declarant_id", "counterparty_name", "hs_code"]},
             "anomaly": {"n_estimators": 50},
+            "search": {"budget_minutes": 0},  # tests of the search set a budget
             "channels": {"period_days": 30},
         }
     )

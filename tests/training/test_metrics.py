@@ -10,6 +10,7 @@ from roundabout.training.metrics import (
     outcome_report,
     ranking_scores,
     truth_report,
+    versus,
 )
 
 
@@ -100,6 +101,16 @@ def test_outcomes_that_measure_nothing_are_absent_not_zero(label: list[float], w
     report = outcome_report(scores, np.array(label), np.ones(4), [0.5], prob=scores)
     assert report == {"lines": int((~np.isnan(label)).sum()), "positives": 0, "absent": why}
     assert set(flatten(report)) == {"lines", "positives"}
+
+
+def test_a_comparison_leaves_out_figures_that_are_absent() -> None:
+    """The model beside the raw-column baseline on a holdout without outcomes: nothing to subtract."""
+    absent = {"lines": 0, "positives": 0, "absent": "no inspected line"}
+    present = {"rates": {"at_5pct": {"precision": 0.5, "recall": 0.25, "value_caught": 0.5}}, "pr_auc": 0.4}
+    report = {"model": {"outcomes": absent, "truth": present}, "raw": {"outcomes": absent, "truth": present}}
+    assert versus(report, "model", "raw") == {
+        "truth": {"rates": {"at_5pct": {"precision": 0.0, "recall": 0.0, "value_caught": 0.0}}, "pr_auc": 0.0}
+    }
 
 
 def test_truth_report_per_scheme_and_never_inspected() -> None:
