@@ -57,20 +57,19 @@ class Beside:
 
     data: CanonicalData
     target: np.ndarray
-    ignored_outcomes: int
 
 
 def beside_history(
     held_out: CanonicalData, history: CanonicalData, names: tuple[str, str] = ("--history", "--data")
 ) -> Beside:
     """`held_out` placed after `history`; its own outcomes (and truth) are left out of the result, so the
-    features built from it see the history's outcomes only (`ignored_outcomes` counts what was left)."""
+    features built from it see the history's outcomes only."""
     lines_only = CanonicalData(held_out.lines, held_out.inspections.iloc[:0], None, held_out.extra_columns)
     data = stack([history, lines_only], names, "history")
     data.truth = None
     target = np.zeros(len(data.lines), dtype=bool)
     target[len(history.lines) :] = True
-    return Beside(data, target, len(held_out.inspections))
+    return Beside(data, target)
 
 
 def _columns(extra: dict[str, str]) -> str:
