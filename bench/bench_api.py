@@ -118,7 +118,7 @@ def mlflow_payloads(
     sample = held_out.iloc[:n]
     validator = RecordValidator(FormatRules(), model.artifacts.extra_columns)
     with store.backend.connect() as conn:
-        matrix = store.features(model.artifacts).read(
+        matrix = store.features(model.artifacts, model.base_features).read(
             conn, [validator.line(r) for r in sample.to_dict("records")]
         )
     features = pd.DataFrame(matrix, columns=model.base_features)

@@ -46,3 +46,13 @@ def test_every_docs_page_is_linked_from_the_readme() -> None:
     pages = {f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md")}
     assert pages, "no docs pages found"
     assert not pages - linked, f"not linked from README.md: {sorted(pages - linked)}"
+
+
+def test_the_training_options_table_is_the_configs() -> None:
+    """docs/models.md lists every `train --config` option, its default and meaning, as the code has them."""
+    from roundabout.training.config import describe_options
+
+    text = (ROOT / "docs" / "models.md").read_text()
+    rows = [f"| `{key}` | `{default}` | {meaning} |" for key, default, meaning in describe_options()]
+    table = text[text.index("| key | default | meaning |") :].split("\n\n")[0].splitlines()[2:]
+    assert table == rows

@@ -194,8 +194,8 @@ def search_summary(fitted_search: Any, unusable: dict[str, str]) -> dict[str, ob
     if fitted_search.skipped:
         rows["search"] = f"skipped: {fitted_search.skipped}"
     if fitted_search.selection is not None:
-        rows["families added"] = ", ".join(fitted_search.selection.added) or "none"
-        rows["families dropped"] = ", ".join(fitted_search.selection.dropped) or "none"
+        rows["families added"] = ", ".join(fitted_search.added) or "none"
+        rows["families dropped"] = ", ".join(fitted_search.dropped) or "none"
     if fitted_search.tuning is not None:
         t = fitted_search.tuning
         rows["tuning"] = f"{t.trials} trials; " + ("best taken" if t.taken else "the defaults held")

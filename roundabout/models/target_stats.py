@@ -9,9 +9,13 @@ with that id turned out to be violations. For each configured id column the mode
 On training lines the statistics are *time-ordered out of fold*: the lines are cut by date into k blocks,
 and a line's value comes from the blocks before its own, so it never sees its own label nor a later one
 (random folds would let a trader's early lines learn from its later violations, which no line in service
-can). On
-every other line (validation, holdout, serving) they come from all training lines. Unseen ids get the
-prior and 0. The fitted tables travel inside the model, so serving looks an id up in a dict.
+can). Two consequences are corrected so that time does not leak in through them: the first block has no
+earlier block, so its lines get no statistics at all (missing, not "an unseen id", which would teach the
+model that the oldest traders are new); and a later block's counts come from fewer lines than the whole
+training span the serving tables count over, so they are scaled up to that span (otherwise `n` grows
+with the date and stands in for it). On every other line (validation, holdout, serving) they come from
+all training lines. Unseen ids get the prior and 0. The fitted tables travel inside the model, so
+serving looks an id up in a dict.
 """
 
 from collections.abc import Mapping, Sequence
@@ -44,19 +48,19 @@ class TargetStats:
         """Fit on labelled training lines and return their statistics as of their dates (n, 2 * columns).
 
         The lines are cut by date into `folds` consecutive blocks; a line gets the statistics of the blocks
-        before its own (the first block: the prior and a count of 0), so a training line never sees its
-        own label nor any later one, as a line scored in service never does. Lines of one date fall in one
-        block."""
+        before its own, counts scaled to the whole span (the first block: missing), so a training line
+        never sees its own label nor any later one, as a line scored in service never does. Lines of one
+        date fall in one block."""
         y = np.asarray(y, dtype="float64")
         self.prior_ = float(y.mean()) if len(y) else 0.0
         fold = time_blocks(lines, self.folds)
-        out = np.empty((len(y), 2 * len(self.columns)))
+        out = np.full((len(y), 2 * len(self.columns)), np.nan)
         for j, col in enumerate(self.columns):
             keys = _keys(lines, col)
-            for k in range(self.folds):
-                held = fold == k
-                if held.any():
-                    table = self._table(keys[fold < k], y[fold < k])
+            for k in range(1, self.folds):
+                held, before = fold == k, fold < k
+                if held.any() and before.any():
+                    table = self._table(keys[before], y[before], scale=len(y) / int(before.sum()))
                     out[held, 2 * j : 2 * j + 2] = self._lookup(keys[held], table)
             self.tables_[col] = self._table(keys, y)
         return out
@@ -76,12 +80,13 @@ class TargetStats:
             values += [rate, n]
         return values
 
-    def _table(self, keys: np.ndarray, y: np.ndarray) -> dict[str, tuple[float, float]]:
+    def _table(self, keys: np.ndarray, y: np.ndarray, scale: float = 1.0) -> dict[str, tuple[float, float]]:
+        """Rate and log count per id; `scale` turns counts over part of the span into the whole span's."""
         frame = pd.DataFrame({"k": keys, "y": y})
         frame = frame[frame["k"].notna()]
         g = frame.groupby("k", sort=True)["y"].agg(["sum", "count"])
         rate = (g["sum"] + self.smoothing * self.prior_) / (g["count"] + self.smoothing)
-        n = np.log1p(g["count"].to_numpy(dtype="float64"))
+        n = np.log1p(scale * g["count"].to_numpy(dtype="float64"))
         return {str(k): (float(r), float(c)) for k, r, c in zip(g.index, rate.to_numpy(), n, strict=True)}
 
     def _lookup(self, keys: np.ndarray, table: dict[str, tuple[float, float]]) -> np.ndarray:
@@ -111,10 +116,14 @@ class TargetStats:
 
 
 def time_blocks(lines: pd.DataFrame, folds: int) -> np.ndarray:
-    """The block (0..folds-1) of each line: consecutive spans of dates holding about as many lines each."""
-    if "date" not in lines.columns or len(lines) == 0:
-        return np.zeros(len(lines), dtype=np.int64)
-    days = lines["date"].to_numpy(dtype="datetime64[D]").astype("int64")
+    """The block (0..folds-1) of each line: consecutive spans of dates holding about as many lines each
+    (lines without a date column: consecutive spans of their order)."""
+    if len(lines) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if "date" in lines.columns:
+        days = lines["date"].to_numpy(dtype="datetime64[D]").astype("int64")
+    else:
+        days = np.arange(len(lines), dtype=np.int64)
     order = np.sort(days)
     cuts = order[[len(order) * k // folds for k in range(1, folds)]]
     return np.searchsorted(cuts, days, side="right").astype(np.int64)

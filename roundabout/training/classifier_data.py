@@ -36,6 +36,10 @@ class ClassifierData:
         """Whether the validation period can tell fits apart: it holds violations and clean inspections."""
         return 0 < float(np.sum(self.y_valid)) < len(self.y_valid)
 
+    def train_column(self, name: str) -> np.ndarray:
+        """One input's values on the training lines."""
+        return self.X_train[:, self._index[name]]
+
     def fit(self, inputs: Sequence[str], config: ClassifierConfig) -> RiskClassifier:
         """The classifier on `inputs` (a subset of `names`), early-stopped on the validation lines."""
         cols = np.asarray([self._index[name] for name in inputs], dtype=np.intp)

@@ -117,6 +117,13 @@ class SearchConfig(_Options):
     min_gain: float = Field(
         0.003, ge=0, description="Validation average precision a family's removal must add for it to go"
     )
+    id_alpha: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="Level of the test an id family must pass to be kept: its earlier violation rate or "
+        "count sets a trader's later violations apart on the training lines (1: keep every id family)",
+    )
     drop_families: list[str] = Field(
         default_factory=list,
         description="Input families left out from the start (a chosen.yaml lists those selection dropped)",

@@ -46,8 +46,10 @@ class RawLightGBM:
         for name in self.columns_:
             values = lines[name] if name in lines.columns else pd.Series(np.nan, index=lines.index)
             if name in self.categories_:
-                text = [None if pd.isna(v) else str(v) for v in values.to_numpy(dtype=object)]
-                out[name] = pd.Categorical(text, categories=self.categories_[name])
+                # A level unseen in training is missing to LightGBM; codes say so without a warning.
+                text = pd.Index([None if pd.isna(v) else str(v) for v in values.to_numpy(dtype=object)])
+                codes = self.categories_[name].get_indexer(text)
+                out[name] = pd.Categorical.from_codes(codes, categories=self.categories_[name])
             else:
                 out[name] = pd.to_numeric(values, errors="coerce").astype("float64")
         return pd.DataFrame(out, index=lines.index)

@@ -99,8 +99,8 @@ def log_search(mlflow_service: MlflowService, run_id: str, fitted: Fitted) -> No
         if search.skipped:
             tags["search.skipped"] = search.skipped
         if search.selection is not None:
-            tags["search.families_added"] = ", ".join(search.selection.added) or "none"
-            tags["search.families_dropped"] = ", ".join(search.selection.dropped) or "none"
+            tags["search.families_added"] = ", ".join(search.added) or "none"
+            tags["search.families_dropped"] = ", ".join(search.dropped) or "none"
         if search.tuning is not None:
             tags["search.tuned"] = "yes" if search.tuning.taken else "no: the defaults held"
             mlflow_service.log_metrics(

@@ -52,7 +52,7 @@ class Served:
         self.store = ServiceStore.open(url)
         self.store.migrate()
         backfill(self.store, history, RULES)
-        features = self.store.features(model.artifacts)
+        features = self.store.features(model.artifacts, model.base_features)
         validator = RecordValidator(RULES, model.artifacts.extra_columns)
         self.version = ServingVersion(model, features, validator, "roundabout", "1", "champion", None)
         self.writes = Turns()

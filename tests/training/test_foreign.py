@@ -56,9 +56,12 @@ def test_foreign_table_trains_and_evaluates(folders: dict[str, Path], labelled_r
     result = labelled_run.result
     model = result.model
     assert result.decision is not None and result.decision.alias == "champion"
-    assert {"te_trader_id_rate", "te_counterparty_name_rate", "extra_payment_type", "extra_tax_rate"} <= set(
-        model.feature_names
+    assert {"te_trader_id_rate", "extra_payment_type", "extra_tax_rate"} <= set(model.feature_names)
+    # Sellers and declarants are drawn at random in this table: their ids carry nothing and are left out.
+    assert result.search is not None and {"ids counterparty_name", "ids declarant_id"} <= set(
+        result.search.dropped
     )
+    assert not {"te_counterparty_name_rate", "te_declarant_id_rate"} & set(model.feature_names)
     assert "trader_id" not in model.feature_names  # raw ids are never inputs
     assert "extra_payment_type" in model.categorical
     assert result.counts["train_labelled"] == 3000 and result.counts["holdout_labelled"] == 1000
