@@ -90,6 +90,14 @@ def ingest(
     source: Annotated[Path, typer.Option(help="CSV or Parquet file in the administration's own columns")],
     mapping: Annotated[Path, typer.Option(help="Mapping YAML (see docs/ingest.md)")],
     out: Annotated[Path, typer.Option(help="Canonical data folder to write")],
+    no_outcomes: Annotated[
+        bool,
+        typer.Option(
+            "--no-outcomes",
+            help="Load the lines only, even when the mapping names outcome columns (a held-out file: its "
+            "labels must not reach training; see docs/models.md)",
+        ),
+    ] = False,
 ) -> None:
     """Map, validate and load an administration's file; bad rows go to OUT/rejects.csv with reasons."""
     from roundabout.data.ingest import ingest as run_ingest
@@ -100,7 +108,7 @@ def ingest(
     base = FormatRules(min_date=settings.min_date, max_date=settings.latest_date())
     spec = load_mapping(mapping)
     with stage_progress(["read", "map", "validate", "write"], "ingest") as mark:
-        result = run_ingest(source, spec, out, base, on_stage=mark)
+        result = run_ingest(source, spec, out, base, on_stage=mark, outcomes=not no_outcomes)
     for name, summary in (("lines", result.lines), ("inspections", result.inspections)):
         if summary is None:
             continue
@@ -110,6 +118,8 @@ def ingest(
             console.print(
                 counts_table(f"{name} rejected, by reason", "field: reason", dict(summary.by_reason))
             )
+    if no_outcomes:
+        say("inspection outcomes: left out (--no-outcomes); the folder holds the lines only")
     say(f"wrote {result.out} (rejects: {result.rejects_path})")
 
 

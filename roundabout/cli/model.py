@@ -5,7 +5,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from roundabout.cli.render import console, print_report, print_training, say, stage_progress, summary_table
+from roundabout.cli.render import (
+    console,
+    note,
+    print_report,
+    print_training,
+    say,
+    stage_progress,
+    summary_table,
+)
 from roundabout.errors import NotFoundError, writing
 from roundabout.settings import Settings
 
@@ -73,17 +81,30 @@ def evaluate(
             help="Evaluate lines from this date on, YYYY-MM-DD [default: the model's holdout period]"
         ),
     ] = None,
+    history: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="History folder of DATA (repeat for several, oldest first): features see its lines and "
+            "outcomes; the outcomes in DATA are only the labels measured against (a held-out file)"
+        ),
+    ] = None,
 ) -> None:
     """Re-evaluate a registered or logged model on a canonical data folder and print the report."""
     from roundabout.training import EVALUATE_STAGES, evaluate_model
 
     require_data_folder(data)
     with stage_progress(EVALUATE_STAGES, "evaluate") as mark:
-        report = evaluate_model(mlflow_service_of(ctx.obj), model, data, since=since, mark=mark)
-    print_report(report)
+        report = evaluate_model(
+            mlflow_service_of(ctx.obj), model, data, since=since, mark=mark, history=history or ()
+        )
     meta = report["meta"]
+    print_report(report, f"the evaluated period ({meta['since']} to {meta['until']})")
     console.print(summary_table("evaluated", meta))
-    say(f"evaluated {meta['lines']:,} lines of {data}: {meta['period']}, {meta['since']} to {meta['until']}")
+    beside = f", after the history {meta['history']}" if history else ""
+    say(
+        f"evaluated {meta['lines']:,} lines of {data}: {meta['period']}, {meta['since']} to {meta['until']}"
+        + beside
+    )
 
 
 def score(
@@ -94,8 +115,16 @@ def score(
     explain: Annotated[
         bool, typer.Option(help="Add reasons and contributions, as JSON text columns (slower)")
     ] = False,
+    history: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="History folder of DATA (repeat for several, oldest first): features see its lines and "
+            "outcomes, never the outcomes in DATA; only the lines of DATA are scored"
+        ),
+    ] = None,
 ) -> None:
     """Score every line of a canonical data folder offline (features included) and write the scores."""
+    from roundabout.data.history import read_history
     from roundabout.data.io import read_folder
 
     with stage_progress(["load model", "read data", "features and scores", "write"], "score") as mark:
@@ -103,8 +132,9 @@ def score(
         risk_model = mlflow_service_of(ctx.obj).load_model(model)
         mark("read data")
         folder = read_folder(data)
+        past = read_history(history) if history else None
         mark("features and scores")
-        scores = risk_model.score_data(folder, explain=explain)
+        scores = risk_model.score_data(folder, explain=explain, history=past)
         mark("write")
         with writing(out):
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -113,6 +143,11 @@ def score(
     rows: dict[str, object] = {"lines": len(scores)}
     rows |= {f"channel {c}": int(counts.get(c, 0)) for c in ("red", "yellow", "green")}
     console.print(summary_table(f"scored {data}", rows))
+    if past is not None and len(folder.inspections):
+        note(
+            f"the {len(folder.inspections):,} inspection outcomes in {data} were ignored: with --history, "
+            "features take outcomes from the history only"
+        )
     say(f"wrote {out}")
 
 

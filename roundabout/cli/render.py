@@ -27,6 +27,11 @@ def warning(message: str) -> None:
     err_console.print(f"warning: {message}", markup=False, highlight=False)
 
 
+def note(message: str) -> None:
+    """`note: <message>` on stderr: something the user should know that is not a problem."""
+    err_console.print(f"note: {message}", markup=False, highlight=False)
+
+
 def say(message: str) -> None:
     """A line of user text on stdout, as it is."""
     console.print(message, markup=False, highlight=False, soft_wrap=True)
@@ -142,9 +147,14 @@ def schemes_table(report: dict[str, Any]) -> Table:
     return table
 
 
-def print_report(report: dict[str, Any]) -> None:
-    """Every table of a holdout report."""
-    console.print(rates_table(report, "outcomes"))
+def print_report(report: dict[str, Any], period: str = "the holdout") -> None:
+    """Every table of a holdout report; when `period` has no outcomes, a warning instead of their table
+    (last, so it is not lost above the tables)."""
+    from roundabout.training.metrics import no_outcomes_warning
+
+    absent = no_outcomes_warning(report, period)
+    if not absent:
+        console.print(rates_table(report, "outcomes"))
     if "truth" in report["model"]:
         console.print(rates_table(report, "truth"))
         console.print(schemes_table(report))
@@ -155,6 +165,8 @@ def print_report(report: dict[str, Any]) -> None:
             f"calibration on inspected lines: Brier {calib['brier']:.4f}, ECE {calib['ece']:.4f} "
             f"({outcomes['lines']:,} lines, {outcomes['positives']:,} violations)"
         )
+    if absent:
+        warning(absent)
 
 
 def raw_baseline_table(report: dict[str, Any], against: str) -> Table:
@@ -193,7 +205,7 @@ def search_summary(fitted_search: Any, unusable: dict[str, str]) -> dict[str, ob
 def print_training(result: Any) -> None:
     """The holdout report and the run's summary (id, counts, version, alias and why) of a `TrainResult`."""
     print_report(result.report)
-    if "raw_lightgbm" in result.report:
+    if "raw_lightgbm" in result.report and "absent" not in result.report["model"]["outcomes"]:
         console.print(raw_baseline_table(result.report, "outcomes"))
     console.print(summary_table("learnt from the data", search_summary(result.search, result.unusable)))
     rows: dict[str, object] = {"run id": result.run_id, **result.counts}

@@ -95,9 +95,10 @@ def _text(series: pd.Series) -> pd.Series:
     return series if pd.api.types.is_string_dtype(series) else series.astype("str").where(series.notna())
 
 
-def apply_mapping(frame: pd.DataFrame, mapping: IngestMapping) -> pd.DataFrame:
-    """Rename, join, fill constants, translate codes: a frame with canonical names and source values."""
-    missing = sorted(mapping.source_columns() - set(frame.columns))
+def apply_mapping(frame: pd.DataFrame, mapping: IngestMapping, outcomes: bool = True) -> pd.DataFrame:
+    """Rename, join, fill constants, translate codes: a frame with canonical names and source values.
+    Without `outcomes` the mapping's outcome columns need not be in the source."""
+    missing = sorted(mapping.source_columns(outcomes) - set(frame.columns))
     if missing:
         shown = ", ".join(map(repr, list(frame.columns)[:30]))
         raise MappingError(
@@ -117,6 +118,7 @@ def apply_mapping(frame: pd.DataFrame, mapping: IngestMapping) -> pd.DataFrame:
         out[field_name] = pd.Series([value] * len(frame), dtype="str")
     for field_name, codes in mapping.values.items():
         if field_name in out:
+            # A code mapped to None is the source's "unknown": it becomes an empty value, checked as one.
             text = _text(out[field_name]).str.strip()
             out[field_name] = text.map(codes).where(text.isin(list(codes)), text)
     if (
@@ -159,13 +161,16 @@ def ingest(
     out: Path,
     base_rules: FormatRules | None = None,
     on_stage: Callable[[str], None] | None = None,
+    outcomes: bool = True,
 ) -> IngestResult:
-    """Load one source file into the canonical data folder `out`."""
+    """Load one source file into the canonical data folder `out`. `outcomes=False` loads the lines only,
+    even when the mapping names outcome columns: a held-out file whose labels must not reach training or
+    the features of later lines (the manifest records that they were left out)."""
     stage = on_stage or (lambda _name: None)
     stage("read")
     table = read_source(source, mapping)
     stage("map")
-    canonical = apply_mapping(table.frame, mapping)
+    canonical = apply_mapping(table.frame, mapping, outcomes)
     rules = mapping.format_rules(base_rules or FormatRules())
     extra_kinds = {name: extra.kind for name, extra in mapping.extra_columns.items()}
     stage("validate")
@@ -175,7 +180,7 @@ def ingest(
 
     inspections: pd.DataFrame | None = None
     inspection_summary = None
-    if mapping.outcomes is not None:
+    if outcomes and mapping.outcomes is not None:
         raw, positions = _outcome_frame(table.frame, canonical["line_id"], mapping)
         rows = table.source_rows[positions]
         outcome_rules = rules.model_copy(
@@ -197,6 +202,7 @@ def ingest(
         "mapping": mapping.name,
         "lines": summary.as_dict(),
         "inspections": inspection_summary.as_dict() if inspection_summary else None,
+        "outcomes_left_out": not outcomes,
     }
     write_folder(data, Path(out), manifest, with_inspections=not no_outcomes)
     found = [r for r in rejects if len(r)]

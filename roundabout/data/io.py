@@ -75,8 +75,9 @@ def read_table(path: Path) -> pd.DataFrame:
 def write_folder(
     data: CanonicalData, out: Path, manifest: dict[str, Any] | None = None, with_inspections: bool = True
 ) -> None:
-    """Write a canonical data folder (lines, inspections unless told not to, truth when present, manifest);
-    a folder that cannot be written raises OutputError naming it."""
+    """Write a canonical data folder (lines, inspections unless told not to, truth when present, manifest;
+    an inspections or truth file left from an earlier write is removed when this one has none); a folder
+    that cannot be written raises OutputError naming it."""
     with writing(out):
         _write_folder(data, Path(out), manifest, with_inspections)
 
@@ -87,10 +88,16 @@ def _write_folder(
     out.mkdir(parents=True, exist_ok=True)
     extra = {name: EXTRA_KINDS[kind] for name, kind in data.extra_columns.items()}
     write_table(data.lines, arrow_schema(LINE_FIELDS, extra), out / LINES_FILE)
+    # A file this folder must not hold is removed: outcomes left out of a load into a folder that held
+    # them before would otherwise be read back as this load's.
     if with_inspections:
         write_table(data.inspections, INSPECTIONS_SCHEMA, out / INSPECTIONS_FILE)
+    else:
+        (out / INSPECTIONS_FILE).unlink(missing_ok=True)
     if data.truth is not None:
         write_table(data.truth, TRUTH_SCHEMA, out / TRUTH_FILE)
+    else:
+        (out / TRUTH_FILE).unlink(missing_ok=True)
     body = {"extra_columns": data.extra_columns, **(manifest or {})}
     (out / MANIFEST_FILE).write_text(json.dumps(body, indent=2, sort_keys=True, default=str) + "\n")
 

@@ -2,10 +2,10 @@
 
 A mapping is a YAML file (format and worked example in docs/ingest.md). It renames source columns to
 canonical fields, maps codes to canonical values, gives date formats, decimal mark and unit conversions,
-says which format rules apply (trader id format, commodity code length, fields the source lacks), declares
-extra columns that flow through to the model as features, and optionally names the inspection-outcome
-columns. A mapping is checked as a whole before any row is read, so a typo in it fails fast with the
-offending key named.
+says which format rules apply (trader id and procedure code formats, commodity code length, fields the
+source lacks), declares extra columns that flow through to the model as features, and optionally names the
+inspection-outcome columns. A mapping is checked as a whole before any row is read, so a typo in it fails
+fast with the offending key named.
 """
 
 from pathlib import Path
@@ -13,10 +13,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from roundabout.data.rules import ESSENTIAL_FIELDS, FormatRules
+from roundabout.data.rules import ESSENTIAL_FIELDS, FormatRules, check_pattern
 from roundabout.data.schema import (
     INSPECTION_COLUMNS,
     KZ_HS_DIGITS,
+    KZ_PROCEDURE_PATTERN,
     KZ_TRADER_ID_PATTERN,
     LINE_COLUMNS,
     LINE_FIELDS,
@@ -46,13 +47,20 @@ class SourceOptions(BaseModel):
 
 
 class Rules(BaseModel):
-    """Which format rules apply. Defaults are Kazakhstan's (12-digit BIN, 10-digit EAEU codes)."""
+    """Which format rules apply. Defaults are Kazakhstan's (12-digit BIN, 10-digit EAEU codes, 2-digit
+    procedure codes)."""
 
     model_config = ConfigDict(extra="forbid")
 
     trader_id_pattern: str = KZ_TRADER_ID_PATTERN
     hs_code_digits: list[int] = Field(default_factory=lambda: [KZ_HS_DIGITS])
+    procedure_pattern: str = Field(KZ_PROCEDURE_PATTERN, description="Full-match regex for procedure codes")
     missing: list[str] = Field(default_factory=list, description="Canonical fields this source lacks")
+
+    @field_validator("trader_id_pattern", "procedure_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        return check_pattern(value)
 
 
 class ExtraColumn(BaseModel):
@@ -98,8 +106,10 @@ class IngestMapping(BaseModel):
         description="Canonical field -> source column, or a list of columns joined with '/'"
     )
     constants: dict[str, str] = Field(default_factory=dict, description="Canonical field -> fixed value")
-    values: dict[str, dict[str, str]] = Field(
-        default_factory=dict, description="Canonical field -> {source code: canonical value}"
+    values: dict[str, dict[str, str | None]] = Field(
+        default_factory=dict,
+        description="Canonical field -> {source code: canonical value}; a code mapped to null (YAML ~) "
+        "means unknown and loads as an empty field",
     )
     dates: dict[str, str] = Field(default_factory=dict, description="Date field -> strptime format")
     units: dict[str, float] = Field(default_factory=dict, description="Numeric field -> factor to apply")
@@ -143,6 +153,7 @@ class IngestMapping(BaseModel):
             update={
                 "trader_id_pattern": self.rules.trader_id_pattern,
                 "hs_code_digits": tuple(self.rules.hs_code_digits),
+                "procedure_pattern": self.rules.procedure_pattern,
                 "date_formats": dict(self.dates),
                 "decimal": self.source.decimal,
                 "unit_factors": dict(self.units),
@@ -150,13 +161,13 @@ class IngestMapping(BaseModel):
             }
         )
 
-    def source_columns(self) -> set[str]:
-        """Every source column the mapping reads."""
+    def source_columns(self, outcomes: bool = True) -> set[str]:
+        """Every source column the mapping reads (the outcome columns only when `outcomes` are loaded)."""
         cols: set[str] = set()
         for value in self.columns.values():
             cols.update([value] if isinstance(value, str) else value)
         cols.update(extra.source for extra in self.extra_columns.values())
-        if self.outcomes is not None:
+        if outcomes and self.outcomes is not None:
             cols.update({self.outcomes.inspected_on, self.outcomes.outcome})
             if self.outcomes.violation_type:
                 cols.add(self.outcomes.violation_type)

@@ -8,8 +8,8 @@ refuses with the same words. Parsing (text to date or number) belongs to the exe
 value must be belongs here.
 
 The rules of a canonical field come from its `FieldSpec` (required, choices, pattern, country code,
-non-negative) and the `FormatRules` of its source (trader id format, commodity code lengths, date range,
-fields the source lacks); the rules between fields are listed below them.
+non-negative) and the `FormatRules` of its source (trader id and procedure code formats, commodity code
+lengths, date range, fields the source lacks); the rules between fields are listed below them.
 """
 
 import re
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from roundabout.data.schema import (
     INSPECTION_FIELDS,
     KZ_HS_DIGITS,
+    KZ_PROCEDURE_PATTERN,
     KZ_TRADER_ID_PATTERN,
     LINE_FIELDS,
     FieldSpec,
@@ -34,18 +35,29 @@ ESSENTIAL_FIELDS = frozenset({"line_id", "document_kind", "direction", "date", "
 MAX_LINE_ID = 128
 
 
+def check_pattern(pattern: str) -> str:
+    """A format pattern that compiles, or ValueError saying why (a broken regex must fail with the
+    mapping, not as a traceback at the first row)."""
+    try:
+        re.compile(pattern, re.ASCII)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {exc}") from None
+    return pattern
+
+
 class FormatRules(BaseModel):
     """How values are written in a source and which format rules apply. Defaults are Kazakhstan's.
 
-    Another administration's mapping changes these: its own trader id format, 6- or 8-digit commodity
-    codes, its date format and decimal mark, and the canonical fields its data lacks. The date range is the
-    deployment's (settings `min_date`, `max_future_days`).
+    Another administration's mapping changes these: its own trader id and procedure code formats, 6- or
+    8-digit commodity codes, its date format and decimal mark, and the canonical fields its data lacks. The
+    date range is the deployment's (settings `min_date`, `max_future_days`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     trader_id_pattern: str = Field(KZ_TRADER_ID_PATTERN, description="Full-match regex for trader_id")
     hs_code_digits: tuple[int, ...] = Field((KZ_HS_DIGITS,), description="Allowed commodity code lengths")
+    procedure_pattern: str = Field(KZ_PROCEDURE_PATTERN, description="Full-match regex for procedure codes")
     date_formats: dict[str, str] = Field(
         default_factory=dict, description="strptime format per date field; ISO (%Y-%m-%d) when absent"
     )
@@ -59,6 +71,11 @@ class FormatRules(BaseModel):
     min_date: date = Field(date(2000, 1, 1), description="Lines or outcomes dated before this are rejected")
     max_future_days: int = Field(1, ge=0, description="Latest allowed date: today plus this many days")
     max_date: date | None = Field(None, description="Latest allowed date, fixed (overrides max_future_days)")
+
+    @field_validator("trader_id_pattern", "procedure_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        return check_pattern(value)
 
     @field_validator("hs_code_digits")
     @classmethod
@@ -213,8 +230,9 @@ def _pattern(spec: FieldSpec, rules: FormatRules) -> Matches | None:
         return Matches(
             spec.name, f"must be a commodity code of {shown} digits", "|".join(rf"\d{{{d}}}" for d in lengths)
         )
-    if spec.pattern:
-        return Matches(spec.name, f"must match the pattern {spec.pattern}", spec.pattern)
+    pattern = rules.procedure_pattern if spec.name == "procedure" else spec.pattern
+    if pattern:
+        return Matches(spec.name, f"must match the pattern {pattern}", pattern)
     return None
 
 

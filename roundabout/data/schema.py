@@ -46,13 +46,21 @@ OUTCOMES = ("violation", "clean")
 #: Kazakh format rules, the default: a 12-digit BIN and a 10-digit EAEU commodity code.
 KZ_TRADER_ID_PATTERN = r"\d{12}"
 KZ_HS_DIGITS = 10
+#: Kazakh customs procedure codes: two digits (40 release for domestic consumption, 10 export, ...).
+KZ_PROCEDURE_PATTERN = r"\d{2}"
 
 LINE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("line_id", Kind.TEXT, True, "Unique id of the goods line"),
     FieldSpec("document_id", Kind.TEXT, True, "Id of the declaration (DT) or waybill (SNT)"),
     FieldSpec("document_kind", Kind.TEXT, True, "DT (goods declaration) or SNT (e-waybill)", DOCUMENT_KINDS),
     FieldSpec("direction", Kind.TEXT, True, "import, export or transit", DIRECTIONS),
-    FieldSpec("procedure", Kind.TEXT, False, "2-digit customs procedure code (DT only)", pattern=r"\d{2}"),
+    FieldSpec(
+        "procedure",
+        Kind.TEXT,
+        False,
+        "Customs procedure code (DT only; two digits in Kazakhstan)",
+        pattern=KZ_PROCEDURE_PATTERN,
+    ),
     FieldSpec("date", Kind.DATE, True, "Date of the declaration or waybill"),
     FieldSpec(
         "trader_id", Kind.TEXT, True, "Trader id (12-digit BIN in Kazakhstan)", pattern=KZ_TRADER_ID_PATTERN
@@ -91,6 +99,18 @@ TRUTH_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("line_id", Kind.TEXT, True, "The goods line"),
     FieldSpec("is_circumvention", Kind.BOOL, True, "Whether the line is part of a circumvention scheme"),
     FieldSpec("scheme", Kind.TEXT, False, "Name of the planted scheme, empty for honest lines"),
+)
+
+#: Canonical id columns of parties, goods and places: what id statistics (smoothed violation rates) may be
+#: computed on. Line and document ids are not among them: a line's own id has no history, and the lines of
+#: one declaration share its outcome, so a document's statistic would hand a line its neighbours' labels.
+ID_COLUMNS: tuple[str, ...] = (
+    "trader_id",
+    "trader_name",
+    "declarant_id",
+    "counterparty_name",
+    "hs_code",
+    "customs_office",
 )
 
 LINE_COLUMNS: tuple[str, ...] = tuple(f.name for f in LINE_FIELDS)

@@ -25,9 +25,11 @@ MIN_CONTRIBUTION = 0.05
 
 _ID_LABELS = {
     "trader_id": "trader (importer)",
+    "trader_name": "trader name",
     "declarant_id": "declarant",
     "counterparty_name": "counterparty (seller)",
     "hs_code": "commodity code",
+    "customs_office": "customs office",
 }
 
 
@@ -65,7 +67,7 @@ def reason_templates(feature_names: list[str], target_columns: list[str]) -> dic
     out: dict[str, str] = {}
     te = {}
     for col in target_columns:
-        label = _ID_LABELS.get(col, col)
+        label = _ID_LABELS.get(col, col.replace("_", " "))
         rate, n = feature_names_for([col])
         te[rate] = f"Earlier inspections of this {label} found violations ({{value:.0%}} smoothed)"
         te[n] = f"This {label} was inspected often before (log count {{value:.1f}})"

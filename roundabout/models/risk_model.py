@@ -23,6 +23,7 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
+from roundabout.data.history import beside_history
 from roundabout.data.io import CanonicalData
 from roundabout.features import FEATURES, FeatureArtifacts, build_features
 from roundabout.features.catalogue import extra_feature_name
@@ -220,10 +221,22 @@ class RiskModel:
             out.reasons, out.contributions = [], []
         return out
 
-    def score_data(self, data: CanonicalData, explain: bool = False, progress: Any = None) -> pd.DataFrame:
+    def score_data(
+        self,
+        data: CanonicalData,
+        explain: bool = False,
+        progress: Any = None,
+        history: CanonicalData | None = None,
+    ) -> pd.DataFrame:
         """Build features and score every line of a canonical data folder (the back-fill path); the frame
-        of `scores_frame`."""
-        features = self.features_of(data, progress)
+        of `scores_frame`. With a `history` (the folders before a held-out period, stacked), features are
+        built over the history and `data` together, with the history's outcomes only (`data`'s own are
+        ignored: a held-out period must not see its labels), and only `data`'s lines are scored."""
+        if history is None:
+            features = self.features_of(data, progress)
+        else:
+            beside = beside_history(data, history)
+            features = self.features_of(beside.data, progress)[beside.target]
         scores = self.score_batch(self.matrix(features, data.lines), explain=explain)
         return scores_frame(data.lines["line_id"].to_numpy(dtype=object), scores)
 

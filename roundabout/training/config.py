@@ -4,12 +4,15 @@ Every field has a description; `roundabout train --config FILE` reads a YAML fil
 (docs/models.md lists the options). Unknown keys fail fast with their name.
 """
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from roundabout.data.schema import ID_COLUMNS
+from roundabout.errors import ConfigError
 from roundabout.yaml_config import load_yaml_config
 
 
@@ -169,12 +172,31 @@ class TargetStatsConfig(_Options):
 
     columns: list[str] = Field(
         default_factory=lambda: ["trader_id", "declarant_id", "counterparty_name", "hs_code"],
-        description="Canonical id columns given smoothed violation rates (empty list: none)",
+        description="Id columns given smoothed violation rates: canonical id columns or the data's extra "
+        "columns (empty list: none)",
     )
     smoothing: float = Field(
         20.0, ge=0, description="Pseudo-count m of the prior in (violations + m*prior)/(n + m)"
     )
     folds: int = Field(5, ge=2, description="Folds of the out-of-fold statistics on training lines")
+
+    @field_validator("columns")
+    @classmethod
+    def _once(cls, value: list[str]) -> list[str]:
+        if twice := sorted({c for c in value if value.count(c) > 1}):
+            raise ValueError(f"named more than once: {', '.join(twice)}")
+        return value
+
+    def check_columns(self, extra_columns: Iterable[str]) -> None:
+        """Refuse a column the data cannot have (a typo would silently give every line the prior, a
+        constant input): the allowed ones are the canonical id columns and the data's extra columns."""
+        extra = sorted(extra_columns)
+        if unknown := [c for c in self.columns if c not in ID_COLUMNS and c not in extra]:
+            ids, extras = ", ".join(ID_COLUMNS), ", ".join(extra) or "none"
+            raise ConfigError(
+                f"target_stats.columns: {', '.join(map(repr, unknown))}: not an id column of the data "
+                f"(allowed: the canonical id columns {ids}; the data's extra columns: {extras})"
+            )
 
 
 class EvaluationConfig(_Options):

@@ -6,15 +6,22 @@ period on (its metadata records the split), so a model is never scored on the li
 calibrated on unless asked to. Features are built over the whole folder with the model's own artifacts,
 so history before the evaluated period still counts; the rules baseline learns its HS6 medians from the
 lines before it.
+
+A held-out file evaluated against its labels goes with its history (`history`: the training folders):
+its lines are placed after the history, their features see the history's lines and outcomes but never the
+folder's own outcomes, which serve only as the labels the scores are measured against. Its scores are then
+exactly those `roundabout score --history` gives the same lines.
 """
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from roundabout.data.io import read_folder
+from roundabout.data.history import beside_history, read_history
+from roundabout.data.io import CanonicalData, read_folder
 from roundabout.errors import ConfigError
 from roundabout.models.mlflow_service import MlflowService
 from roundabout.models.risk_model import RiskModel
@@ -65,9 +72,10 @@ def evaluate_model(
     since: str | None = None,
     rates: list[float] | None = None,
     mark: Mark | None = None,
+    history: Sequence[Path] = (),
 ) -> dict[str, Any]:
-    """Re-evaluate a model on a canonical data folder (see the module docstring); `report["meta"]` says
-    which lines were evaluated and why."""
+    """Re-evaluate a model on a canonical data folder, with its `history` folders before it if given (see
+    the module docstring); `report["meta"]` says which lines were evaluated and why."""
     clock = StageClock(mark)
     config = TrainConfig()
     if rates:
@@ -81,18 +89,25 @@ def evaluate_model(
         first, period = (date.fromisoformat(start), HOLDOUT_PERIOD) if start else (None, ALL_LINES)
     clock("load data")
     data = read_folder(Path(data_dir))
-    lines = data.lines
+    if history:
+        beside = beside_history(data, read_history(history))
+        scored, in_data = beside.data, beside.target
+    else:
+        scored, in_data = data, np.ones(len(data.lines), dtype=bool)
+    lines = scored.lines
     dates = lines["date"].to_numpy(dtype="datetime64[D]")
-    target = dates >= np.datetime64(first, "D") if first else np.ones(len(lines), dtype=bool)
+    target = in_data & (dates >= np.datetime64(first, "D")) if first else in_data
     if not target.any():
         which = "--since" if period == SINCE_PERIOD else "the start of the model's holdout period"
         raise ConfigError(
             f"no line of {data_dir} is dated on or after {first} ({which}): pass another --since"
         )
     reference = ~target if (~target).any() else target
-    split = Split(data, reference & ~target, np.zeros(len(lines), dtype=bool), target)
+    # The labels (and truth) measured against are the evaluated folder's; the features saw only `scored`.
+    labelled = CanonicalData(lines, data.inspections, data.truth, scored.extra_columns)
+    split = Split(labelled, reference & ~target, np.zeros(len(lines), dtype=bool), target)
     clock("features")
-    features = model.features_of(data)[target]
+    features = model.features_of(scored)[target]
     clock("score")
     risk = model.score_batch(model.matrix(features, lines[target])).risk_score
     baseline = RulesBaseline().fit(lines[reference]).score(lines[target], history=lines)
@@ -105,6 +120,7 @@ def evaluate_model(
         "lines": int(target.sum()),
         "since": str(dates[target].min()),
         "until": str(dates[target].max()),
+        "history": ", ".join(str(h) for h in history) or "none",
     }
     return report
 

@@ -63,6 +63,7 @@ def fit_risk_model(
     """Fit every part of the risk model on `split` (see the module docstring)."""
     mark = mark or no_mark
     data = split.data
+    config.target_stats.check_columns(data.extra_columns)
     lines = data.lines
     label = labels(data)
 

@@ -13,6 +13,9 @@ Definitions (kept simple so anyone can recompute them):
   inspected (what the model finds that inspections would have missed).
 - PR-AUC is average precision; calibration is measured on inspected lines: Brier score, expected
   calibration error over equal-count bins, and the reliability table (mean score vs violation rate).
+- With no inspected line, or no violation among them (a held-out file loaded without its labels), there
+  is nothing to measure against: the outcome figures are *absent* (`absent` says why) rather than a
+  precision of 0 and a NaN AUC that would read as a model that finds nothing.
 """
 
 from collections.abc import Sequence
@@ -90,6 +93,35 @@ def calibration(prob: np.ndarray, positive: np.ndarray, bins: int = 10) -> dict[
     return {"brier": float(np.mean((prob - y) ** 2)), "ece": float(ece), "table": table}
 
 
+#: The key of an outcome report whose figures are absent; its value says why.
+ABSENT = "absent"
+
+
+def absence(lines: int, positives: int) -> str | None:
+    """Why outcomes of `lines` inspected lines with `positives` violations measure nothing, or None."""
+    if not lines:
+        return "no inspected line"
+    if not positives:
+        return f"no violation among the {lines:,} inspected lines"
+    return None
+
+
+def outcomes_absent(report: dict[str, Any]) -> str | None:
+    """Why a holdout report (`full_report`) has no figures against outcomes, or None when it has them."""
+    return report["model"]["outcomes"].get(ABSENT)
+
+
+def no_outcomes_warning(report: dict[str, Any], period: str) -> str | None:
+    """The warning a person reads when `period` of a report has no outcomes to measure against."""
+    why = outcomes_absent(report)
+    if why is None:
+        return None
+    return (
+        f"{period} has no outcomes to measure against ({why}): precision, recall, value caught, AUC and "
+        "calibration against outcomes are absent, not zero"
+    )
+
+
 def outcome_report(
     scores: np.ndarray,
     label: np.ndarray,
@@ -101,9 +133,12 @@ def outcome_report(
     """Against outcomes: over inspected lines (label 0/1; NaN = not inspected, left out)."""
     inspected = ~np.isnan(label)
     s, y, v = np.asarray(scores)[inspected], label[inspected] == 1.0, np.asarray(value)[inspected]
+    lines, positives = int(inspected.sum()), int(y.sum())
+    if reason := absence(lines, positives):
+        return {"lines": lines, "positives": positives, ABSENT: reason}
     report: dict[str, Any] = {
-        "lines": int(inspected.sum()),
-        "positives": int(y.sum()),
+        "lines": lines,
+        "positives": positives,
         "rates": at_rates(s, y, v, rates),
         **ranking_scores(s, y),
     }
@@ -200,11 +235,12 @@ def full_report(
 
 def versus(report: dict[str, Any], first: str, second: str) -> dict[str, Any]:
     """How much better scorer `first` does than `second` on the same lines: the differences of their
-    precision, recall and value caught at each rate, and of their PR-AUC, against outcomes (and truth)."""
+    precision, recall and value caught at each rate, and of their PR-AUC, against outcomes (and truth), when
+    the report has those figures."""
     out: dict[str, Any] = {}
     for against in ("outcomes", "truth"):
         a, b = report[first].get(against), report[second].get(against)
-        if a is None or b is None:
+        if a is None or b is None or ABSENT in a or ABSENT in b:
             continue
         rates = {
             key: {m: a["rates"][key][m] - b["rates"][key][m] for m in ("precision", "recall", "value_caught")}

@@ -7,6 +7,9 @@ all, neither `@champion` nor `@challenger`. A sound version becomes `@champion` 
 metric on the holdout beats the current champion's on the *same* holdout lines by more than `min_gain`
 (the champion is re-scored there, not taken from its own run); otherwise it becomes `@challenger`. With no
 champion yet, or a champion that can no longer be loaded or scored, the new version becomes champion.
+A holdout with nothing to compare on (no outcomes: a held-out file loaded without its labels) moves no
+`@champion`: the version becomes `@challenger` and the decision says why, since 0 against 0 would either
+crown an unmeasured model or block every later one.
 """
 
 from dataclasses import asdict, dataclass
@@ -21,7 +24,7 @@ from roundabout.models.risk_model import RiskModel
 from roundabout.training.config import TrainConfig
 from roundabout.training.evaluate import evaluate_holdout
 from roundabout.training.fit import Fitted, holdout_features
-from roundabout.training.metrics import rate_key
+from roundabout.training.metrics import ABSENT, rate_key
 from roundabout.training.split import Split
 
 
@@ -30,7 +33,7 @@ class PromotionDecision:
     """Outcome of a promotion check; `alias` is empty for a refused version."""
 
     metric: str
-    new_value: float
+    new_value: float | None
     champion_version: str | None
     champion_value: float | None
     promoted: bool
@@ -54,9 +57,19 @@ def decide(
     return PromotionDecision(metric, new_value, champion, champion_value, False, CHALLENGER, why)
 
 
-def refused(metric: str, new_value: float, champion: str | None, problem: str) -> PromotionDecision:
+def refused(metric: str, new_value: float | None, champion: str | None, problem: str) -> PromotionDecision:
     """The decision for a version that failed `validation_problem`: no alias, the champion stays."""
     return PromotionDecision(metric, new_value, champion, None, False, "", f"refused: {problem}")
+
+
+def not_compared(metric: str, champion: str | None, why: str) -> PromotionDecision:
+    """The decision when the holdout has nothing to compare on (`why`): `@challenger`, the champion stays."""
+    stays = f"@champion stays version {champion}" if champion else "no version is @champion"
+    reason = (
+        f"not compared: {why}; {stays} (evaluate the version against labels, then set @champion by hand "
+        "if it earns it)"
+    )
+    return PromotionDecision(metric, None, champion, None, False, CHALLENGER, reason)
 
 
 def validation_problem(
@@ -84,11 +97,13 @@ def promotion_metric(config: TrainConfig) -> str:
     return f"{p.against}.{p.metric}@{p.rate:g}"
 
 
-def promotion_value(report: dict[str, Any], config: TrainConfig) -> float:
-    """The promotion metric in one scorer's holdout report."""
+def promotion_value(report: dict[str, Any], config: TrainConfig) -> float | None:
+    """The promotion metric in one scorer's holdout report; None when its figures are absent."""
     p = config.promotion
     if p.against not in report:
         raise ConfigError(f"promotion.against is {p.against!r} but the data has no {p.against}")
+    if ABSENT in report[p.against]:
+        return None
     return float(report[p.against]["rates"][rate_key(p.rate)][p.metric])
 
 
@@ -108,7 +123,12 @@ def promote(
     problem = registered_version_problem(mlflow_service, name, version, split, fitted)
     if problem is not None:
         return refused(metric, new_value, current, problem)
-    if current is None or current == version:
+    if new_value is None:
+        against = config.promotion.against
+        decision = not_compared(
+            metric, current, f"the holdout has no {against} ({new_report[against][ABSENT]})"
+        )
+    elif current is None or current == version:
         decision = decide(metric, new_value, None, None, config.promotion.min_gain)
     else:
         try:
@@ -141,4 +161,6 @@ def _champion_value(
     champion = mlflow_service.load_model(f"models:/{name}@{CHAMPION}")
     feats = holdout_features(champion, split, fitted.features, fitted.model.artifacts.content_hash)
     risk = champion.score_batch(champion.matrix(feats, split.data.lines[split.holdout])).risk_score
-    return promotion_value(evaluate_holdout(split, {"model": risk}, config, None)["model"], config)
+    value = promotion_value(evaluate_holdout(split, {"model": risk}, config, None)["model"], config)
+    assert value is not None, "the new version's figures on the same holdout lines were not absent"
+    return value

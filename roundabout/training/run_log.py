@@ -3,7 +3,8 @@
 Every figure computed on the holdout (model and rules baseline, against outcomes and ground truth) is a
 metric under `holdout.`, e.g. `holdout.model.outcomes.rates.at_5pct.precision`: the service shows exactly
 those as the serving version's holdout metrics. Fit counts, fusion weights and thresholds, split sizes,
-the promotion comparison and stage times have their own prefixes.
+the promotion comparison and stage times have their own prefixes. A holdout with no outcomes to measure
+against logs none of those figures and carries the tag `holdout.outcomes_absent` saying why.
 """
 
 import json
@@ -17,9 +18,12 @@ from roundabout.models.mlflow_service import HOLDOUT_PREFIX, MlflowService
 from roundabout.training import plots
 from roundabout.training.config import TrainConfig
 from roundabout.training.fit import Fitted
-from roundabout.training.metrics import flatten
+from roundabout.training.metrics import flatten, outcomes_absent
 from roundabout.training.promote import PromotionDecision
 from roundabout.training.split import Split, labels
+
+#: The tag of a run whose holdout has no outcomes to measure against; its value says why.
+OUTCOMES_ABSENT_TAG = "holdout.outcomes_absent"
 
 
 def flat_params(config: TrainConfig) -> dict[str, str]:
@@ -65,6 +69,8 @@ def log_run(
     }
     mlflow_service.log_metrics(run_id, metrics)
     tags = {"data.content_hash": finger["content_hash"], "config.hash": config_hash}
+    if absent := outcomes_absent(report):
+        tags[OUTCOMES_ABSENT_TAG] = absent
     mlflow_service.set_tags(run_id, tags | {"features.hash": str(model.artifacts.content_hash)})
     mlflow_service.log_dict(run_id, finger, "data/fingerprint.json")
     catalogue = {f.name: f.description for f in FEATURES}
@@ -112,18 +118,20 @@ def log_search(mlflow_service: MlflowService, run_id: str, fitted: Fitted) -> No
 def log_plots(
     mlflow_service: MlflowService, run_id: str, report: dict[str, Any], fitted: Fitted, split: Split
 ) -> None:
-    """The plots of docs/mlflow.md under `plots/`."""
-    figures = {"plots/rates_vs_baseline_outcomes.png": plots.rates_vs_baseline(report, "outcomes")}
+    """The plots of docs/mlflow.md under `plots/` (those against outcomes only when the holdout has some)."""
+    figures: dict[str, Any] = {}
+    if not outcomes_absent(report):
+        figures["plots/rates_vs_baseline_outcomes.png"] = plots.rates_vs_baseline(report, "outcomes")
+        label = labels(split.data)[split.holdout]
+        inspected = ~np.isnan(label)
+        figures["plots/pr_curve_outcomes.png"] = plots.pr_curve(
+            {"model": (fitted.holdout_risk[inspected], label[inspected] == 1.0)},
+            "PR curve, inspected holdout lines",
+        )
+        table = report["model"]["outcomes"].get("calibration", {}).get("table", [])
+        figures["plots/calibration.png"] = plots.calibration_curve(table)
     if "truth" in report["model"]:
         figures["plots/rates_vs_baseline_truth.png"] = plots.rates_vs_baseline(report, "truth")
-    label = labels(split.data)[split.holdout]
-    inspected = ~np.isnan(label)
-    figures["plots/pr_curve_outcomes.png"] = plots.pr_curve(
-        {"model": (fitted.holdout_risk[inspected], label[inspected] == 1.0)},
-        "PR curve, inspected holdout lines",
-    )
-    table = report["model"]["outcomes"].get("calibration", {}).get("table", [])
-    figures["plots/calibration.png"] = plots.calibration_curve(table)
     figures["plots/feature_importance.png"] = plots.feature_importance(fitted.model.classifier.importance())
     channels = fitted.model.thresholds.channel(fitted.holdout_risk)
     figures["plots/score_by_channel.png"] = plots.score_by_channel(fitted.holdout_risk, channels)
@@ -136,7 +144,9 @@ def log_promotion(mlflow_service: MlflowService, run_id: str, decision: Promotio
     """The comparison with the champion: `promotion.json`, tags and the two values."""
     mlflow_service.log_dict(run_id, decision.to_dict(), "promotion.json")
     mlflow_service.set_tags(run_id, {"promotion.alias": decision.alias, "promotion.reason": decision.reason})
-    values = {"promotion.new_value": decision.new_value}
+    values: dict[str, float] = {}
+    if decision.new_value is not None:
+        values["promotion.new_value"] = decision.new_value
     if decision.champion_value is not None:
         values["promotion.champion_value"] = decision.champion_value
     mlflow_service.log_metrics(run_id, values)

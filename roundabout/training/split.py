@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from roundabout.data.history import stack
 from roundabout.data.io import CanonicalData, read_folder
 from roundabout.errors import ConfigError
 from roundabout.training.config import SplitConfig
@@ -79,18 +79,9 @@ def split_data(data: CanonicalData, config: SplitConfig) -> Split:
 
 def split_folders(train_dir: Path, valid_dir: Path, holdout_dir: Path) -> Split:
     """Three canonical folders (same mapping) stacked into one history with fixed parts."""
-    parts = [read_folder(p) for p in (train_dir, valid_dir, holdout_dir)]
-    extra = parts[0].extra_columns
-    if any(p.extra_columns != extra for p in parts[1:]):
-        raise ConfigError("split: the train, validation and holdout folders declare different extra columns")
-    lines = pd.concat([p.lines for p in parts], ignore_index=True)
-    if lines["line_id"].duplicated().any():
-        dup = lines.loc[lines["line_id"].duplicated(), "line_id"].iloc[0]
-        raise ConfigError(f"split: line_id {dup!r} is in more than one of the train/valid/holdout folders")
-    inspections = pd.concat([p.inspections for p in parts], ignore_index=True)
-    truths = [p.truth for p in parts]
-    truth = pd.concat(truths, ignore_index=True) if all(t is not None for t in truths) else None
-    sizes = [len(p.lines) for p in parts]
-    owner = np.repeat(np.arange(3), sizes)
-    data = CanonicalData(lines, inspections, truth, dict(extra))
+    folders = (train_dir, valid_dir, holdout_dir)
+    parts = [read_folder(p) for p in folders]
+    names = [f"the {part} folder {folder}" for part, folder in zip(PARTS, folders, strict=True)]
+    data = stack(parts, names, "split")
+    owner = np.repeat(np.arange(3), [len(p.lines) for p in parts])
     return Split(data, owner == 0, owner == 1, owner == 2)

@@ -97,6 +97,7 @@ def train(
 
     clock("load")
     split = load_split(Path(data_dir), config)
+    config.target_stats.check_columns(split.data.extra_columns)  # before a run is opened (fit checks again)
     clock("split")
     finger = fingerprint(data_folders(data_dir, config), split)
     if config.promotion.against == "truth" and split.data.truth is None:

@@ -90,6 +90,18 @@ def test_ingest_loads_and_reports(tmp_path: Path) -> None:
     assert (out / "lines.parquet").exists() and (out / "rejects.csv").exists()
 
 
+def test_ingest_can_leave_the_outcomes_out(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    source, mapping = EXAMPLES / "astana1_goods.csv", EXAMPLES / "astana1_goods.yaml"
+    args = ["ingest", "--source", str(source), "--mapping", str(mapping), "--out", str(out), "--no-outcomes"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "inspection outcomes: left out (--no-outcomes)" in result.output
+    assert "inspections" not in result.output.replace("inspection outcomes", "")
+    data = read_folder(out)
+    assert len(data.lines) == 3 and data.inspections.empty
+
+
 def test_ingest_user_errors_exit_2_without_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: [unclosed\n")

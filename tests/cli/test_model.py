@@ -38,6 +38,16 @@ def test_train_rejects_bad_input(tmp_path: Path, small_world: Path) -> None:
     assert not get_settings().home.exists()
 
 
+def test_train_refuses_an_unknown_target_stats_column(tmp_path: Path, small_world: Path) -> None:
+    config = tmp_path / "train.yaml"
+    config.write_text("target_stats: {columns: [trader_id, declarant]}\n")
+    result = runner.invoke(app, ["train", "--data", str(small_world), "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert "error: target_stats.columns: 'declarant': not an id column of the data" in result.stderr
+    assert "Traceback" not in result.output
+    assert not get_settings().home.exists()
+
+
 @pytest.mark.slow
 def test_evaluate_says_which_period_it_evaluated(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without --since: the model's holdout period, not the lines it was trained on."""

@@ -1,5 +1,6 @@
 """Ingest maps a foreign-named file, reports bad rows by row, field and reason, and loads the rest."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -113,6 +114,35 @@ def test_outcome_of_a_rejected_line_is_rejected_too(tmp_path: Path) -> None:
     assert orphan[["source_row", "reason"]].values.tolist() == [[4, "its goods line was not loaded"]]
 
 
+def test_outcomes_can_be_left_out(tmp_path: Path) -> None:
+    """A held-out file loads its lines only, even though the mapping names outcome columns (which then
+    need not be in the file), and the manifest says the labels were left out."""
+    source = tmp_path / "foreign.parquet"
+    _foreign_table().drop(columns=["illicit"]).to_parquet(source)
+    mapping = IngestMapping.model_validate(FOREIGN_MAPPING)
+    result = ingest(source, mapping, tmp_path / "out", outcomes=False)
+    assert result.inspections is None and result.lines.rows_loaded == 2
+    assert not (tmp_path / "out" / "inspections.parquet").exists()
+    data = read_folder(tmp_path / "out")
+    assert len(data.lines) == 2 and data.inspections.empty
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["outcomes_left_out"] is True and manifest["inspections"] is None
+
+
+def test_a_load_without_outcomes_leaves_no_earlier_outcomes_behind(tmp_path: Path) -> None:
+    """Loaded again into the same folder without outcomes (a mapping that names none, or outcomes left
+    out), the earlier load's outcomes go rather than being read back as this load's."""
+    source = tmp_path / "foreign.parquet"
+    _foreign_table().to_parquet(source)
+    mapping = IngestMapping.model_validate(FOREIGN_MAPPING)
+    no_outcome_columns = IngestMapping.model_validate({**FOREIGN_MAPPING, "outcomes": None})
+    for again in ({"mapping": no_outcome_columns}, {"mapping": mapping, "outcomes": False}):
+        ingest(source, mapping, tmp_path / "out")
+        assert len(read_folder(tmp_path / "out").inspections) == 2
+        ingest(source, out=tmp_path / "out", **again)  # type: ignore[arg-type]
+        assert read_folder(tmp_path / "out").inspections.empty
+
+
 def test_malformed_csv_records_are_rejected_not_dropped(tmp_path: Path) -> None:
     source = tmp_path / "broken.csv"
     header = ",".join(_foreign_table().columns)
@@ -144,6 +174,14 @@ def test_malformed_csv_records_are_rejected_not_dropped(tmp_path: Path) -> None:
         ),
         ({**FOREIGN_MAPPING, "units": {"hs_code": 2}}, "units: not numeric fields: hs_code"),
         (
+            {**FOREIGN_MAPPING, "rules": {"trader_id_pattern": r"IMP(\d{5}"}},
+            "rules.trader_id_pattern: Value error, not a regular expression: missing ), unterminated",
+        ),
+        (
+            {**FOREIGN_MAPPING, "rules": {"procedure_pattern": "[0-9"}},
+            "rules.procedure_pattern: Value error, not a regular expression",
+        ),
+        (
             {**FOREIGN_MAPPING, "extra_columns": {"date": {"source": "x", "kind": "numeric"}}},
             "extra_columns: names clash with canonical fields: date",
         ),
@@ -156,6 +194,60 @@ def test_bad_mappings_fail_naming_the_key(tmp_path: Path, body: dict, message: s
     path.write_text(yaml.safe_dump(body))
     with pytest.raises(MappingError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_mapping(path)
+
+
+def test_a_mapping_declares_its_procedure_format(tmp_path: Path) -> None:
+    """Three-digit import types load under `rules.procedure_pattern`; a two-digit code is then refused."""
+    table = _foreign_table().assign(**{"import.type": ["400", "400", "400", "40"]})
+    table.loc[3, "cif.value"] = 4.0
+    source = tmp_path / "foreign.parquet"
+    table.to_parquet(source)
+    constants = {k: v for k, v in FOREIGN_MAPPING["constants"].items() if k != "procedure"}
+    body = {
+        **FOREIGN_MAPPING,
+        "columns": {**FOREIGN_MAPPING["columns"], "procedure": "import.type"},
+        "constants": constants,
+        "rules": {**FOREIGN_MAPPING["rules"], "procedure_pattern": r"\d{3}"},
+    }
+    result = ingest(source, IngestMapping.model_validate(body), tmp_path / "out")
+    rejects = pd.read_csv(result.rejects_path, dtype=str)
+    assert rejects[["source_row", "field", "reason"]].values.tolist() == [
+        ["3", "trader_id", r"does not match the trader id format IMP\d{5}"],
+        ["4", "procedure", r"must match the pattern \d{3}"],
+    ]
+    assert read_folder(tmp_path / "out").lines["procedure"].tolist() == ["400", "400"]
+
+
+UNKNOWN_CODES = """
+name: unknown-codes
+columns: {line_id: ID, document_id: ID, date: DAY, trader_id: BIN, hs_code: HS, value_usd: USD,
+          net_mass_kg: KG, transport_mode: MODE, origin_country: ORIGIN, customs_office: POST}
+constants: {document_kind: DT, direction: import, procedure: "40"}
+values:
+  transport_mode: {"30": road, "40": air, "90": ~}
+  origin_country: {"ZZ": ~, "EU": null}
+  customs_office: {"00000": ~}
+"""
+
+
+def test_a_code_mapped_to_null_loads_as_an_empty_field(tmp_path: Path) -> None:
+    """The source's "unknown" codes (transport 90, country ZZ) load as empty fields, not as rejects; a code
+    that is neither listed nor valid is still rejected."""
+    (tmp_path / "m.yaml").write_text(UNKNOWN_CODES)
+    rows = [
+        "ID,DAY,BIN,HS,USD,KG,MODE,ORIGIN,POST",
+        "L1,2023-03-01,010340005677,8542310000,10,1,90,ZZ,00000",
+        "L2,2023-03-01,010340005677,8542310000,10,1,30,EU,55201",
+        "L3,2023-03-01,010340005677,8542310000,10,1,40,XX,55201",
+    ]
+    (tmp_path / "s.csv").write_text("\n".join(rows) + "\n")
+    result = ingest(tmp_path / "s.csv", load_mapping(tmp_path / "m.yaml"), tmp_path / "out")
+    assert (result.lines.rows_loaded, result.lines.rows_rejected) == (2, 1)
+    rejects = pd.read_csv(result.rejects_path, dtype=str)
+    assert rejects[["source_row", "field", "value"]].values.tolist() == [["3", "origin_country", "XX"]]
+    lines = read_folder(tmp_path / "out").lines.set_index("line_id")
+    assert lines.loc["L1", ["transport_mode", "origin_country", "customs_office"]].isna().all()
+    assert lines.loc["L2", "transport_mode"] == "road" and pd.isna(lines.loc["L2", "origin_country"])
 
 
 def test_mapped_column_absent_from_source_fails_fast(tmp_path: Path) -> None:

@@ -87,6 +87,23 @@ def test_a_source_without_procedures_loads_its_dt_lines() -> None:
     assert validate_lines(pd.DataFrame([dt]).astype(object), rules).summary.rows_loaded == 1
 
 
+def test_a_sources_procedure_format_applies_in_both_executors() -> None:
+    """A mapping may say its procedure codes have three digits (an import type such as 400); two digits
+    stay the default, and each format refuses the other's codes with the same words in both executors."""
+    three = RULES.model_copy(update={"procedure_pattern": r"\d{3}"})
+    line_400 = {**line("L1", date(2023, 8, 1)), "procedure": "400"}
+    assert RecordValidator(three).line(line_400)["procedure"] == "400"
+    assert validate_lines(pd.DataFrame([line_400]).astype(object), three).summary.rows_loaded == 1
+    line_40 = {**line("L2", date(2023, 8, 1)), "procedure": "40"}
+    for rules, bad, pattern in ((three, line_40, r"\d{3}"), (RULES, line_400, r"\d{2}")):
+        with pytest.raises(InvalidInputError) as err:
+            RecordValidator(rules).line(bad)
+        reason = f"must match the pattern {pattern}"
+        assert (err.value.field, err.value.reason) == ("procedure", reason)
+        rejects = validate_lines(pd.DataFrame([bad]).astype(object), rules).rejects
+        assert rejects[["field", "reason"]].values.tolist() == [["procedure", reason]]
+
+
 @pytest.mark.parametrize(
     ("change", "field", "reason"),
     [

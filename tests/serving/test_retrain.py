@@ -61,5 +61,7 @@ def test_feedback_then_train_from_store(server: Server, registry: Registry, tmp_
     exported = read_folder(tmp_path / "home" / "from-store")
     assert set(lines["line_id"]) <= set(exported.lines["line_id"])
     assert len(exported.inspections) >= len(body)
-    champion = MlflowClient(tracking).get_model_version_by_alias("roundabout", "champion")
-    assert str(champion.version) == "1"
+    # The recent period the store holds has 20 inspected holdout lines and no violation among them: nothing
+    # to compare on, so the version is registered as challenger and no champion is set (docs/mlflow.md).
+    assert "warning: the holdout has no outcomes to measure against (no violation among" in done.stderr
+    assert MlflowClient(tracking).get_model_version("roundabout", "1").aliases == ["challenger"]

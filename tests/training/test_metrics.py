@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from roundabout.training.metrics import at_rates, calibration, outcome_report, ranking_scores, truth_report
+from roundabout.training.metrics import (
+    at_rates,
+    calibration,
+    flatten,
+    outcome_report,
+    ranking_scores,
+    truth_report,
+    versus,
+)
 
 
 def _naive_at_rate(scores, positive, value, rate):
@@ -78,6 +86,31 @@ def test_outcomes_use_inspected_lines_only() -> None:
     assert at == {"precision": 1.0, "recall": 0.5, "value_caught": 0.25, "inspected": 1.0, "caught": 1.0}
     calib = report["calibration"]
     assert calib["brier"] == pytest.approx(np.mean((np.array([0.8, 0.7, 0.5]) - np.array([1, 0, 1])) ** 2))
+
+
+@pytest.mark.parametrize(
+    ("label", "why"),
+    [
+        ([np.nan] * 4, "no inspected line"),
+        ([0.0, np.nan, 0.0, 0.0], "no violation among the 3 inspected lines"),
+    ],
+)
+def test_outcomes_that_measure_nothing_are_absent_not_zero(label: list[float], why: str) -> None:
+    """A holdout loaded without its labels: no precision of 0 and NaN AUC, but figures marked absent."""
+    scores = np.array([0.9, 0.8, 0.7, 0.6])
+    report = outcome_report(scores, np.array(label), np.ones(4), [0.5], prob=scores)
+    assert report == {"lines": int((~np.isnan(label)).sum()), "positives": 0, "absent": why}
+    assert set(flatten(report)) == {"lines", "positives"}
+
+
+def test_a_comparison_leaves_out_figures_that_are_absent() -> None:
+    """The model beside the raw-column baseline on a holdout without outcomes: nothing to subtract."""
+    absent = {"lines": 0, "positives": 0, "absent": "no inspected line"}
+    present = {"rates": {"at_5pct": {"precision": 0.5, "recall": 0.25, "value_caught": 0.5}}, "pr_auc": 0.4}
+    report = {"model": {"outcomes": absent, "truth": present}, "raw": {"outcomes": absent, "truth": present}}
+    assert versus(report, "model", "raw") == {
+        "truth": {"rates": {"at_5pct": {"precision": 0.0, "recall": 0.0, "value_caught": 0.0}}, "pr_auc": 0.0}
+    }
 
 
 def test_truth_report_per_scheme_and_never_inspected() -> None:

@@ -80,6 +80,23 @@ def test_a_sound_version_gets_the_alias_it_earns(split: Split, fitted: Fitted) -
     assert win.alias == "champion" and win.champion_value is not None and registry.aliases["champion"] == "2"
 
 
+@pytest.mark.parametrize("champion", ["1", None], ids=["champion", "no-champion"])
+def test_a_holdout_without_outcomes_moves_no_champion(
+    split: Split, fitted: Fitted, champion: str | None
+) -> None:
+    """Nothing to compare on: the version becomes challenger, the champion (or its absence) stays."""
+    config = small_config(promotion={"against": "outcomes"})
+    registry = FakeRegistry({"1": fitted.model, "2": fitted.model}, champion=champion)
+    absent = {"outcomes": {"lines": 0, "positives": 0, "absent": "no inspected line"}}
+    decision = promote(registry, "risk", "2", absent, split, fitted, config)  # type: ignore[arg-type]
+    assert (decision.alias, decision.promoted, decision.new_value) == ("challenger", False, None)
+    stays = "@champion stays version 1" if champion else "no version is @champion"
+    assert decision.reason.startswith(
+        f"not compared: the holdout has no outcomes (no inspected line); {stays}"
+    )
+    assert registry.aliases == ({"champion": "1"} if champion else {}) | {"challenger": "2"}
+
+
 def test_an_unusable_champion_is_replaced(split: Split, fitted: Fitted) -> None:
     registry = FakeRegistry({"1": OSError("gone"), "2": fitted.model}, champion="1")
     decision = promote(registry, "risk", "2", _report(0.0), split, fitted, small_config())  # type: ignore[arg-type]
