@@ -19,6 +19,7 @@ import pandas as pd
 from roundabout.errors import ConfigError
 from roundabout.features.catalogue import FEATURE_NAMES
 from roundabout.features.columns import Columns, columns_from_frame, map_values
+from roundabout.features.context_tables import fit_context
 
 #: Version of the feature definitions; bump when a definition changes meaning.
 FEATURES_VERSION = "1.0"
@@ -199,6 +200,7 @@ class FeatureArtifacts:
             "customs_office_share": _shares(headings, cols["customs_office"]),
             "prior_violation_rate": prior,
             "extra_columns": extra,
+            "context": fit_context(cols),
         }
         self._set(payload)
         return self
@@ -260,6 +262,8 @@ class FeatureArtifacts:
                 "reference_unit": reference_index(p["unit_value_reference"]["unit"]),
                 "transport_mode_share": p["transport_mode_share"],
                 "customs_office_share": p["customs_office_share"],
+                # absent from artifacts fitted before the context family existed: its features are NaN
+                "context": p.get("context"),
             }
         return self._lookup
 

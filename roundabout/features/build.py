@@ -12,6 +12,7 @@ from roundabout.data.io import CanonicalData
 from roundabout.features.artifacts import PRIOR_WEIGHT, FeatureArtifacts
 from roundabout.features.catalogue import FEATURE_NAMES, extra_feature_name
 from roundabout.features.columns import Columns, columns_from_frame, shared_factorizations
+from roundabout.features.context import context_features
 from roundabout.features.goods import encode_category, goods_features
 from roundabout.features.history import finalize
 from roundabout.features.numpy_executor import outcome_rows, run_queries
@@ -37,12 +38,13 @@ def extra_features(cols: Columns, artifacts: FeatureArtifacts) -> dict[str, np.n
 
 
 def stateless_features(cols: Columns, artifacts: FeatureArtifacts) -> dict[str, np.ndarray]:
-    """Goods, route and value features: functions of the line itself and the fitted artifacts."""
+    """Goods, route, value, raw and context features: functions of the line and the fitted artifacts."""
     return {
         **goods_features(cols, artifacts),
         **route_features(cols, artifacts),
         **value_features(cols, artifacts),
         **raw_features(cols, artifacts),
+        **context_features(cols, artifacts.lookup()["context"]),
     }
 
 
@@ -77,7 +79,7 @@ def build_features(
         cols = columns_from_frame(lines, artifacts.extra_columns)
         report(1, steps, "prepared columns")
         keep(stateless_features(cols, artifacts))
-        report(2, steps, "goods, route and value features")
+        report(2, steps, "goods, route, value and context features")
         line_ids = lines["line_id"].to_numpy(dtype=object)
         outcome_pos, outcomes = outcome_rows(cols, line_ids, data.inspections)
         results = run_queries(cols, outcome_pos, outcomes)

@@ -8,7 +8,9 @@ the reason template is what the API shows when the feature drives a score (`{val
 from dataclasses import dataclass
 from typing import Literal
 
-Family = Literal["goods", "route", "value", "trader", "chains", "counterparties", "raw", "extra"]
+Family = Literal[
+    "goods", "route", "value", "trader", "chains", "counterparties", "raw", "context", "extra"
+]
 Dtype = Literal["numeric", "count", "binary", "category"]
 
 _ALERTS = "FinCEN/BIS joint alerts (June 2022, May 2023)"
@@ -23,6 +25,8 @@ _DATE = "DATE (Kim et al., KDD 2020): importer/declarant risk profiles"
 #: The declaration's own columns, given to the model as they are: what a model fitted on an
 #: administration's raw table learns from, kept beside the engineered features so the product never
 #: knows less than such a model does.
+#: Judging a line against lines of the same commodity (rare origins, routes and ratios for the goods).
+_CONTEXT = "Customs valuation and risk practice: WCO Customs Risk Management Compendium (vol. 2, indicators)"
 _RAW = "Data model: the declaration's own fields (DT boxes; the mapped columns of another administration)"
 
 
@@ -231,6 +235,28 @@ FEATURES: tuple[FeatureSpec, ...] = (
        "Declarant {value}"),
     _f("raw_counterparty", "raw", "category",
        "Counterparty name (case- and spacing-blind), fitted level code", _RAW, "Counterparty {value}"),
+    # context: how unlike training lines of the same direction and commodity (HS6, else HS4, chapter) it is
+    _f("origin_surprise", "context", "numeric",
+       "-log Witten-Bell probability of the origin among lines of this HS6 (backing off to HS4, chapter)",
+       _CONTEXT, "The origin is rare for these goods (surprise {value:.1f})"),
+    _f("dispatch_surprise", "context", "numeric", "-log probability of the dispatch country, as origin",
+       _CONTEXT, "The dispatch country is rare for these goods (surprise {value:.1f})"),
+    _f("mode_surprise", "context", "numeric", "-log probability of the transport mode, as origin", _CONTEXT,
+       "The transport mode is rare for these goods (surprise {value:.1f})"),
+    _f("office_surprise", "context", "numeric", "-log probability of the customs office, as origin",
+       _CONTEXT, "The customs office is rare for these goods (surprise {value:.1f})"),
+    _f("counterparty_country_surprise", "context", "numeric",
+       "-log probability of the counterparty country, as origin", _CONTEXT,
+       "The counterparty country is rare for these goods (surprise {value:.1f})"),
+    _f("route_surprise", "context", "numeric",
+       "-log probability of the route (origin > dispatch > transport mode), as origin", _CONTEXT,
+       "The route is rare for these goods (surprise {value:.1f})"),
+    _f("qty_per_kg_z", "context", "numeric",
+       "Robust z of log(quantity / net kg) against lines of this HS6 (else HS4, chapter); signed", _CONTEXT,
+       "Quantity per kg is {value:+.1f} robust deviations from the usual for these goods"),
+    _f("gross_net_z", "context", "numeric",
+       "Robust z of log(gross / net mass) against lines of this HS6 (else HS4, chapter); signed", _CONTEXT,
+       "Gross-to-net mass ratio is {value:+.1f} robust deviations from the usual for these goods"),
 )
 # fmt: on
 

@@ -12,7 +12,7 @@ definitions map it.
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,9 @@ _KEY_LIMIT = 1 << 62
 
 
 def day_number(value: date) -> int:
-    """Days since 1970-01-01: the integer time axis of every feature."""
+    """Days since 1970-01-01: the integer time axis of every feature (a datetime counts by its date)."""
+    if isinstance(value, datetime):
+        value = value.date()
     return (value - _EPOCH).days
 
 

@@ -40,6 +40,14 @@ def _robust_z(logs: np.ndarray, cols: Columns, reference: tuple[dict[str, int], 
     return (logs - stats[:, 0]) / stats[:, 1], stats[:, 2]
 
 
+def reference_of(artifacts: FeatureArtifacts, per: str, hs6: str | None, origin: str | None) -> tuple:
+    """(median, scale, level) of log value per kg (`per="kg"`) or per unit (`"unit"`) that a line of this
+    HS6 and origin is judged against: level 3 = HS6+origin, 2 = HS6, 1 = chapter, 0 = none (NaN, NaN)."""
+    index, rows = artifacts.lookup()[f"reference_{per}"]
+    median, scale, level = rows[_row_of(index)(_group(hs6, origin))]
+    return float(median), float(scale), int(level)
+
+
 def _ratio(value: np.ndarray, base: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(base > 0, value / base, np.nan)

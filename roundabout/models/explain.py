@@ -5,13 +5,14 @@ times the fusion weight `a` it is the feature's share of the fused log-odds. Eve
 feature, so grouping is by input column; the inputs that pushed the score up most become reasons, their
 text filled from the feature catalogue's template with the line's value (a category's level code is
 shown as its level name: "Origin US"). The anomaly part's share, `b * z`, competes with them on the same
-scale and, when it is among the top ones, gets its own reason. Inputs with a missing value get no text
+scale and, when it is among the top ones, gets its own reason; so does the oddness detector's, `d * w`,
+whose text names the line's oddest trait (`features/oddities.py`). Inputs with a missing value get no text
 (what is missing cannot be described as a red flag), and neither does a rate whose evidence is nothing: a
 smoothed violation rate of a trader, declarant or id never inspected is the prior, and a reason
 "earlier inspections found violations" would claim a history that does not exist.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,12 +133,16 @@ class Explainer:
         anomaly_part: float,
         anomaly_score: float,
         top_k: int | None = None,
+        extra: Sequence[Reason] = (),
     ) -> list[Reason]:
-        """Top reasons of one line. `contrib` are per-input shares of the fused log-odds (no bias column)."""
+        """Top reasons of one line. `contrib` are per-input shares of the fused log-odds (no bias column);
+        `extra` are reasons of other parts of the fused log-odds (the oddness detector's), which compete
+        with the inputs' on their contribution."""
         k = self.top_k if top_k is None else top_k
         order = np.argsort(-contrib, kind="stable")
         candidates: list[tuple[float, int]] = [(float(contrib[i]), int(i)) for i in order[: k + 4]]
         candidates.append((float(anomaly_part), -1))
+        candidates += [(r.contribution, -2 - j) for j, r in enumerate(extra)]
         candidates.sort(key=lambda item: -item[0])
         out: list[Reason] = []
         for share, i in candidates:
@@ -145,6 +150,9 @@ class Explainer:
                 break
             if i == -1:
                 out.append(Reason(ANOMALY, float(anomaly_score), share, anomaly_text(anomaly_score)))
+                continue
+            if i < -1:
+                out.append(extra[-2 - i])
                 continue
             name = self.feature_names[i]
             shown = self.display_value(name, float(values[i]))

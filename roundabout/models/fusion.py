@@ -1,22 +1,29 @@
-"""Fusing the classifier and the anomaly detector into one calibrated `risk_score`.
+"""Fusing the classifier, the anomaly forest and the oddness detector into one calibrated `risk_score`.
 
 The fused log-odds of a line are
 
-    logit(risk) = a * s + b * z + c,      z = max(0, (anomaly - median) / spread)
+    logit(risk) = a * s + b * z + d * w + c,
+    z = max(0, (anomaly - median) / spread),      w = max(0, oddness - threshold)
 
 where `s` is the classifier's raw score (log-odds under the imbalance weight), `anomaly` the isolation
-forest's score, `median` and `spread` (the 99th percentile minus the median) taken over all training
-lines, so `z` is 0 for the ordinary half of the traffic and about 1 for the most unusual percent. `a`,
-`b`, `c` are a Platt scaling fitted by logistic regression on the *validation period's inspected lines*
-(label: violation found), which both calibrates the score (imbalance weighting and early stopping leave
-raw scores off scale) and sets how much the anomaly part adds. `b` is kept at or above a configured floor
-(`min_anomaly_weight`): labels come from inspections the old rules chose, so they under-represent
-patterns nobody inspected, and a fitted `b` of 0 would mute the very signal the anomaly part exists for.
+forest's score, `median` and `spread` (the 99th percentile minus the median) taken over training lines, so
+`z` is 0 for the ordinary half of the traffic and about 1 for the most unusual percent; `oddness` is the
+oddness detector's -log10 tail probability (`oddness.py`) and `threshold` its 99th percentile over training
+lines, so `w` is 0 for 99% of the traffic and counts the orders of magnitude by which a line's oddest
+trait is rarer than that. `a`, `b`, `d`, `c` are a Platt scaling fitted by logistic regression on the
+*validation period's inspected lines* (label: violation found), which calibrates the score (imbalance
+weighting and early stopping leave raw scores off scale) and sets how much the unsupervised parts add.
+
+`b` and `d` are kept at or above configured floors (`min_anomaly_weight`, `min_oddness_weight`): labels
+come from inspections the old rules chose, so they under-represent patterns nobody inspected, and a fitted
+weight of 0 would mute the very signal the unsupervised parts exist for. The oddness floor is a policy: at
+4, a line whose oddest trait is a thousand times rarer than the 1% edge gains 12 in log-odds, which takes
+an ordinary line to the red channel (docs/models.md gives the trade-off against the planted schemes).
 `risk_score` is a probability of a violation being found if the line were inspected, calibrated on lines
 inspected in the validation period (itself a biased sample: see docs/models.md).
 
 Being linear in `s`, the fusion keeps explanations additive: a feature's TreeSHAP value times `a` is its
-share of the fused log-odds, and `b * z` is the anomaly part's.
+share of the fused log-odds, `b * z` is the anomaly forest's and `d * w` the oddness detector's.
 """
 
 from dataclasses import asdict, dataclass
@@ -34,13 +41,15 @@ _CLIP = 700.0
 
 @dataclass
 class Fusion:
-    """Platt-scaled linear fusion of classifier log-odds and a one-sided anomaly z."""
+    """Platt-scaled linear fusion of classifier log-odds, a one-sided anomaly z and an oddness excess."""
 
     a: float = 1.0
     b: float = 0.0
     c: float = 0.0
     anomaly_median: float = 0.5
     anomaly_spread: float = 0.1
+    d: float = 0.0
+    oddness_threshold: float = 0.0
 
     @classmethod
     def fit(
@@ -51,22 +60,36 @@ class Fusion:
         anomaly_reference: np.ndarray,
         min_anomaly_weight: float = 0.0,
         anomaly_weight: float | None = None,
+        oddness: np.ndarray | None = None,
+        oddness_reference: np.ndarray | None = None,
+        min_oddness_weight: float = 0.0,
+        oddness_weight: float | None = None,
     ) -> Self:
-        """Fit a, b, c on labelled validation lines; `anomaly_reference` is the anomaly score of all lines."""
+        """Fit a, b, d, c on labelled validation lines; the references are the scores of training lines."""
         median = float(np.median(anomaly_reference))
         spread = float(np.quantile(anomaly_reference, 0.99) - median) or 1e-6
         out = cls(anomaly_median=median, anomaly_spread=spread)
-        z = out.anomaly_z(anomaly)
+        if oddness is not None and oddness_reference is not None and len(oddness_reference):
+            out.oddness_threshold = float(np.quantile(oddness_reference, 0.99))
+            w = out.oddness_excess(oddness)
+        else:
+            w, min_oddness_weight, oddness_weight = np.zeros(len(raw)), 0.0, 0.0
         y = np.asarray(y, dtype=int)
-        if anomaly_weight is not None:
-            (a,), c = _platt(raw[:, None], y, offset=anomaly_weight * z)
-            out.a, out.b, out.c = float(a), float(anomaly_weight), float(c)
-            return out
-        (a, b), c = _platt(np.column_stack([raw, z]), y)
-        if b < min_anomaly_weight:
-            b = min_anomaly_weight
-            (a,), c = _platt(raw[:, None], y, offset=b * z)
-        out.a, out.b, out.c = float(a), float(b), float(c)
+        parts = {"b": out.anomaly_z(anomaly), "d": w}
+        floors = {"b": min_anomaly_weight, "d": min_oddness_weight}
+        fixed = {k: v for k, v in (("b", anomaly_weight), ("d", oddness_weight)) if v is not None}
+        # Fit the free weights; any that falls below its floor is fixed there and the rest refitted.
+        while True:
+            free = [k for k in parts if k not in fixed]
+            offset = sum((fixed[k] * parts[k] for k in fixed), np.zeros(len(raw)))
+            coef, c = _platt(np.column_stack([raw, *(parts[k] for k in free)]), y, offset=offset)
+            fitted = dict(zip(free, coef[1:], strict=True))
+            low = {k: floors[k] for k, v in fitted.items() if v < floors[k]}
+            if not low:
+                break
+            fixed.update(low)
+        weights = {**fitted, **fixed}
+        out.a, out.b, out.d, out.c = float(coef[0]), float(weights["b"]), float(weights["d"]), float(c)
         return out
 
     def anomaly_z(self, anomaly: np.ndarray | float) -> np.ndarray:
@@ -74,16 +97,23 @@ class Fusion:
             0.0, (np.asarray(anomaly, dtype="float64") - self.anomaly_median) / self.anomaly_spread
         )
 
-    def logit(self, raw: np.ndarray, anomaly: np.ndarray) -> np.ndarray:
-        return self.a * np.asarray(raw, dtype="float64") + self.b * self.anomaly_z(anomaly) + self.c
+    def oddness_excess(self, oddness: np.ndarray | float | None) -> np.ndarray:
+        if oddness is None:
+            return np.zeros(1)
+        return np.maximum(0.0, np.asarray(oddness, dtype="float64") - self.oddness_threshold)
 
-    def risk(self, raw: np.ndarray, anomaly: np.ndarray) -> np.ndarray:
+    def logit(self, raw: np.ndarray, anomaly: np.ndarray, oddness: np.ndarray | None = None) -> np.ndarray:
+        out = self.a * np.asarray(raw, dtype="float64") + self.b * self.anomaly_z(anomaly) + self.c
+        return out + self.d * self.oddness_excess(oddness) if oddness is not None else out
+
+    def risk(self, raw: np.ndarray, anomaly: np.ndarray, oddness: np.ndarray | None = None) -> np.ndarray:
         """Calibrated risk in [0, 1]."""
-        return 1.0 / (1.0 + np.exp(-np.clip(self.logit(raw, anomaly), -_CLIP, _CLIP)))
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logit(raw, anomaly, oddness), -_CLIP, _CLIP)))
 
-    def risk_one(self, raw: float, anomaly: float) -> float:
+    def risk_one(self, raw: float, anomaly: float, oddness: float | None = None) -> float:
         z = max(0.0, (anomaly - self.anomaly_median) / self.anomaly_spread)
-        logit = min(max(self.a * raw + self.b * z + self.c, -_CLIP), _CLIP)
+        w = max(0.0, oddness - self.oddness_threshold) if oddness is not None else 0.0
+        logit = min(max(self.a * raw + self.b * z + self.d * w + self.c, -_CLIP), _CLIP)
         return float(1.0 / (1.0 + np.exp(-logit)))
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,6 +121,7 @@ class Fusion:
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> Self:
+        """Read saved weights; a model saved before the oddness detector has d = 0."""
         return cls(**{k: float(v) for k, v in body.items()})
 
 

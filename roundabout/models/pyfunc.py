@@ -27,7 +27,8 @@ from mlflow.types import ColSpec, Schema
 
 from roundabout.data.io import INSPECTIONS_SCHEMA, CanonicalData, empty_frame
 from roundabout.data.schema import LINE_FIELDS, Kind
-from roundabout.models.risk_model import RiskModel, scores_frame
+from roundabout.models.risk_model import RiskModel
+from roundabout.models.scores import scores_frame
 
 ARTIFACT_KEY = "risk_model"
 #: Prefix of feature columns in the pyfunc input.
@@ -86,7 +87,8 @@ def predict_frame(model: RiskModel, frame: pd.DataFrame) -> pd.DataFrame:
     else:
         data = CanonicalData(lines, empty_frame(INSPECTIONS_SCHEMA), None, model.artifacts.extra_columns)
         features = model.features_of(data).reset_index(drop=True)
-    scores = model.score_batch(model.matrix(features, lines), explain=True)
+    records = lines.to_dict("records")
+    scores = model.score_batch(model.matrix(features, lines), explain=True, lines=records)
     return scores_frame(lines["line_id"].to_numpy(dtype=object), scores)
 
 
@@ -100,6 +102,7 @@ def signature(model: RiskModel) -> ModelSignature:
         ColSpec("string", "line_id"),
         ColSpec("double", "risk_score"),
         ColSpec("double", "anomaly_score"),
+        ColSpec("double", "oddness_score"),
         ColSpec("string", "channel"),
         ColSpec("string", "reasons"),
         ColSpec("string", "contributions"),

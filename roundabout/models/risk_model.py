@@ -1,6 +1,7 @@
 """`RiskModel`: everything the risk model needs in one object, with the fast scoring paths serving calls.
 
-It holds the native LightGBM booster, the exported anomaly forest, the fusion (calibration), the channel
+It holds the native LightGBM booster, the exported anomaly forest, the oddness detector, the fusion
+(calibration), the channel
 thresholds, the feature artifacts, the out-of-fold target statistics of id columns and the list of model
 inputs in order. Two paths, same numbers:
 
@@ -27,59 +28,24 @@ from roundabout.data.history import beside_history
 from roundabout.data.io import CanonicalData
 from roundabout.features import FEATURES, FeatureArtifacts, build_features
 from roundabout.features.catalogue import extra_feature_name
+from roundabout.features.oddities import describe_oddity
 from roundabout.models.anomaly import AnomalyDetector
 from roundabout.models.channels import Thresholds
 from roundabout.models.classifier import RiskClassifier
 from roundabout.models.explain import Explainer, Reason, reason_evidence, reason_templates
 from roundabout.models.fusion import Fusion
+from roundabout.models.oddness import OddnessDetector
+from roundabout.models.scores import BatchScores, LineScore, scores_frame
 from roundabout.models.target_stats import TargetStats
 
 MODEL_FILE = "model.json"
 CLASSIFIER_FILE = "classifier.txt"
 ANOMALY_FILE = "anomaly.npz"
+ODDNESS_FILE = "oddness.json"
+#: Reason feature name of the oddness detector's part of the score.
+ODDNESS = "oddness"
 #: Format of the saved folder; bump when the layout changes.
 FORMAT_VERSION = 1
-
-
-@dataclass
-class LineScore:
-    """The score of one line."""
-
-    risk_score: float
-    anomaly_score: float
-    channel: str
-    reasons: list[Reason]
-    contributions: dict[str, float]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "risk_score": self.risk_score,
-            "anomaly_score": self.anomaly_score,
-            "channel": self.channel,
-            "reasons": [r.to_dict() for r in self.reasons],
-            "contributions": self.contributions,
-        }
-
-
-@dataclass
-class BatchScores:
-    """Scores of many lines; `reasons` and `contributions` only when asked to explain."""
-
-    risk_score: np.ndarray
-    anomaly_score: np.ndarray
-    channel: np.ndarray
-    raw_score: np.ndarray
-    reasons: list[list[Reason]] | None = None
-    contributions: list[dict[str, float]] | None = None
-
-    def line(self, i: int) -> LineScore:
-        return LineScore(
-            float(self.risk_score[i]),
-            float(self.anomaly_score[i]),
-            str(self.channel[i]),
-            self.reasons[i] if self.reasons is not None else [],
-            self.contributions[i] if self.contributions is not None else {},
-        )
 
 
 @dataclass
@@ -99,6 +65,8 @@ class RiskModel:
     #: The base features the classifier reads (None: all); the anomaly detector reads every base feature
     #: that is not a level code, whatever the classifier kept.
     classifier_base: list[str] | None = None
+    #: The oddness detector (None in models trained before it: their oddness_score is missing).
+    oddness: OddnessDetector | None = None
 
     def __post_init__(self) -> None:
         base = self.base_features
@@ -118,6 +86,12 @@ class RiskModel:
         )
         self._index = {name: i for i, name in enumerate(base)}
         self._anomaly_idx = np.asarray(self.anomaly_columns, dtype=np.int64)
+        missing = [n for n in (self.oddness.inputs if self.oddness else []) if n not in self._index]
+        if missing:
+            raise ValueError(f"oddness inputs that are no base feature: {missing[:5]}")
+        self._oddness_idx = np.asarray(
+            [self._index[n] for n in self.oddness.inputs] if self.oddness else [], dtype=np.int64
+        )
         # The classifier's columns of an input matrix ([base..., id statistics...]); None when it reads all.
         positions = [self._index[name] for name in self.classifier_base]
         positions += [len(base) + j for j in range(len(self.target_stats.feature_names))]
@@ -195,26 +169,43 @@ class RiskModel:
         # LightGBM's single-row fast path: in the calling thread, without Booster.predict's Python layer.
         raw = self.classifier.raw_score_one(xc)
         anomaly = self.anomaly.anomaly_score_one(x[self._anomaly_idx])
-        risk = self.fusion.risk_one(raw, anomaly)
+        oddness, oddest = self._oddness(x[None, :])
+        odd = float(oddness[0]) if self.oddness else None
+        risk = self.fusion.risk_one(raw, anomaly, odd)
         channel = self.thresholds.channel_one(risk)
         if not explain:
-            return LineScore(risk, anomaly, channel, [], {})
+            return LineScore(risk, anomaly, channel, [], {}, odd)
         contrib = self.classifier.contributions_one(xc)
-        reasons, contributions = self._explain(xc, contrib, anomaly, top_k)
-        return LineScore(risk, anomaly, channel, reasons, contributions)
+        reasons, contributions = self._explain(xc, contrib, anomaly, top_k, (odd, int(oddest[0]), line))
+        return LineScore(risk, anomaly, channel, reasons, contributions, odd)
 
-    def score_batch(self, X: np.ndarray, explain: bool = False, top_k: int | None = None) -> BatchScores:
-        """Score an input matrix (`matrix()`: base features, then id statistics)."""
+    def score_batch(
+        self,
+        X: np.ndarray,
+        explain: bool = False,
+        top_k: int | None = None,
+        lines: Sequence[Mapping[str, Any]] | None = None,
+    ) -> BatchScores:
+        """Score an input matrix (`matrix()`: base features, then id statistics). With `lines` (the
+        canonical lines of the rows) an oddness reason names the line's own figures."""
         X = np.asarray(X, dtype="float64")
         Xc = self.classifier_part(X)
         raw = self.classifier.raw_score(Xc) if len(X) else np.empty(0)
         # The detector picks its columns chunk by chunk (no copy of X) and walks the trees in threads.
         anomaly = self.anomaly.anomaly_score(X, columns=self._anomaly_idx) if len(X) else np.empty(0)
-        risk = self.fusion.risk(raw, anomaly)
-        out = BatchScores(risk, anomaly, self.thresholds.channel(risk), raw)
+        oddness, oddest = self._oddness(X)
+        fused = oddness if self.oddness else None
+        risk = self.fusion.risk(raw, anomaly, fused)
+        shown = oddness if self.oddness else np.full(len(X), np.nan)
+        out = BatchScores(risk, anomaly, self.thresholds.channel(risk), raw, shown)
         if explain and len(X):
             contrib = self.classifier.contributions(Xc)
-            pairs = [self._explain(Xc[i], contrib[i], anomaly[i], top_k) for i in range(len(X))]
+
+            def odd(i: int) -> tuple[float | None, int, Mapping[str, Any] | None]:
+                line = lines[i] if lines is not None else None
+                return (float(oddness[i]) if self.oddness else None, int(oddest[i]), line)
+
+            pairs = [self._explain(Xc[i], contrib[i], anomaly[i], top_k, odd(i)) for i in range(len(X))]
             out.reasons = [p[0] for p in pairs]
             out.contributions = [p[1] for p in pairs]
         elif explain:
@@ -237,19 +228,50 @@ class RiskModel:
         else:
             beside = beside_history(data, history)
             features = self.features_of(beside.data, progress)[beside.target]
-        scores = self.score_batch(self.matrix(features, data.lines), explain=explain)
+        records = data.lines.to_dict("records") if explain else None
+        scores = self.score_batch(self.matrix(features, data.lines), explain=explain, lines=records)
         return scores_frame(data.lines["line_id"].to_numpy(dtype=object), scores)
 
+    def _oddness(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Oddness of input rows and the detector's index of each row's oddest trait."""
+        if self.oddness is None or not len(X):
+            return np.zeros(len(X)), np.full(len(X), -1)
+        return self.oddness.score(X[:, self._oddness_idx])
+
+    def _oddness_reason(
+        self, oddness: float | None, oddest: int, line: Mapping[str, Any] | None
+    ) -> list[Reason]:
+        """The oddness part's reason: its share of the fused log-odds, and what is odd about the line."""
+        if self.oddness is None or oddness is None:
+            return []
+        share = self.fusion.d * max(0.0, oddness - self.fusion.oddness_threshold)
+        trait = self.oddness.oddest_input(oddest)
+        if not share or trait is None:
+            return []
+        text = describe_oddity(self.artifacts, line, trait[0]) or (
+            f"The line is unlike lines of its goods: its {trait[0].replace('_', ' ')} is rarer than "
+            f"1 in {10 ** oddness:,.0f} training lines"
+        )
+        return [Reason(ODDNESS, round(oddness, 3), share, text)]
+
     def _explain(
-        self, x: np.ndarray, contrib: np.ndarray, anomaly: float, top_k: int | None = None
+        self,
+        x: np.ndarray,
+        contrib: np.ndarray,
+        anomaly: float,
+        top_k: int | None = None,
+        odd: tuple[float | None, int, Mapping[str, Any] | None] = (None, -1, None),
     ) -> tuple[list[Reason], dict[str, float]]:
         shares = self.fusion.a * contrib[:-1]
         anomaly_part = float(self.fusion.b * self.fusion.anomaly_z(anomaly))
-        reasons = self.explainer.reasons(x, shares, anomaly_part, float(anomaly), top_k)
+        extra = self._oddness_reason(*odd)
+        reasons = self.explainer.reasons(x, shares, anomaly_part, float(anomaly), top_k, extra)
         top = np.argsort(-np.abs(shares), kind="stable")[: self.n_contributions]
         contributions = {self.feature_names[i]: float(shares[i]) for i in top if shares[i] != 0.0}
         if anomaly_part:
             contributions["anomaly"] = anomaly_part
+        if extra:
+            contributions[ODDNESS] = extra[0].contribution
         return reasons, contributions
 
     # persistence -----------------------------------------------------------------------------------
@@ -260,6 +282,8 @@ class RiskModel:
         self.classifier.save(directory / CLASSIFIER_FILE)
         self.anomaly.save(directory / ANOMALY_FILE)
         self.artifacts.save(directory)
+        if self.oddness is not None:
+            (directory / ODDNESS_FILE).write_text(json.dumps(self.oddness.to_dict()))
         body = {
             "format_version": FORMAT_VERSION,
             "base_features": self.base_features,
@@ -304,6 +328,7 @@ class RiskModel:
             top_k=int(body["top_k"]),
             n_contributions=int(body["n_contributions"]),
             metadata=dict(body["metadata"]),
+            oddness=_load_oddness(directory / ODDNESS_FILE),
         )
         if model.feature_names != body["feature_names"] or model.classifier.booster.num_feature() != len(
             model.feature_names
@@ -325,25 +350,9 @@ def anomaly_inputs(base_features: list[str], categorical: list[str]) -> list[int
     return [i for i, name in enumerate(base_features) if name not in cats]
 
 
-def scores_frame(line_ids: np.ndarray, scores: BatchScores) -> pd.DataFrame:
-    """Scores as a flat frame, one row per line: `line_id, risk_score, anomaly_score, channel`, and when the
-    scores were explained `reasons` (a JSON list of {feature, value, contribution, text}) and
-    `contributions` (a JSON object {input: share of the fused log-odds}). JSON text, because a reason's
-    value is a number or a level name, which no one Parquet column type holds; the pyfunc's `predict`
-    returns the same shape."""
-    frame = pd.DataFrame(
-        {
-            "line_id": pd.Series(line_ids, dtype=object).astype(str).to_numpy(dtype=object),
-            "risk_score": np.asarray(scores.risk_score, dtype="float64"),
-            "anomaly_score": np.asarray(scores.anomaly_score, dtype="float64"),
-            "channel": pd.Series(scores.channel, dtype=object).astype(str).to_numpy(dtype=object),
-        }
-    )
-    if scores.reasons is not None:
-        contributions = scores.contributions or [{} for _ in scores.reasons]
-        frame["reasons"] = [json.dumps([r.to_dict() for r in rs]) for rs in scores.reasons]
-        frame["contributions"] = [json.dumps(c) for c in contributions]
-    return frame
+def _load_oddness(path: Path) -> OddnessDetector | None:
+    """The saved oddness detector; None for a model saved before it existed."""
+    return OddnessDetector.from_dict(json.loads(path.read_text())) if path.exists() else None
 
 
 def _as_float(value: Any) -> float:

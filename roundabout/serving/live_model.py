@@ -67,6 +67,9 @@ def smoke_check(
     risk, anomaly = float(scores.risk_score[0]), float(scores.anomaly_score[0])
     if not (np.isfinite(risk) and 0.0 <= risk <= 1.0 and np.isfinite(anomaly)):
         raise ModelRejected(f"smoke score is not a finite probability (risk={risk}, anomaly={anomaly})")
+    oddness = float(scores.oddness_score[0])
+    if model.oddness is not None and not (np.isfinite(oddness) and oddness >= 0):
+        raise ModelRejected(f"smoke oddness score is not a finite non-negative number ({oddness})")
     # The single-line path (LightGBM's native fast path, the numpy forest walk) must agree with the batch
     # path; this also builds its native handles before the version takes its first request.
     one = model.score_one(x[0], line, explain=True)

@@ -134,6 +134,10 @@ class LineResult(BaseModel):
     line_id: str
     risk_score: float = Field(ge=0, le=1)
     anomaly_score: float
+    oddness_score: float | None = Field(
+        description="How rare the line's oddest trait is for its goods: -log10 of the share of training "
+        "lines as extreme (2: one in a hundred; 6: one in a million). null for models without the detector"
+    )
     channel: Literal["green", "yellow", "red"]
     reasons: list[ReasonOut]
 
@@ -195,6 +199,7 @@ class DecisionOut(BaseModel):
     model_version: str
     risk_score: float
     anomaly_score: float
+    oddness_score: float | None
     channel: str
     reasons: list[ReasonOut]
     decided_at: str

@@ -91,6 +91,7 @@ def _result(line_id: str, score: LineScore, explain: bool) -> dict[str, Any]:
         "line_id": line_id,
         "risk_score": score.risk_score,
         "anomaly_score": score.anomaly_score,
+        "oddness_score": score.oddness_score,
         "channel": score.channel,
         "reasons": [r.to_dict() for r in score.reasons] if explain else [],
     }
@@ -107,6 +108,7 @@ def _decision(
         "model_version": version.version,
         "risk_score": result["risk_score"],
         "anomaly_score": result["anomaly_score"],
+        "oddness_score": result["oddness_score"],
         "channel": result["channel"],
         "reasons": result["reasons"],
     }

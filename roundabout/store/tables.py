@@ -128,6 +128,7 @@ class StoreTables:
             sa.Column("channel", sa.String(8), nullable=False),
             sa.Column("reasons", sa.Text, nullable=False),
             sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("oddness_score", sa.Float, nullable=True),
         )
 
     @property

@@ -141,7 +141,7 @@ class AnomalyConfig(_Options):
 
 
 class FusionConfig(_Options):
-    """How classifier and anomaly scores become one calibrated risk_score (docs/models.md)."""
+    """How classifier, anomaly and oddness scores become one calibrated risk_score (docs/models.md)."""
 
     anomaly_weight: float | None = Field(
         None, ge=0, description="Fixed weight b of the anomaly z in the fused log-odds; default: fitted"
@@ -150,6 +150,15 @@ class FusionConfig(_Options):
         0.5,
         ge=0,
         description="Floor of the fitted anomaly weight (labels under-represent what nobody inspected)",
+    )
+    oddness_weight: float | None = Field(
+        None, ge=0, description="Fixed weight d of the oddness excess in the fused log-odds; default: fitted"
+    )
+    min_oddness_weight: float = Field(
+        4.0,
+        ge=0,
+        description="Floor of the fitted oddness weight: log-odds added per order of magnitude by which a "
+        "line's oddest trait is rarer than the 1% edge of training lines (a policy: docs/models.md)",
     )
 
 

@@ -1,4 +1,5 @@
-"""Fitting the risk model on a split history: features, classifier, anomaly forest, fusion, thresholds.
+"""Fitting the risk model on a split history: features, classifier, anomaly forest, oddness detector,
+fusion, thresholds.
 
 Inputs missing or constant on every training line are dropped first (`inputs.py`); the input families and
 the classifier's settings are then chosen on the validation period within the search budget
@@ -20,6 +21,7 @@ from roundabout.models.anomaly import AnomalyDetector
 from roundabout.models.channels import Thresholds
 from roundabout.models.classifier import RiskClassifier
 from roundabout.models.fusion import Fusion
+from roundabout.models.oddness import ODDNESS_INPUTS, OddnessDetector
 from roundabout.models.risk_model import RiskModel, anomaly_inputs, categorical_inputs
 from roundabout.models.target_stats import TargetStats
 from roundabout.training.classifier_data import ClassifierData
@@ -140,6 +142,14 @@ def fit_risk_model(
         config.anomaly.n_estimators, config.anomaly.max_samples, config.anomaly.fit_rows, config.seed
     ).fit(X_all[split.train][:, cols])
 
+    mark("fit oddness")
+    odd_names = [name for name in base if name in ODDNESS_INPUTS]
+    odd_cols = [position[name] for name in odd_names]
+    oddness = OddnessDetector().fit(X_all[split.train][:, odd_cols], odd_names)
+
+    def odd(X: np.ndarray) -> np.ndarray:
+        return oddness.score(X[:, odd_cols])[0]
+
     mark("calibrate")
     rng = np.random.default_rng(config.seed)
     train_rows = np.flatnonzero(split.train)
@@ -154,12 +164,16 @@ def fit_risk_model(
         anomaly_ref,
         config.fusion.min_anomaly_weight,
         config.fusion.anomaly_weight,
+        odd(X_valid),
+        odd(X_all[ref_rows]),
+        config.fusion.min_oddness_weight,
+        config.fusion.oddness_weight,
     )
     idx_hold = np.flatnonzero(split.holdout)
     X_hold = inputs(idx_hold)
     raw_hold = classifier.raw_score(for_classifier(X_hold))
     anomaly_hold = anomaly.anomaly_score(X_hold[:, cols])
-    risk_hold = fusion.risk(raw_hold, anomaly_hold)
+    risk_hold = fusion.risk(raw_hold, anomaly_hold, odd(X_hold))
 
     dates = lines["date"].to_numpy(dtype="datetime64[D]")
     recent = dates >= dates.max() - np.timedelta64(config.channels.period_days - 1, "D")
@@ -169,7 +183,9 @@ def fit_risk_model(
         idx_recent = np.flatnonzero(recent)
         X_recent = inputs(idx_recent)
         recent_risk = fusion.risk(
-            classifier.raw_score(for_classifier(X_recent)), anomaly.anomaly_score(X_recent[:, cols])
+            classifier.raw_score(for_classifier(X_recent)),
+            anomaly.anomaly_score(X_recent[:, cols]),
+            odd(X_recent),
         )
     period = (str(dates[recent].min()), str(dates[recent].max()))
     thresholds = Thresholds.from_scores(
@@ -186,6 +202,7 @@ def fit_risk_model(
         classifier_base=classifier_base,
         target_stats=stats,
         top_k=config.top_k_reasons,
+        oddness=oddness,
         metadata={"best_iteration": classifier.best_iteration_, "trained_on": split.summary()},
     )
     counts = {

@@ -34,6 +34,7 @@ TRAIN_STAGES = [
     "select and tune",
     "fit classifier",
     "fit anomaly",
+    "fit oddness",
     "calibrate",
     "evaluate",
     "log",

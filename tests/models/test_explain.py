@@ -1,6 +1,7 @@
 """Reasons come from the catalogue templates, name category levels, and the anomaly gets its own."""
 
 import numpy as np
+import pytest
 
 from roundabout.models.explain import ANOMALY, Explainer, format_reason, reason_evidence, reason_templates
 from roundabout.training.fit import Fitted
@@ -53,8 +54,13 @@ def test_model_reasons_add_up(split: Split, fitted: Fitted) -> None:
     contrib = model.classifier.contributions(model.classifier_part(X))
     scores = model.score_batch(X, explain=True)
     f = model.fusion
-    logit = f.a * contrib.sum(axis=1) + f.b * f.anomaly_z(scores.anomaly_score) + f.c
+    odd = f.d * f.oddness_excess(scores.oddness_score)
+    logit = f.a * contrib.sum(axis=1) + f.b * f.anomaly_z(scores.anomaly_score) + odd + f.c
     np.testing.assert_allclose(1 / (1 + np.exp(-logit)), scores.risk_score, atol=1e-12)
+    assert odd.any(), "some of these lines are odd enough for the oddness part to count"
+    for i in np.flatnonzero(odd):
+        shares = scores.contributions[i]
+        assert shares["oddness"] == pytest.approx(odd[i]), "the oddness part's share is d * w"
     top = max(range(20), key=lambda i: scores.risk_score[i])
     assert scores.reasons[top], "the riskiest line has reasons"
     assert all(r.text and r.contribution > 0 for r in scores.reasons[top])

@@ -83,6 +83,7 @@ def test_mlflow_pyfunc_round_trip(tmp_path: Path, split: Split, fitted: Fitted) 
     assert set(got.columns) == {
         "line_id",
         "risk_score",
+        "oddness_score",
         "anomaly_score",
         "channel",
         "reasons",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from roundabout.models.explain import Reason
-from roundabout.models.risk_model import BatchScores, scores_frame
+from roundabout.models.scores import BatchScores, scores_frame
 
 
 def _scores(explain: bool) -> BatchScores:
@@ -17,6 +17,7 @@ def _scores(explain: bool) -> BatchScores:
         anomaly_score=np.array([0.7, 0.4]),
         channel=np.array(["red", "green"], dtype=object),
         raw_score=np.array([2.0, -2.0]),
+        oddness_score=np.array([5.5, 0.3]),
     )
     if explain:
         scores.reasons = [
@@ -38,6 +39,7 @@ def test_reasons_with_numbers_and_level_names_write_to_parquet_and_read_back(tmp
         "line_id",
         "risk_score",
         "anomaly_score",
+        "oddness_score",
         "channel",
         "reasons",
         "contributions",
@@ -53,4 +55,4 @@ def test_reasons_with_numbers_and_level_names_write_to_parquet_and_read_back(tmp
 
 def test_without_reasons_there_are_no_reason_columns() -> None:
     frame = scores_frame(np.array(["a/1", "b/1"], dtype=object), _scores(explain=False))
-    assert list(frame.columns) == ["line_id", "risk_score", "anomaly_score", "channel"]
+    assert list(frame.columns) == ["line_id", "risk_score", "anomaly_score", "oddness_score", "channel"]

@@ -1,0 +1,142 @@
+"""Fitting the context tables: what lines like a given one looked like in the training period.
+
+A line is judged against lines of the same direction and commodity: its 6-digit code, falling back to the
+heading (4 digits), the chapter and the whole direction where a code is sparse. For each categorical
+attribute (origin, dispatch, transport mode, customs office, counterparty country and the route as
+origin > dispatch > mode) the tables keep, per group, the number of lines, the number of distinct values
+and each value's count: what a Witten-Bell back-off estimate of "how likely is this value for such goods"
+needs (`context.py`). For each ratio (quantity per kg, gross over net mass) they keep the robust centre and
+spread of its logarithm per group, with its range and count for reasons an officer can check.
+
+Groups with fewer than `MIN_CONTEXT_LINES` training lines are not kept: their lines back off to the
+broader group, whose estimate rests on more evidence. The tables are part of the fitted `FeatureArtifacts`.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from roundabout.features.columns import Columns, map_rows
+
+#: Commodity levels, most specific first; "all" is the whole direction.
+LEVELS: tuple[str, ...] = ("hs6", "hs4", "chapter", "all")
+#: Categorical attributes judged in context, and the line columns each is made of.
+ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "origin": ("origin_country",),
+    "dispatch": ("dispatch_country",),
+    "mode": ("transport_mode",),
+    "office": ("customs_office",),
+    "counterparty_country": ("counterparty_country",),
+    "route": ("origin_country", "dispatch_country", "transport_mode"),
+}
+#: Ratios judged in context: name -> (numerator column, denominator column).
+RATIOS: dict[str, tuple[str, str]] = {
+    "qty_per_kg": ("quantity", "net_mass_kg"),
+    "gross_net": ("gross_mass_kg", "net_mass_kg"),
+}
+#: A commodity group needs this many training lines with the attribute given to be kept (else back off).
+MIN_CONTEXT_LINES = 10
+#: A ratio's reference needs this many training lines in the group (as the unit-value references).
+MIN_RATIO_LINES = 20
+#: Robust scale floor of a log ratio: a 5% spread at least, so near-constant groups do not give huge z's.
+RATIO_SCALE_FLOOR = 0.05
+
+
+def _prefix(n: int | None) -> Callable[[str | None, str | None], str | None]:
+    def key(direction: str | None, hs6: str | None) -> str | None:
+        if direction is None:
+            return None
+        if n is None:
+            return f"{direction}|*"
+        if hs6 is None or len(hs6) < n:
+            return None
+        return f"{direction}|{hs6[:n]}"
+
+    return key
+
+
+_LEVEL_KEYS = {"hs6": _prefix(6), "hs4": _prefix(4), "chapter": _prefix(2), "all": _prefix(None)}
+
+
+def group_keys(cols: Columns) -> dict[str, np.ndarray]:
+    """Each line's group key at every level ("import|847130", "import|8471", ..., "import|*")."""
+    pair = (cols["direction"], cols["hs6"])
+    return {level: map_rows(fn, pair, object) for level, fn in _LEVEL_KEYS.items()}
+
+
+def _route(origin: str | None, dispatch: str | None, mode: str | None) -> str | None:
+    if origin is None and dispatch is None and mode is None:
+        return None
+    return f"{origin or '-'}>{dispatch or '-'}>{mode or '-'}"
+
+
+def attribute_values(cols: Columns, attribute: str) -> np.ndarray:
+    """The values of an attribute on every line (None where missing)."""
+    columns = ATTRIBUTES[attribute]
+    if len(columns) == 1:
+        return cols[columns[0]]
+    return map_rows(_route, tuple(cols[c] for c in columns), object)
+
+
+def log_ratio(cols: Columns, ratio: str) -> np.ndarray:
+    """log(numerator / denominator); NaN where either side is missing or not positive."""
+    top, bottom = (cols[c] for c in RATIOS[ratio])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((top > 0) & (bottom > 0), np.log(top / bottom), np.nan)
+
+
+def _count_table(keys: np.ndarray, values: np.ndarray) -> dict[str, list[Any]]:
+    """{group: [lines, distinct values, {value: lines}]} over groups of at least MIN_CONTEXT_LINES lines."""
+    ok = pd.notna(keys) & pd.notna(values)
+    if not ok.any():
+        return {}
+    counts = pd.DataFrame({"k": keys[ok], "v": values[ok]}).groupby(["k", "v"], sort=True).size()
+    totals = counts.groupby(level="k").sum()
+    kept = totals[totals >= MIN_CONTEXT_LINES]
+    out: dict[str, list[Any]] = {str(k): [int(n), 0, {}] for k, n in kept.items()}
+    for (k, v), c in counts.items():
+        group = out.get(str(k))
+        if group is not None:
+            group[2][str(v)] = int(c)
+            group[1] += 1
+    return out
+
+
+def _ratio_table(keys: np.ndarray, logs: np.ndarray) -> dict[str, list[float]]:
+    """{group: [median, scale, lines, min, max]} of a log ratio over groups of at least MIN_RATIO_LINES."""
+    ok = np.isfinite(logs) & pd.notna(keys)
+    if not ok.any():
+        return {}
+    frame = pd.DataFrame({"k": keys[ok], "v": logs[ok]})
+    grouped = frame.groupby("k", sort=True)["v"]
+    size, med, low, high = grouped.size(), grouped.median(), grouped.min(), grouped.max()
+    mad = (frame["v"] - frame["k"].map(med)).abs().groupby(frame["k"], sort=True).median()
+    out: dict[str, list[float]] = {}
+    for k in size[size >= MIN_RATIO_LINES].index:
+        scale = max(1.4826 * float(mad[k]), RATIO_SCALE_FLOOR)
+        out[str(k)] = [float(med[k]), scale, float(size[k]), float(low[k]), float(high[k])]
+    return out
+
+
+def fit_context(cols: Columns) -> dict[str, Any]:
+    """The context tables of training lines (the `context` part of the artifacts' payload)."""
+    keys = group_keys(cols)
+    days = cols["day"]
+    return {
+        "levels": list(LEVELS),
+        "min_context_lines": MIN_CONTEXT_LINES,
+        "fit_days": [float(np.nanmin(days)), float(np.nanmax(days))] if len(days) else [0.0, -1.0],
+        "vocabulary": {
+            name: int(pd.Series(attribute_values(cols, name)).nunique(dropna=True)) for name in ATTRIBUTES
+        },
+        "counts": {
+            name: {level: _count_table(keys[level], attribute_values(cols, name)) for level in LEVELS}
+            for name in ATTRIBUTES
+        },
+        "ratios": {
+            name: {level: _ratio_table(keys[level], log_ratio(cols, name)) for level in LEVELS}
+            for name in RATIOS
+        },
+    }
