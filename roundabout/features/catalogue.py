@@ -8,9 +8,7 @@ the reason template is what the API shows when the feature drives a score (`{val
 from dataclasses import dataclass
 from typing import Literal
 
-Family = Literal[
-    "goods", "route", "value", "trader", "chains", "counterparties", "raw", "context", "extra"
-]
+Family = Literal["goods", "route", "value", "trader", "chains", "counterparties", "raw", "context", "extra"]
 Dtype = Literal["numeric", "count", "binary", "category"]
 
 _ALERTS = "FinCEN/BIS joint alerts (June 2022, May 2023)"

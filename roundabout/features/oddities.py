@@ -41,6 +41,13 @@ def amount(value: float) -> str:
     return f"{value:.3g}"
 
 
+def _times(ratio: float) -> str:
+    """How a figure compares with the median: "36 times the median", "1/120 of the median"."""
+    if ratio >= 1:
+        return f"{amount(ratio)} times the median"
+    return f"1/{amount(1 / ratio)} of the median"
+
+
 def _scope(level: str, key: str) -> str:
     direction, _, code = key.partition("|")
     what = {"hs6": f"HS {code}", "hs4": f"HS {code}", "chapter": f"HS chapter {code}"}.get(level, "any goods")
@@ -107,7 +114,7 @@ def _ratio(tables: dict[str, Any], line: Mapping[str, Any], ratio: str) -> str |
         elif value < exp(low):
             where = f"below all {n:,.0f} seen"
         else:
-            where = f"{value / exp(median):.3g} times the median"
+            where = _times(value / exp(median))
         return f"{label} {amount(value)} against a usual {usual} for {_scope(level, key)} ({where})"
     return None
 
@@ -123,8 +130,7 @@ def _unit_value(artifacts: FeatureArtifacts, line: Mapping[str, Any], per: str) 
     uv = float(value) / float(base)
     scope = {3: f"HS {hs6} from {origin}", 2: f"HS {hs6}", 1: f"HS chapter {hs6[:2]}"}[level]
     usual = f"USD {amount(exp(median - scale))}-{amount(exp(median + scale))}"
-    ratio = uv / exp(median)
-    times = f"{ratio:.3g} times the median" if ratio >= 1 else f"1/{1 / ratio:.3g} of the median"
+    times = _times(uv / exp(median))
     return f"Value per {per} USD {amount(uv)} against a usual {usual} for lines of {scope} ({times})"
 
 

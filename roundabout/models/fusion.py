@@ -9,8 +9,8 @@ where `s` is the classifier's raw score (log-odds under the imbalance weight), `
 forest's score, `median` and `spread` (the 99th percentile minus the median) taken over training lines, so
 `z` is 0 for the ordinary half of the traffic and about 1 for the most unusual percent; `oddness` is the
 oddness detector's -log10 tail probability (`oddness.py`) and `threshold` its 99th percentile over training
-lines, so `w` is 0 for 99% of the traffic and counts the orders of magnitude by which a line's oddest
-trait is rarer than that. `a`, `b`, `d`, `c` are a Platt scaling fitted by logistic regression on the
+lines (`oddness_quantile`), so `w` is 0 for 99% of the traffic and counts the orders of magnitude by
+which a line's oddest trait is rarer than that. `a`, `b`, `d`, `c` are a Platt scaling fitted by logistic regression on the
 *validation period's inspected lines* (label: violation found), which calibrates the score (imbalance
 weighting and early stopping leave raw scores off scale) and sets how much the unsupervised parts add.
 
@@ -64,13 +64,14 @@ class Fusion:
         oddness_reference: np.ndarray | None = None,
         min_oddness_weight: float = 0.0,
         oddness_weight: float | None = None,
+        oddness_quantile: float = 0.99,
     ) -> Self:
         """Fit a, b, d, c on labelled validation lines; the references are the scores of training lines."""
         median = float(np.median(anomaly_reference))
         spread = float(np.quantile(anomaly_reference, 0.99) - median) or 1e-6
         out = cls(anomaly_median=median, anomaly_spread=spread)
         if oddness is not None and oddness_reference is not None and len(oddness_reference):
-            out.oddness_threshold = float(np.quantile(oddness_reference, 0.99))
+            out.oddness_threshold = float(np.quantile(oddness_reference, oddness_quantile))
             w = out.oddness_excess(oddness)
         else:
             w, min_oddness_weight, oddness_weight = np.zeros(len(raw)), 0.0, 0.0

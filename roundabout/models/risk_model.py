@@ -250,7 +250,7 @@ class RiskModel:
             return []
         text = describe_oddity(self.artifacts, line, trait[0]) or (
             f"The line is unlike lines of its goods: its {trait[0].replace('_', ' ')} is rarer than "
-            f"1 in {10 ** oddness:,.0f} training lines"
+            f"1 in {10**oddness:,.0f} training lines"
         )
         return [Reason(ODDNESS, round(oddness, 3), share, text)]
 

@@ -160,6 +160,13 @@ class FusionConfig(_Options):
         description="Floor of the fitted oddness weight: log-odds added per order of magnitude by which a "
         "line's oddest trait is rarer than the 1% edge of training lines (a policy: docs/models.md)",
     )
+    oddness_quantile: float = Field(
+        0.99,
+        gt=0,
+        lt=1,
+        description="Share of training lines whose oddness adds nothing to the risk; lower lifts more odd "
+        "lines (and more honest novelty) into the channels",
+    )
 
 
 class ChannelConfig(_Options):

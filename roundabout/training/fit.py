@@ -168,6 +168,7 @@ def fit_risk_model(
         odd(X_all[ref_rows]),
         config.fusion.min_oddness_weight,
         config.fusion.oddness_weight,
+        config.fusion.oddness_quantile,
     )
     idx_hold = np.flatnonzero(split.holdout)
     X_hold = inputs(idx_hold)

@@ -103,7 +103,7 @@ def test_artifacts_fitted_before_the_family_give_nan() -> None:
 
 def test_one_line_and_the_whole_frame_give_the_same_values() -> None:
     """The online path (records) runs the same definitions as the batch path (frame)."""
-    rows = _training() + [line("x", START + timedelta(days=100), hs_code="8542310000", origin_country="AU")]
+    rows = [*_training(), line("x", START + timedelta(days=100), hs_code="8542310000", origin_country="AU")]
     data = data_of(rows)
     tables = FeatureArtifacts().fit(data.lines).lookup()["context"]
     batch = context_features(columns_from_frame(data.lines), tables)
