@@ -10,9 +10,10 @@ forest's score, `median` and `spread` (the 99th percentile minus the median) tak
 `z` is 0 for the ordinary half of the traffic and about 1 for the most unusual percent; `oddness` is the
 oddness detector's -log10 tail probability (`oddness.py`) and `threshold` its 99th percentile over training
 lines (`oddness_quantile`), so `w` is 0 for 99% of the traffic and counts the orders of magnitude by
-which a line's oddest trait is rarer than that. `a`, `b`, `d`, `c` are a Platt scaling fitted by logistic regression on the
-*validation period's inspected lines* (label: violation found), which calibrates the score (imbalance
-weighting and early stopping leave raw scores off scale) and sets how much the unsupervised parts add.
+which a line's oddest trait is rarer than that. `a`, `b`, `d`, `c` are a Platt scaling fitted by logistic
+regression on the *validation period's inspected lines* (label: violation found), which calibrates the
+score (imbalance weighting and early stopping leave raw scores off scale) and sets how much the
+unsupervised parts add.
 
 `b` and `d` are kept at or above configured floors (`min_anomaly_weight`, `min_oddness_weight`): labels
 come from inspections the old rules chose, so they under-represent patterns nobody inspected, and a fitted
