@@ -24,7 +24,7 @@ _DATE = "DATE (Kim et al., KDD 2020): importer/declarant risk profiles"
 #: administration's raw table learns from, kept beside the engineered features so the product never
 #: knows less than such a model does.
 #: Judging a line against lines of the same commodity (rare origins, routes and ratios for the goods).
-_CONTEXT = "Customs valuation and risk practice: WCO Customs Risk Management Compendium (vol. 2, indicators)"
+_CONTEXT = "WCO Customs Risk Management Compendium (vol. 2, risk indicators)"
 _RAW = "Data model: the declaration's own fields (DT boxes; the mapped columns of another administration)"
 
 
