@@ -18,6 +18,7 @@ that period is judged with itself left out of the counts (leave-one-out), so a t
 only one of its kind looks as new as it would have on the day it came; later lines are judged as they are.
 """
 
+from functools import lru_cache
 from math import log
 from typing import Any
 
@@ -29,17 +30,20 @@ from roundabout.features.context_tables import log_ratio as log_ratio
 
 SURPRISE = {name: f"{name}_surprise" for name in ATTRIBUTES}
 RATIO_Z = {name: f"{name}_z" for name in RATIOS}
+_PAIR = np.dtype([("median", "float64"), ("scale", "float64")])
 CONTEXT_FEATURES: tuple[str, ...] = (*SURPRISE.values(), *RATIO_Z.values())
 
 
-def level_keys(direction: str | None, hs6: str | None) -> list[tuple[str, str]]:
-    """(level, group key) of a line, most specific first, levels the line has a key for."""
+@lru_cache(maxsize=1 << 16)
+def level_keys(direction: str | None, hs6: str | None) -> tuple[tuple[str, str], ...]:
+    """(level, group key) of a line, most specific first, levels the line has a key for (remembered: a
+    serving process meets the same few thousand codes again and again)."""
     out = []
     for level in LEVELS:
         key = _LEVEL_KEYS[level](direction, hs6)
         if key is not None:
             out.append((level, key))
-    return out
+    return tuple(out)
 
 
 def probability(
@@ -48,7 +52,7 @@ def probability(
     """Witten-Bell back-off probability of `value` for lines like this one (module docstring)."""
     p = 1.0 / (tables["vocabulary"][attribute] + 1.0)
     counts = tables["counts"][attribute]
-    for level, key in reversed(level_keys(direction, hs6)):
+    for level, key in level_keys(direction, hs6)[::-1]:
         group = counts[level].get(key)
         if group is None:
             continue
@@ -112,7 +116,7 @@ def context_features(cols: Columns, tables: dict[str, Any] | None) -> dict[str, 
         else:
             out[name] = later
     for ratio, name in RATIO_Z.items():
-        ref = map_rows(_ratio_row(tables, ratio), (cols["direction"], cols["hs6"]), "float64,float64")
-        median, scale = ref["f0"], ref["f1"]
+        ref = map_rows(_ratio_row(tables, ratio), (cols["direction"], cols["hs6"]), _PAIR)
+        median, scale = ref["median"], ref["scale"]
         out[name] = (log_ratio(cols, ratio) - median) / scale
     return out

@@ -98,3 +98,11 @@ def test_a_model_saved_before_the_detector_loads_and_scores(model_dir: Path, spl
     assert np.isnan(scores.oddness_score).all() and np.isfinite(scores.risk_score).all()
     assert scores.line(0).oddness_score is None
     assert all(r.feature != "oddness" for rs in scores.reasons for r in rs)
+
+
+def test_a_few_rows_score_as_a_batch_does(detector) -> None:
+    """Serving scores one row with every tail at once; a batch goes tail by tail: the same numbers."""
+    X = np.random.default_rng(4).normal(0, 4, (300, 2))
+    X[::7, 0] = np.nan
+    whole = detector.tail_p(X)
+    np.testing.assert_array_equal(np.vstack([detector.tail_p(X[i : i + 1]) for i in range(300)]), whole)
