@@ -20,6 +20,7 @@ from roundabout.errors import ConfigError
 from roundabout.features.catalogue import FEATURE_NAMES
 from roundabout.features.columns import Columns, columns_from_frame, map_values
 from roundabout.features.context_tables import fit_context
+from roundabout.features.robust import robust_groups
 
 #: Version of the feature definitions; bump when a definition changes meaning.
 FEATURES_VERSION = "1.0"
@@ -92,20 +93,9 @@ def log_unit_values(cols: Columns) -> tuple[np.ndarray, np.ndarray]:
 
 def _robust_reference(keys: np.ndarray, logs: np.ndarray) -> dict[str, list[float]]:
     """{group: [median, scale]} over groups with at least MIN_GROUP finite values."""
-    ok = np.isfinite(logs) & pd.notna(keys)
-    if not ok.any():
-        return {}
-    frame = pd.DataFrame({"k": keys[ok], "v": logs[ok]})
-    grouped = frame.groupby("k", sort=True)["v"]
-    size = grouped.size()
-    med = grouped.median()
-    dev = (frame["v"] - frame["k"].map(med)).abs()
-    mad = dev.groupby(frame["k"], sort=True).median()
-    keep = size[size >= MIN_GROUP].index
-    scale = np.maximum(1.4826 * mad.loc[keep].to_numpy(), SCALE_FLOOR)
-    return {
-        str(k): [float(m), float(s)] for k, m, s in zip(keep, med.loc[keep].to_numpy(), scale, strict=True)
-    }
+    stats = robust_groups(keys, logs, MIN_GROUP, SCALE_FLOOR)
+    rows = zip(stats.index, stats["median"], stats["scale"], strict=True)
+    return {str(k): [float(m), float(s)] for k, m, s in rows}
 
 
 def _group_keys(cols: Columns) -> dict[str, np.ndarray]:

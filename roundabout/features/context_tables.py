@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from roundabout.features.columns import Columns, map_rows
+from roundabout.features.robust import robust_groups
 
 #: Commodity levels, most specific first; "all" is the whole direction.
 LEVELS: tuple[str, ...] = ("hs6", "hs4", "chapter", "all")
@@ -106,18 +107,8 @@ def _count_table(keys: np.ndarray, values: np.ndarray) -> dict[str, list[Any]]:
 
 def _ratio_table(keys: np.ndarray, logs: np.ndarray) -> dict[str, list[float]]:
     """{group: [median, scale, lines, min, max]} of a log ratio over groups of at least MIN_RATIO_LINES."""
-    ok = np.isfinite(logs) & pd.notna(keys)
-    if not ok.any():
-        return {}
-    frame = pd.DataFrame({"k": keys[ok], "v": logs[ok]})
-    grouped = frame.groupby("k", sort=True)["v"]
-    size, med, low, high = grouped.size(), grouped.median(), grouped.min(), grouped.max()
-    mad = (frame["v"] - frame["k"].map(med)).abs().groupby(frame["k"], sort=True).median()
-    out: dict[str, list[float]] = {}
-    for k in size[size >= MIN_RATIO_LINES].index:
-        scale = max(1.4826 * float(mad[k]), RATIO_SCALE_FLOOR)
-        out[str(k)] = [float(med[k]), scale, float(size[k]), float(low[k]), float(high[k])]
-    return out
+    stats = robust_groups(keys, logs, MIN_RATIO_LINES, RATIO_SCALE_FLOOR)
+    return {str(k): [float(v) for v in row] for k, row in zip(stats.index, stats.to_numpy(), strict=True)}
 
 
 def fit_context(cols: Columns) -> dict[str, Any]:
