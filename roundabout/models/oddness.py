@@ -15,8 +15,8 @@ CDF (ECOD, Li et al. 2022) would give both the same 1/n.
 An oddness of 2 is what one training line in a hundred reaches on its most unusual input; 6 is a
 one-in-a-million trait. The input that gave the minimum is the line's oddest trait, which the reasons name
 (`features/oddities.py`). Missing inputs are skipped (a line with none has oddness 0). Chosen over an
-isolation forest on the same inputs by the oddness benchmark (docs/models.md): the forest treats a trait
-far past the edge of the data like one just past it, and names no trait.
+isolation forest on the same inputs and over ECOD's sum of -log tail probabilities by the oddness suite
+(docs/models.md): both let one far-out trait drown among ordinary ones, and neither names the trait.
 """
 
 from dataclasses import dataclass, field
