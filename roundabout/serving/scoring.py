@@ -79,7 +79,7 @@ def score_lines(
         with writes, store.transaction() as conn:
             version.features.add(conn, group)
     model = version.model
-    scores = model.score_batch(model.matrix(features, lines), explain=explain, top_k=top_k)
+    scores = model.score_batch(model.matrix(features, lines), explain=explain, top_k=top_k, lines=lines)
     results = [_result(line["line_id"], scores.line(i), explain) for i, line in enumerate(lines)]
     with writes, store.transaction() as conn:
         store.decisions.record(conn, [_decision(version, r, request_id, key_id) for r in results])

@@ -84,3 +84,17 @@ def test_the_date_range_of_the_settings_is_the_one_checked(
             )
             assert before.status_code == 422
             assert "date outside 1995-01-01.." in before.json()["detail"][0]["msg"]
+
+
+@pytest.mark.parametrize("lines", [1, 2])
+def test_an_odd_line_says_what_is_odd_with_its_figures(api: InProcessApp, lines: int) -> None:
+    """A line worth a thousand times the usual per kg: its oddness reason names the value per kg or unit
+    with the usual range, on the single-line path (one line) and the batch path (two) alike."""
+    odd = api_line(line_id=f"S/odd/{lines}", value_usd=48_200_000.0)
+    body = {"lines": [odd, api_line(line_id=f"S/plain/{lines}")][:lines], "top_k": 5}
+    answer = api.post("/v1/score", "scorer", json=body)
+    assert answer.status_code == 200, answer.text
+    result = answer.json()["results"][0]
+    assert result["oddness_score"] > 4
+    (reason,) = [r for r in result["reasons"] if r["feature"] == "oddness"]
+    assert reason["text"].startswith("Value per") and "against a usual USD" in reason["text"], reason
