@@ -9,7 +9,7 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -98,6 +98,17 @@ class Settings(BaseSettings):
     def data_dir(self) -> Path:
         """Default canonical data folder (the quick start simulates into it)."""
         return self.home / "data"
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """A settings error as a user reads it: each variable named with its value and what is wrong."""
+    problems = []
+    for item in exc.errors():
+        field = str(item["loc"][0]) if item["loc"] else "?"
+        value = item.get("input")
+        shown = f"={value!r}" if isinstance(value, str | int | float) else ""
+        problems.append(f"ROUNDABOUT_{field.upper()}{shown}: {item['msg']}")
+    return "invalid setting: " + "; ".join(problems)
 
 
 @cache

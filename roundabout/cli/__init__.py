@@ -10,12 +10,13 @@ anywhere below is reported in one place, `ReportingGroup.invoke`: `error: <messa
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from typer.core import TyperGroup
 
 from roundabout.cli import data, demo, model, service
 from roundabout.cli.render import error, say
-from roundabout.errors import RoundaboutError
-from roundabout.settings import get_settings
+from roundabout.errors import ConfigError, RoundaboutError
+from roundabout.settings import get_settings, settings_problems
 
 
 class ReportingGroup(TyperGroup):
@@ -55,7 +56,10 @@ def main(
     ] = False,
 ) -> None:
     """Circumvention risk scoring for customs goods lines (Kazakhstan, EAEU)."""
-    ctx.obj = get_settings()
+    try:
+        ctx.obj = get_settings()
+    except ValidationError as exc:  # a ROUNDABOUT_* variable the settings cannot take
+        raise ConfigError(settings_problems(exc)) from None
 
 
 for command in (data.simulate, data.ingest, data.features, model.train, model.evaluate, model.score):

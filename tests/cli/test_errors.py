@@ -33,3 +33,14 @@ def test_a_yaml_error_keeps_its_brackets(tmp_path: Path, small_world: Path) -> N
     assert result.exit_code == 2, result.output
     assert "classifier: [unclosed" in result.stderr
     assert "expected ',' or ']'" in result.stderr
+
+
+def test_a_setting_the_service_cannot_take_is_named_not_a_traceback(monkeypatch) -> None:
+    monkeypatch.setenv("ROUNDABOUT_MAX_BATCH_LINES", "abc")
+    monkeypatch.setenv("ROUNDABOUT_MIN_DATE", "yesterday")
+    result = runner.invoke(app, ["keys", "list"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: invalid setting: ")
+    assert "ROUNDABOUT_MAX_BATCH_LINES='abc': Input should be a valid integer" in result.stderr
+    assert "ROUNDABOUT_MIN_DATE='yesterday': Input should be a valid date" in result.stderr
+    assert "Traceback" not in result.output
