@@ -55,6 +55,13 @@ class NotFoundError(RoundaboutError):
     status = 404
 
 
+class ConflictError(RoundaboutError):
+    """A record that contradicts one already stored under the same id (an inspection outcome sent again
+    with another result): refused, so what was acknowledged before is never silently replaced or dropped."""
+
+    status = 409
+
+
 class UnavailableError(RoundaboutError):
     """A part the call needs is down or not ready (the store, the registry, the model): retry later."""
 

@@ -249,6 +249,7 @@ _ERRORS = {
     404: "No such route: a path that cannot be a line id (for example one holding a line break)",
     401: "Missing or unknown key",
     403: "The key lacks the scope this endpoint needs",
+    409: "The record contradicts one already stored: nothing was stored",
     413: "More lines than the configured maximum, or body too large",
     422: "Bad input: one item per problem, naming the field",
     503: "No model loaded or the store unavailable: nothing was stored; safe to retry (Retry-After)",

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from roundabout.data.schema import LINE_FIELDS, Kind
+from roundabout.errors import ConflictError
 from roundabout.features.columns import Columns
 from roundabout.features.history import AGGREGATES, AGGREGATES_BY_NAME, QUERIES
 from roundabout.features.numpy_executor import DayTable
@@ -146,11 +147,36 @@ class AggregateWriter:
         known = self.upserts.known(
             conn, [r["line_id"] for r in outcomes], self.tables.outcomes, "known_outcome"
         )
+        if known:
+            self._refuse_changed([r for r in outcomes if r["line_id"] in known], conn)
         fresh = [r for r in outcomes if r["line_id"] not in known]
         if fresh:
             conn.execute(self.upserts.statements["outcomes"], fresh)
             self._fold_outcomes(conn, fresh)
         return len(fresh)
+
+    def _refuse_changed(self, sent: list[dict[str, Any]], conn: Connection) -> None:
+        """An outcome sent again must be the one stored: a different result or date is a conflict."""
+        t = self.tables.outcomes
+        stored: dict[str, Any] = {}
+        ids = [r["line_id"] for r in sent]
+        for i in range(0, len(ids), CHUNK):
+            query = sa.select(t.c.line_id, t.c.inspected_on, t.c.outcome).where(
+                t.c.line_id.in_(ids[i : i + CHUNK])
+            )
+            stored.update({row.line_id: row for row in conn.execute(query)})
+        changed = [
+            f"{r['line_id']!r} ({stored[r['line_id']].outcome} on {stored[r['line_id']].inspected_on}, sent "
+            f"{r['outcome']} on {r['inspected_on']})"
+            for r in sent
+            if (stored[r["line_id"]].outcome, stored[r["line_id"]].inspected_on)
+            != (r["outcome"], r["inspected_on"])
+        ]
+        if changed:
+            raise ConflictError(
+                f"{len(changed)} outcome(s) differ from the one already stored for the line: "
+                f"{'; '.join(changed[:5])}. An inspection outcome is recorded once; nothing was stored"
+            )
 
     def _fold_outcomes(self, conn: Connection, outcomes: list[dict[str, Any]]) -> None:
         """Fold outcomes whose lines are in the store into the outcome aggregates."""

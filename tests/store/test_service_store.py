@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from roundabout.data.io import CanonicalData
+from roundabout.errors import ConflictError
 from roundabout.data.validation import validate_inspections
 from roundabout.features import build_features
 from roundabout.store.backfill import BackfillResult, backfill, outcome_records
@@ -162,3 +163,21 @@ def test_many_lines_read_together_get_what_each_gets_alone(opened, postgres_url)
     alone = pd.concat([read_frame(store, features, [r]) for r in records])
     pd.testing.assert_frame_equal(together, alone)
     assert together["trader_lines_365d"].sum() > 0  # the reads found history
+
+
+def test_a_backfill_whose_outcome_differs_from_the_stored_one_is_refused(opened) -> None:
+    """A folder loaded again with an inspection's result changed: refused naming the line, nothing stored."""
+    data = random_history(200, seed=9)
+    store, _ = opened("sqlite://", data)
+    backfill(store, data, RULES)
+    before = snapshot(store)
+    changed = data.inspections.copy()
+    first = changed["line_id"].iloc[0]
+    flipped = {"violation": "clean", "clean": "violation"}[changed["outcome"].iloc[0]]
+    changed.loc[changed.index[0], ["outcome", "violation_type"]] = [
+        flipped,
+        "x" if flipped == "violation" else None,
+    ]
+    with pytest.raises(ConflictError, match=f"{first!r}"):
+        backfill(store, CanonicalData(data.lines, changed), RULES)
+    assert snapshot(store) == before

@@ -18,7 +18,15 @@ router = APIRouter(prefix="/v1", tags=["feedback"])
     summary="Record inspection outcomes",
     response_model=FeedbackResponse,
     responses=error_answers(
-        400, 401, 403, 413, 422, 503, e422="Bad input, or an outcome for a line the service has not seen"
+        400,
+        401,
+        403,
+        409,
+        413,
+        422,
+        503,
+        e409="An outcome differs from the one already stored for its line (nothing was stored)",
+        e422="Bad input, or an outcome for a line the service has not seen",
     ),
 )
 def feedback(
@@ -29,7 +37,8 @@ def feedback(
     """Store outcomes (idempotent on line id): the answer says how many were new and how many duplicates.
 
     The whole call is one transaction: either every outcome is stored or none is. An outcome for a line
-    the service has never scored is refused, naming it.
+    the service has never scored is refused, naming it; one that differs from the outcome already stored
+    for its line (another result or date) is refused with 409, naming both.
     """
     validator = RecordValidator(state.live_model.rules)
     outcomes, problems = [], []

@@ -38,3 +38,22 @@ def test_a_bad_outcome_is_422_naming_the_field(api: InProcessApp, change: dict[s
     answer = api.post("/v1/feedback", "inspector", json={"outcomes": [_outcome("F/1", **change)]})
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"][0]["field"] == field
+
+
+def test_an_outcome_changed_after_it_was_stored_is_a_conflict_and_nothing_is_stored(
+    api: InProcessApp,
+) -> None:
+    """Once a 'duplicate': the changed result was acknowledged and dropped. Now 409, naming both, and the
+    call's other outcomes are not stored either (one transaction)."""
+    lines = [api_line(line_id="F/c1"), api_line(line_id="F/c2")]
+    assert api.post("/v1/score", "scorer", json={"lines": lines}).status_code == 200
+    clean = _outcome("F/c1", outcome="clean", violation_type=None)
+    assert api.post("/v1/feedback", "inspector", json={"outcomes": [clean]}).json() == {
+        "new": 1,
+        "duplicates": 0,
+    }
+    changed = api.post("/v1/feedback", "inspector", json={"outcomes": [_outcome("F/c2"), _outcome("F/c1")]})
+    assert changed.status_code == 409, changed.text
+    assert "'F/c1' (clean on 2024-03-15, sent violation on 2024-03-15)" in changed.json()["detail"]
+    retry = api.post("/v1/feedback", "inspector", json={"outcomes": [_outcome("F/c2")]})
+    assert retry.json() == {"new": 1, "duplicates": 0}, "F/c2 was not stored by the refused call"
