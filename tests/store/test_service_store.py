@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from roundabout.data.io import CanonicalData
-from roundabout.errors import ConflictError
 from roundabout.data.validation import validate_inspections
+from roundabout.errors import ConflictError
 from roundabout.features import build_features
 from roundabout.store.backfill import BackfillResult, backfill, outcome_records
 from tests.store.conftest import snapshot
