@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterable
+from datetime import date
 
 import pandas as pd
 import sqlalchemy as sa
@@ -25,13 +26,13 @@ class StoreExporter:
         with self.backend.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(self.tables.lines)).scalar_one())
 
-    def known_line_ids(self, ids: Iterable[str]) -> set[str]:
-        """Which of `ids` the store holds."""
-        wanted, t, known = sorted(set(ids)), self.tables.lines, set()
+    def line_dates(self, ids: Iterable[str]) -> dict[str, date]:
+        """The date of each of `ids` the store holds (ids it does not hold are left out)."""
+        wanted, t, known = sorted(set(ids)), self.tables.lines, {}
         with self.backend.connect() as conn:
             for i in range(0, len(wanted), _CHUNK):
-                query = sa.select(t.c.line_id).where(t.c.line_id.in_(wanted[i : i + _CHUNK]))
-                known.update(conn.execute(query).scalars())
+                query = sa.select(t.c.line_id, t.c.date).where(t.c.line_id.in_(wanted[i : i + _CHUNK]))
+                known.update({row.line_id: row.date for row in conn.execute(query)})
         return known
 
     def lines(self, extra_columns: dict[str, str] | None = None) -> pd.DataFrame:

@@ -124,7 +124,8 @@ def test_the_exporter_gives_back_the_history(opened) -> None:
     for col in ("date", "trader_id", "hs_code", "destination_country"):
         assert (lines[col].astype(str) == expected[col].astype(str)).all()
     pd.testing.assert_series_equal(lines["value_usd"], expected["value_usd"], check_dtype=False)
-    assert store.exporter.known_line_ids(["L00001", "nope"]) == {"L00001"}
+    first = data.lines.set_index("line_id").loc["L00001", "date"].date()
+    assert store.exporter.line_dates(["L00001", "nope"]) == {"L00001": first}
 
 
 @pytest.mark.postgres

@@ -1,6 +1,7 @@
 """POST /v1/feedback: inspection outcomes, stored durably before the answer."""
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
@@ -37,8 +38,9 @@ def feedback(
     """Store outcomes (idempotent on line id): the answer says how many were new and how many duplicates.
 
     The whole call is one transaction: either every outcome is stored or none is. An outcome for a line
-    the service has never scored is refused, naming it; one that differs from the outcome already stored
-    for its line (another result or date) is refused with 409, naming both.
+    the service has never scored is refused, naming it, and so is one inspected before its line's date;
+    one that differs from the outcome already stored for its line (another result or date) is refused
+    with 409, naming both.
     """
     validator = RecordValidator(state.live_model.rules)
     outcomes, problems = [], []
@@ -48,18 +50,25 @@ def feedback(
         except InvalidInputError as exc:
             problems.append({"loc": ["body", "outcomes", i, exc.field], "msg": str(exc), "type": "invalid"})
     if not problems:
-        known = state.store.exporter.known_line_ids(o["line_id"] for o in outcomes)
-        problems = [
-            {
-                "loc": ["body", "outcomes", i, "line_id"],
-                "msg": f"unknown line {o['line_id']!r}: score it first",
-                "type": "unknown_line",
-            }
-            for i, o in enumerate(outcomes)
-            if o["line_id"] not in known
-        ]
+        problems = _against_lines(outcomes, state.store.exporter.line_dates(o["line_id"] for o in outcomes))
     if problems:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=problems)
     with state.writes:
         new = state.store.add_outcomes(outcomes)
     return FeedbackResponse(new=new, duplicates=len(outcomes) - new)
+
+
+def _against_lines(outcomes: list[dict[str, Any]], dates: dict[str, date]) -> list[dict[str, Any]]:
+    """Problems of outcomes with their stored lines: a line never scored, an inspection before the line."""
+    problems = []
+    for i, o in enumerate(outcomes):
+        line_date = dates.get(o["line_id"])
+        if line_date is None:
+            msg, field, kind = f"unknown line {o['line_id']!r}: score it first", "line_id", "unknown_line"
+        elif o["inspected_on"] < line_date:
+            msg = f"inspected on {o['inspected_on']}, before the line's date {line_date}"
+            field, kind = "inspected_on", "invalid"
+        else:
+            continue
+        problems.append({"loc": ["body", "outcomes", i, field], "msg": msg, "type": kind})
+    return problems

@@ -57,3 +57,15 @@ def test_an_outcome_changed_after_it_was_stored_is_a_conflict_and_nothing_is_sto
     assert "'F/c1' (clean on 2024-03-15, sent violation on 2024-03-15)" in changed.json()["detail"]
     retry = api.post("/v1/feedback", "inspector", json={"outcomes": [_outcome("F/c2")]})
     assert retry.json() == {"new": 1, "duplicates": 0}, "F/c2 was not stored by the refused call"
+
+
+def test_an_inspection_before_the_line_is_refused_naming_the_date(api: InProcessApp) -> None:
+    assert api.post("/v1/score", "scorer", json={"lines": [api_line(line_id="F/early")]}).status_code == 200
+    early = _outcome("F/early", inspected_on="2024-03-01")  # the line is dated 2024-03-12
+    answer = api.post("/v1/feedback", "inspector", json={"outcomes": [early]})
+    assert answer.status_code == 422, answer.text
+    (problem,) = answer.json()["detail"]
+    assert problem["field"] == "outcomes[0].inspected_on"
+    assert "before the line's date 2024-03-12" in problem["msg"]
+    same_day = _outcome("F/early", inspected_on="2024-03-12")
+    assert api.post("/v1/feedback", "inspector", json={"outcomes": [same_day]}).json()["new"] == 1
