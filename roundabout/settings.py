@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     store_timeout_seconds: float = Field(
         5.0, gt=0, description="Longest wait for the store before answering 503"
     )
+    mlflow_request_retries: int = Field(
+        2,
+        ge=0,
+        description="Retries of a call to an MLflow tracking server (MLflow's own default, 7 with growing "
+        "waits, took 4 minutes to report a server that is down)",
+    )
+    mlflow_request_timeout_seconds: float = Field(
+        30.0, gt=0, description="Longest wait for one answer of an MLflow tracking server"
+    )
 
     @property
     def mlflow_tracking_uri(self) -> str:

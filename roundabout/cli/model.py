@@ -26,7 +26,11 @@ def mlflow_service_of(settings: Settings) -> "MlflowService":
     from roundabout.models.mlflow_service import MlflowService
 
     return MlflowService(
-        settings.mlflow_tracking_uri, settings.mlflow_artifact_root, settings.registered_model
+        settings.mlflow_tracking_uri,
+        settings.mlflow_artifact_root,
+        settings.registered_model,
+        settings.mlflow_request_retries,
+        settings.mlflow_request_timeout_seconds,
     )
 
 

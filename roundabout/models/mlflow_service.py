@@ -33,7 +33,7 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from roundabout.errors import ConfigError, NotFoundError
+from roundabout.errors import ConfigError, NotFoundError, UnavailableError
 from roundabout.models.pyfunc import load_risk_model, log_risk_model
 from roundabout.models.risk_model import RiskModel
 
@@ -71,11 +71,18 @@ class MlflowService:
     """MLflow for roundabout: tracking store, experiments, runs, the registry and model loading."""
 
     def __init__(
-        self, tracking_uri: str, artifact_root: Path | None = None, registered_model: str = "roundabout"
+        self,
+        tracking_uri: str,
+        artifact_root: Path | None = None,
+        registered_model: str = "roundabout",
+        request_retries: int = 2,
+        request_timeout_seconds: float = 30.0,
     ) -> None:
         self.tracking_uri = tracking_uri
         self.artifact_root = artifact_root
         self.registered_model = registered_model
+        self.request_retries = request_retries
+        self.request_timeout_seconds = request_timeout_seconds
         self._client: MlflowClient | None = None
 
     # where things go -------------------------------------------------------------------------------
@@ -98,8 +105,20 @@ class MlflowService:
                 )
             path.parent.mkdir(parents=True, exist_ok=True)
         if self._client is None:
+            self._http_limits()
             self._client = MlflowClient(self.tracking_uri)
         return self._client
+
+    def _http_limits(self) -> None:
+        """Bound how long a call to a tracking server that is down takes to fail (MLflow reads these at
+        each request; variables the user set are kept)."""
+        limits = {
+            "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(self.request_retries),
+            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+            "MLFLOW_HTTP_REQUEST_TIMEOUT": str(int(max(1, self.request_timeout_seconds))),
+        }
+        for name, value in limits.items():
+            os.environ.setdefault(name, value)
 
     def _use(self) -> None:
         """Point MLflow's fluent API at this store without leaving a copy in the environment."""
@@ -201,6 +220,11 @@ class MlflowService:
         except MlflowException as exc:
             if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
                 raise NotFoundError(f"model {uri} not found in {self.tracking_uri}: {exc.message}") from exc
+            if "Max retries exceeded" in exc.message or "timed out" in exc.message:
+                raise UnavailableError(
+                    f"the MLflow tracking server {self.tracking_uri} did not answer "
+                    f"({self.request_retries} retries): {exc.message}"
+                ) from exc
             raise ConfigError(f"cannot load model {uri}: {exc.message}") from exc
         except OSError as exc:
             raise NotFoundError(f"cannot load model {uri}: {exc}") from exc

@@ -38,7 +38,11 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
     metrics = Metrics()
     if mlflow_service is None:
         mlflow_service = MlflowService(
-            settings.mlflow_tracking_uri, settings.mlflow_artifact_root, settings.registered_model
+            settings.mlflow_tracking_uri,
+            settings.mlflow_artifact_root,
+            settings.registered_model,
+            settings.mlflow_request_retries,
+            settings.mlflow_request_timeout_seconds,
         )
     # Requests never fold the SQLite log back into the file (~10 ms on the commit that does it): the
     # service does it in the background every `checkpoint_interval_seconds`.
