@@ -115,8 +115,8 @@ class ScoreRequest(BaseModel):
     """Lines to score, in the order results should come back."""
 
     lines: list[LineIn] = Field(min_length=1, description="1 to the configured maximum (default 1000)")  # type: ignore[valid-type]
-    explain: bool = Field(True, description="Return reasons for each line")
-    top_k: int = Field(5, ge=0, le=20, description="How many reasons per line")
+    explain: bool = Field(True, strict=True, description="Return reasons for each line (true or false)")
+    top_k: int = Field(5, ge=0, le=20, strict=True, description="How many reasons per line (a number)")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"lines": [EXAMPLE_LINE]}]})
 

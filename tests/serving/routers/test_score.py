@@ -98,3 +98,21 @@ def test_an_odd_line_says_what_is_odd_with_its_figures(api: InProcessApp, lines:
     assert result["oddness_score"] > 4
     (reason,) = [r for r in result["reasons"] if r["feature"] == "oddness"]
     assert reason["text"].startswith("Value per") and "against a usual USD" in reason["text"], reason
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"explain": "yes"}, "explain"),
+        ({"top_k": "5"}, "top_k"),
+        ({"top_k": 21}, "top_k"),
+        ({"top_k": -1}, "top_k"),
+    ],
+)
+def test_call_options_are_as_strict_as_the_lines(
+    api: InProcessApp, options: dict[str, Any], field: str
+) -> None:
+    """Types are strict for the lines; the options were coerced ("yes" read as true)."""
+    answer = api.post("/v1/score", "scorer", json={"lines": [api_line(line_id="S/opt")], **options})
+    assert answer.status_code == 422, answer.text
+    assert field in [item["field"] for item in answer.json()["detail"]]
