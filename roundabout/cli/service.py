@@ -93,11 +93,15 @@ def store_upgrade(ctx: typer.Context) -> None:
 @store_app.command("status")
 def store_status(ctx: typer.Context) -> None:
     """Show the revision the store's schema stands at, against this version's."""
-    from roundabout.cli.store_calls import with_store
+    from roundabout.cli.store_calls import missing_file, with_store
     from roundabout.store.schema import current_revision, head_revision
 
-    url, current = with_store(ctx.obj, "read", lambda store: (store.url, current_revision(store.backend)))
     head = head_revision()
+    if (path := missing_file(ctx.obj)) is not None:
+        state = "no store yet: `roundabout store upgrade` or `roundabout backfill` creates it"
+        console.print(summary_table(str(path), {"revision": "none", "this version's": head, "state": state}))
+        return
+    url, current = with_store(ctx.obj, "read", lambda store: (store.url, current_revision(store.backend)))
     state = "up to date" if current == head else "needs `roundabout store upgrade`"
     console.print(summary_table(url, {"revision": current or "none", "this version's": head, "state": state}))
 

@@ -31,6 +31,18 @@ def opened(settings: Settings, doing: str) -> Iterator[ServiceStore]:
         store.dispose()
 
 
+def missing_file(settings: Settings) -> Path | None:
+    """The file of an embedded (SQLite) store that does not exist yet, else None: what a read-only command
+    reports instead of opening it (which would create an empty store)."""
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(settings.service_store_url)
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database)
+    return None if path.exists() else path
+
+
 def rules_of(settings: Settings) -> FormatRules:
     """The format rules of the deployment: the date range of the settings, Kazakh formats otherwise."""
     return FormatRules(min_date=settings.min_date, max_future_days=settings.max_future_days)

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from roundabout.cli import app
 from roundabout.serving.keys import hash_key
+from roundabout.settings import get_settings
 
 runner = CliRunner()
 
@@ -60,3 +61,14 @@ def test_keys_new_prints_the_key_once_and_its_entry() -> None:
     assert {s.value for s in entry.scopes} == {"score", "feedback"}
     bad = runner.invoke(app, ["keys", "new", "--id", "x", "--scopes", "score,everything"])
     assert bad.exit_code == 2 and "key options: scopes.1" in bad.stderr
+
+
+def test_store_status_reports_a_store_not_made_yet_without_making_it() -> None:
+    """A read-only command: it created an empty store.db (and the home) and called it unversioned."""
+    home = get_settings().home
+    result = runner.invoke(app, ["store", "status"])
+    assert result.exit_code == 0, result.output
+    assert "no store yet" in result.output
+    assert not home.exists()
+    assert runner.invoke(app, ["store", "upgrade"]).exit_code == 0
+    assert "up to date" in runner.invoke(app, ["store", "status"]).output
