@@ -77,12 +77,14 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp, metrics: Metrics, routes: Sequence[BaseRoute] = ()) -> None:
         self.app, self.metrics, self.routes = app, metrics, routes
 
-    def _endpoint(self, scope: Scope) -> str:
+    def _endpoint(self, scope: Scope, asked: Scope) -> str:
+        """The route's path template; `asked` is the scope as it came in (a mount, such as the static files
+        of the documentation pages, rewrites the path and root path of the scope it hands on)."""
         route = scope.get("route")
         if route is not None:
             return str(getattr(route, "path", "unmatched"))
         for candidate in self.routes:
-            match, _ = candidate.matches(scope)
+            match, _ = candidate.matches(asked)
             if match is Match.FULL:
                 return str(getattr(candidate, "path", "unmatched"))
         return "unmatched"
@@ -93,6 +95,8 @@ class RequestMetrics:
             return
         start = time.perf_counter()
         status_code = 500
+        asked = {"type": "http", "path": scope["path"], "root_path": scope.get("root_path", "")}
+        asked["method"] = scope.get("method", "GET")
 
         async def observed_send(message: Message) -> None:
             nonlocal status_code
@@ -103,6 +107,6 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, observed_send)
         finally:
-            endpoint = self._endpoint(scope)
+            endpoint = self._endpoint(scope, asked)
             self.metrics.requests.labels(endpoint, str(status_code)).inc()
             self.metrics.latency.labels(endpoint).observe(time.perf_counter() - start)

@@ -30,3 +30,14 @@ def test_metrics_name_every_route_they_count(api: InProcessApp) -> None:
     for endpoint in ("/docs", "/openapi.json", "/healthz"):
         assert f'roundabout_requests_total{{endpoint="{endpoint}",status="200"}}' in metrics
     assert 'endpoint="unmatched",status="404"' in metrics
+
+
+def test_the_documentation_assets_are_counted_under_their_mount(api: InProcessApp) -> None:
+    html = api.get("/docs").text
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
+    for asset in assets:
+        assert api.get(asset).status_code == 200
+    metrics = api.get("/metrics").text
+    assert 'endpoint="unmatched",status="200"' not in metrics
+    mount = "/" + assets[0].lstrip("/").split("/")[0]
+    assert f'roundabout_requests_total{{endpoint="{mount}",status="200"}}' in metrics
