@@ -131,7 +131,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
     # trader
     _f("trader_age_days", "trader", "numeric",
        "Days from the trader's registration (BIN YYMM, else first line seen) to the line's date", _KYC,
-       "The trader was registered only {value:.0f} days before this line"),
+       "The trader was registered {value:,.0f} days before this line"),
     _f("trader_registered_after_invasion", "trader", "binary", "Trader registered on or after 24 Feb 2022",
        _ALERTS, "The trader was registered after 24 Feb 2022"),
     _f("trader_id_is_bin", "trader", "binary", "Trader id is a Kazakh BIN (registration date known)",
@@ -163,7 +163,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
        _KYC, "The trader had {value:.0f} earlier lines of these goods"),
     _f("first_chpl_after_invasion", "trader", "binary",
        "The trader's Tier 1-2 history (earlier lines and this one) starts on or after 24 Feb 2022", _ALERTS,
-       "The trader first received Tier 1-2 goods after 24 Feb 2022"),
+       "The trader's first line of Tier 1-2 goods is dated after 24 Feb 2022"),
     _f("trader_counterparties", "trader", "count",
        "Distinct counterparty names of the trader before the line", _KYC,
        "The trader dealt with {value:.0f} different counterparties before"),

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from roundabout.data.io import CanonicalData
 from roundabout.features import FEATURE_NAMES, FEATURES, FeatureArtifacts, build_features
-from roundabout.features.catalogue import catalogue_markdown
+from roundabout.features.catalogue import BY_NAME, catalogue_markdown
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "features.md"
 
@@ -40,3 +40,11 @@ def test_extra_columns_flow_through_and_missing_fields_give_nan(hist) -> None:
     assert list(f["extra_tax_rate"]) == [0.12, 0.5]
     assert f["declarant_lines"].isna().all() and f["chain_reship_share"].isna().all()
     assert list(f["trader_age_days"]) == [0, 1]  # first-seen fallback for a non-BIN id
+
+
+def test_reason_texts_hold_for_any_value_they_are_shown_with() -> None:
+    """A reason shows the line's value: "registered only 10162 days before" read wrong for a 28-year-old
+    firm, and "first received" for a trader whose Tier 1-2 lines are exports."""
+    age = BY_NAME["trader_age_days"].reason.format(value=10162.0)
+    assert age == "The trader was registered 10,162 days before this line"
+    assert "received" not in BY_NAME["first_chpl_after_invasion"].reason
