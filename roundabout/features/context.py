@@ -31,6 +31,7 @@ from roundabout.features.context_tables import log_ratio as log_ratio
 SURPRISE = {name: f"{name}_surprise" for name in ATTRIBUTES}
 RATIO_Z = {name: f"{name}_z" for name in RATIOS}
 _PAIR = np.dtype([("median", "float64"), ("scale", "float64")])
+_BOTH = np.dtype([("later", "float64"), ("loo", "float64")])
 CONTEXT_FEATURES: tuple[str, ...] = (*SURPRISE.values(), *RATIO_Z.values())
 
 
@@ -77,6 +78,18 @@ def _surprise(tables: dict[str, Any], attribute: str, loo: bool):
     return fn
 
 
+def _surprises(tables: dict[str, Any], attribute: str):
+    """Both surprises of a combination at once: as a later line, and leave-one-out (a training line)."""
+
+    def fn(direction: str | None, hs6: str | None, value: str | None) -> tuple[float, float]:
+        if value is None:
+            return np.nan, np.nan
+        later = probability(tables, attribute, direction, hs6, value, False)
+        return -log(later), -log(probability(tables, attribute, direction, hs6, value, True))
+
+    return fn
+
+
 def ratio_reference(tables: dict[str, Any], ratio: str, direction: str | None, hs6: str | None):
     """(level, key, [median, scale, lines, min, max]) of the most specific group with a reference."""
     refs = tables["ratios"][ratio]
@@ -110,11 +123,11 @@ def context_features(cols: Columns, tables: dict[str, Any] | None) -> dict[str, 
     out: dict[str, np.ndarray] = {}
     for attribute, name in SURPRISE.items():
         row = (cols["direction"], cols["hs6"], attribute_values(cols, attribute))
-        later = map_rows(_surprise(tables, attribute, False), row, "float64")
         if inside.any():
-            out[name] = np.where(inside, map_rows(_surprise(tables, attribute, True), row, "float64"), later)
+            both = map_rows(_surprises(tables, attribute), row, _BOTH)
+            out[name] = np.where(inside, both["loo"], both["later"])
         else:
-            out[name] = later
+            out[name] = map_rows(_surprise(tables, attribute, False), row, "float64")
     for ratio, name in RATIO_Z.items():
         ref = map_rows(_ratio_row(tables, ratio), (cols["direction"], cols["hs6"]), _PAIR)
         median, scale = ref["median"], ref["scale"]

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from roundabout.features.columns import Columns, map_rows
+from roundabout.features.columns import Columns, factorize, map_rows
 from roundabout.features.robust import robust_groups
 
 #: Commodity levels, most specific first; "all" is the whole direction.
@@ -88,19 +88,25 @@ def log_ratio(cols: Columns, ratio: str) -> np.ndarray:
         return np.where((top > 0) & (bottom > 0), np.log(top / bottom), np.nan)
 
 
-def _count_table(keys: np.ndarray, values: np.ndarray) -> dict[str, list[Any]]:
-    """{group: [lines, distinct values, {value: lines}]} over groups of at least MIN_CONTEXT_LINES lines."""
-    ok = pd.notna(keys) & pd.notna(values)
+def _count_table(keys: tuple[np.ndarray, Any], values: tuple[np.ndarray, Any]) -> dict[str, list[Any]]:
+    """{group: [lines, distinct values, {value: lines}]} over groups of at least MIN_CONTEXT_LINES lines,
+    from factorised keys and values ((codes, names); code -1 is missing).
+
+    Counted on integer codes (numpy), not on a frame of strings: a million lines in a fraction of a second."""
+    (k_codes, k_names), (v_codes, v_names) = keys, values
+    ok = (k_codes >= 0) & (v_codes >= 0)
     if not ok.any():
         return {}
-    counts = pd.DataFrame({"k": keys[ok], "v": values[ok]}).groupby(["k", "v"], sort=True).size()
-    totals = counts.groupby(level="k").sum()
-    kept = totals[totals >= MIN_CONTEXT_LINES]
-    out: dict[str, list[Any]] = {str(k): [int(n), 0, {}] for k, n in kept.items()}
-    for (k, v), c in counts.items():
-        group = out.get(str(k))
-        if group is not None:
-            group[2][str(v)] = int(c)
+    k, v = k_codes[ok].astype(np.int64), v_codes[ok].astype(np.int64)
+    pairs, counts = np.unique(k * len(v_names) + v, return_counts=True)
+    pair_key, pair_value = np.divmod(pairs, len(v_names))
+    totals = np.bincount(k, minlength=len(k_names))
+    kept = totals >= MIN_CONTEXT_LINES
+    out: dict[str, list[Any]] = {str(k_names[g]): [int(totals[g]), 0, {}] for g in np.flatnonzero(kept)}
+    for g, value, c in zip(pair_key.tolist(), pair_value.tolist(), counts.tolist(), strict=True):
+        if kept[g]:
+            group = out[str(k_names[g])]
+            group[2][str(v_names[value])] = c
             group[1] += 1
     return out
 
@@ -114,6 +120,7 @@ def _ratio_table(keys: np.ndarray, logs: np.ndarray) -> dict[str, list[float]]:
 def fit_context(cols: Columns) -> dict[str, Any]:
     """The context tables of training lines (the `context` part of the artifacts' payload)."""
     keys = group_keys(cols)
+    coded = {level: factorize(k) for level, k in keys.items()}
     days = cols["day"]
     return {
         "levels": list(LEVELS),
@@ -123,7 +130,9 @@ def fit_context(cols: Columns) -> dict[str, Any]:
             name: int(pd.Series(attribute_values(cols, name)).nunique(dropna=True)) for name in ATTRIBUTES
         },
         "counts": {
-            name: {level: _count_table(keys[level], attribute_values(cols, name)) for level in LEVELS}
+            name: {
+                level: _count_table(coded[level], factorize(attribute_values(cols, name))) for level in LEVELS
+            }
             for name in ATTRIBUTES
         },
         "ratios": {

@@ -14,12 +14,13 @@ def robust_groups(keys: np.ndarray, values: np.ndarray, min_count: int, floor: f
     columns = ["median", "scale", "n", "min", "max"]
     if not ok.any():
         return pd.DataFrame(columns=columns, dtype="float64")
-    frame = pd.DataFrame({"k": keys[ok], "v": values[ok]})
+    codes, names = pd.factorize(keys[ok])  # grouped on integer codes: no frame of strings to build
+    frame = pd.DataFrame({"k": codes, "v": values[ok]})
     grouped = frame.groupby("k", sort=True)["v"]
     size, med = grouped.size(), grouped.median()
     mad = (frame["v"] - frame["k"].map(med)).abs().groupby(frame["k"], sort=True).median()
     keep = size[size >= min_count].index
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "median": med.loc[keep].to_numpy(),
             "scale": np.maximum(MAD_TO_SD * mad.loc[keep].to_numpy(), floor),
@@ -27,5 +28,6 @@ def robust_groups(keys: np.ndarray, values: np.ndarray, min_count: int, floor: f
             "min": grouped.min().loc[keep].to_numpy(),
             "max": grouped.max().loc[keep].to_numpy(),
         },
-        index=keep,
+        index=pd.Index([str(names[k]) for k in keep], dtype=object),
     )
+    return out.sort_index()

@@ -83,12 +83,16 @@ class Tail:
 
 def tail_probability(v: np.ndarray, below: np.ndarray, start: Any, scale: Any) -> np.ndarray:
     """The tail probability of values `v` given how many grid quantiles lie below each (`below`), and the
-    tail start and scale (scalars, or arrays aligned with `v`)."""
-    empirical = np.maximum(1.0 - below / GRID, 1.0 - TAIL_QUANTILE)
-    with np.errstate(over="ignore", invalid="ignore"):
-        tail = (1.0 - TAIL_QUANTILE) * np.exp(-(v - start) / scale)
-    out = np.where(v > start, tail, empirical)
-    return np.where(np.isnan(v), 1.0, out)
+    tail start and scale (scalars, or arrays aligned with `v`). The exponential is taken only past the
+    tail start, where a few lines in a hundred are."""
+    out = np.maximum(1.0 - below / GRID, 1.0 - TAIL_QUANTILE)
+    far = v > start
+    if far.any():
+        start_far = start[far] if np.ndim(start) else start
+        scale_far = scale[far] if np.ndim(scale) else scale
+        out[far] = (1.0 - TAIL_QUANTILE) * np.exp(-(v[far] - start_far) / scale_far)
+    out[np.isnan(v)] = 1.0
+    return out
 
 
 def _tail(name: str, side: str, values: np.ndarray) -> Tail | None:
@@ -159,13 +163,22 @@ class OddnessDetector:
 
     def score(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Oddness of each row and the index of its oddest tail (-1 when no input was odd at all)."""
-        p = self.tail_p(X)
-        if p.shape[1] == 0:
-            return np.zeros(len(p)), np.full(len(p), -1)
-        oddest = np.argmin(p, axis=1)
-        smallest = p[np.arange(len(p)), oddest]
-        oddness = -np.log10(np.maximum(smallest, 1e-300))
-        return oddness, np.where(smallest < 1.0, oddest, -1)
+        X = np.atleast_2d(np.asarray(X, dtype="float64"))
+        if not self.tails:
+            return np.zeros(len(X)), np.full(len(X), -1)
+        if len(X) <= _FEW_ROWS:
+            p = self._few_rows(X)
+            oddest = np.argmin(p, axis=1)
+            smallest = p[np.arange(len(p)), oddest]
+            oddest = np.where(smallest < 1.0, oddest, -1)
+        else:  # tail by tail, keeping the running minimum (no rows x tails matrix)
+            column = {name: j for j, name in enumerate(self.inputs)}
+            smallest, oddest = np.ones(len(X)), np.full(len(X), -1)
+            for j, tail in enumerate(self.tails):
+                p = tail.p(X[:, column[tail.input]])
+                lower = p < smallest
+                smallest[lower], oddest[lower] = p[lower], j
+        return -np.log10(np.maximum(smallest, 1e-300)), oddest
 
     def oddest_input(self, index: int) -> tuple[str, str] | None:
         """(input, side) of a tail index as `score` gives it."""
