@@ -3,23 +3,25 @@
 The fused log-odds of a line are
 
     logit(risk) = a * s + b * z + d * w + c,
-    z = max(0, (anomaly - median) / spread),      w = max(0, oddness - threshold)
+    z = max(0, (anomaly - median) / spread),      w = min(cap, max(0, oddness - threshold))
 
 where `s` is the classifier's raw score (log-odds under the imbalance weight), `anomaly` the isolation
 forest's score, `median` and `spread` (the 99th percentile minus the median) taken over training lines, so
 `z` is 0 for the ordinary half of the traffic and about 1 for the most unusual percent; `oddness` is the
 oddness detector's -log10 tail probability (`oddness.py`) and `threshold` its 99th percentile over training
 lines (`oddness_quantile`), so `w` is 0 for 99% of the traffic and counts the orders of magnitude by
-which a line's oddest trait is rarer than that. `a`, `b`, `d`, `c` are a Platt scaling fitted by logistic
-regression on the *validation period's inspected lines* (label: violation found), which calibrates the
-score (imbalance weighting and early stopping leave raw scores off scale) and sets how much the
-unsupervised parts add.
+which a line's oddest trait is rarer than that, up to `cap` (1): a trait a million times rarer must not
+outrank the strongest evidence of the classifier, or the red channel fills with honest curiosities.
+`a`, `b`, `d`, `c` are a Platt scaling fitted by logistic regression on the *validation period's inspected
+lines* (label: violation found), which calibrates the score (imbalance weighting and early stopping leave
+raw scores off scale) and sets how much the unsupervised parts add.
 
 `b` and `d` are kept at or above configured floors (`min_anomaly_weight`, `min_oddness_weight`): labels
 come from inspections the old rules chose, so they under-represent patterns nobody inspected, and a fitted
 weight of 0 would mute the very signal the unsupervised parts exist for. The oddness floor is a policy: at
-4, a line whose oddest trait is a thousand times rarer than the 1% edge gains 12 in log-odds, which takes
-an ordinary line to the red channel (docs/models.md gives the trade-off against the planted schemes).
+4 with the cap of 1, a line whose oddest trait is ten times rarer than the 1% edge, or rarer still, gains
+4 in log-odds, which lifts an ordinary line into the top few percent but not above the classifier's
+strongest cases (docs/models.md gives the trade-off against the planted schemes).
 `risk_score` is a probability of a violation being found if the line were inspected, calibrated on lines
 inspected in the validation period (itself a biased sample: see docs/models.md).
 
@@ -51,6 +53,8 @@ class Fusion:
     anomaly_spread: float = 0.1
     d: float = 0.0
     oddness_threshold: float = 0.0
+    #: The most orders of magnitude of oddness counted (so `d * oddness_cap` is the most it adds).
+    oddness_cap: float = 1.0
 
     @classmethod
     def fit(
@@ -66,11 +70,12 @@ class Fusion:
         min_oddness_weight: float = 0.0,
         oddness_weight: float | None = None,
         oddness_quantile: float = 0.99,
+        oddness_cap: float = 1.0,
     ) -> Self:
         """Fit a, b, d, c on labelled validation lines; the references are the scores of training lines."""
         median = float(np.median(anomaly_reference))
         spread = float(np.quantile(anomaly_reference, 0.99) - median) or 1e-6
-        out = cls(anomaly_median=median, anomaly_spread=spread)
+        out = cls(anomaly_median=median, anomaly_spread=spread, oddness_cap=oddness_cap)
         if oddness is not None and oddness_reference is not None and len(oddness_reference):
             out.oddness_threshold = float(np.quantile(oddness_reference, oddness_quantile))
             w = out.oddness_excess(oddness)
@@ -102,7 +107,8 @@ class Fusion:
     def oddness_excess(self, oddness: np.ndarray | float | None) -> np.ndarray:
         if oddness is None:
             return np.zeros(1)
-        return np.maximum(0.0, np.asarray(oddness, dtype="float64") - self.oddness_threshold)
+        excess = np.asarray(oddness, dtype="float64") - self.oddness_threshold
+        return np.clip(excess, 0.0, self.oddness_cap)
 
     def logit(self, raw: np.ndarray, anomaly: np.ndarray, oddness: np.ndarray | None = None) -> np.ndarray:
         out = self.a * np.asarray(raw, dtype="float64") + self.b * self.anomaly_z(anomaly) + self.c
@@ -114,7 +120,7 @@ class Fusion:
 
     def risk_one(self, raw: float, anomaly: float, oddness: float | None = None) -> float:
         z = max(0.0, (anomaly - self.anomaly_median) / self.anomaly_spread)
-        w = max(0.0, oddness - self.oddness_threshold) if oddness is not None else 0.0
+        w = 0.0 if oddness is None else min(max(0.0, oddness - self.oddness_threshold), self.oddness_cap)
         logit = min(max(self.a * raw + self.b * z + self.d * w + self.c, -_CLIP), _CLIP)
         return float(1.0 / (1.0 + np.exp(-logit)))
 

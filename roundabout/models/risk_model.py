@@ -244,7 +244,7 @@ class RiskModel:
         """The oddness part's reason: its share of the fused log-odds, and what is odd about the line."""
         if self.oddness is None or oddness is None:
             return []
-        share = self.fusion.d * max(0.0, oddness - self.fusion.oddness_threshold)
+        share = self.fusion.d * float(self.fusion.oddness_excess(oddness))
         trait = self.oddness.oddest_input(oddest)
         if not share or trait is None:
             return []

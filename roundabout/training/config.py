@@ -160,6 +160,12 @@ class FusionConfig(_Options):
         description="Floor of the fitted oddness weight: log-odds added per order of magnitude by which a "
         "line's oddest trait is rarer than the 1% edge of training lines (a policy: docs/models.md)",
     )
+    max_oddness_excess: float = Field(
+        1.0,
+        gt=0,
+        description="Most orders of magnitude past the edge that count: the oddness part adds at most "
+        "d times this to the log-odds, so extreme honest oddities do not crowd the red channel",
+    )
     oddness_quantile: float = Field(
         0.99,
         gt=0,

@@ -169,6 +169,7 @@ def fit_risk_model(
         config.fusion.min_oddness_weight,
         config.fusion.oddness_weight,
         config.fusion.oddness_quantile,
+        config.fusion.max_oddness_excess,
     )
     idx_hold = np.flatnonzero(split.holdout)
     X_hold = inputs(idx_hold)

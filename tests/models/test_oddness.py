@@ -71,6 +71,9 @@ def test_the_oddness_weight_is_floored_and_an_ordinary_line_gets_nothing() -> No
     assert usual == pytest.approx(fusion.risk(np.zeros(1), np.full(1, 0.4))[0])
     assert odd > 0.5 > usual
     assert fusion.risk_one(0.0, 0.4, fusion.oddness_threshold + 3) == pytest.approx(odd)
+    # The cap: a trait a million times past the edge adds what one ten times past it does (d x 1).
+    far, farther = fusion.risk(np.zeros(2), np.full(2, 0.4), fusion.oddness_threshold + np.array([1.0, 6.0]))
+    assert far == pytest.approx(farther) and far == pytest.approx(odd)
 
 
 def test_the_fitted_model_scores_oddness_on_both_paths(split: Split, fitted: Fitted) -> None:
