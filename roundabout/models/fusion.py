@@ -16,12 +16,14 @@ outrank the strongest evidence of the classifier, or the red channel fills with 
 lines* (label: violation found), which calibrates the score (imbalance weighting and early stopping leave
 raw scores off scale) and sets how much the unsupervised parts add.
 
-`b` and `d` are kept at or above configured floors (`min_anomaly_weight`, `min_oddness_weight`): labels
-come from inspections the old rules chose, so they under-represent patterns nobody inspected, and a fitted
-weight of 0 would mute the very signal the unsupervised parts exist for. The oddness floor is a policy: at
-4 with the cap of 1, a line whose oddest trait is ten times rarer than the 1% edge, or rarer still, gains
-4 in log-odds, which lifts an ordinary line into the top few percent but not above the classifier's
-strongest cases (docs/models.md gives the trade-off against the planted schemes).
+`b` is kept at or above a configured floor (`min_anomaly_weight`): labels come from inspections the old
+rules chose, so they under-represent patterns nobody inspected, and a fitted weight of 0 would mute the
+very signal the unsupervised part exists for. `d` is set, not fitted, by default (`oddness_weight`; when it
+is fitted it has the floor `min_oddness_weight`): few labels fall past the oddness edge, and a weight fitted
+on them is unstable. It is a policy: at 4 with the cap of 1, a line whose oddest trait is ten times rarer
+than the 1% edge, or rarer still, gains 4 in log-odds, which lifts an ordinary line into the top few
+percent but not above the classifier's strongest cases (docs/models.md gives the trade-off against the
+planted schemes).
 `risk_score` is a probability of a violation being found if the line were inspected, calibrated on lines
 inspected in the validation period (itself a biased sample: see docs/models.md).
 

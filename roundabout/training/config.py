@@ -152,13 +152,17 @@ class FusionConfig(_Options):
         description="Floor of the fitted anomaly weight (labels under-represent what nobody inspected)",
     )
     oddness_weight: float | None = Field(
-        None, ge=0, description="Fixed weight d of the oddness excess in the fused log-odds; default: fitted"
+        4.0,
+        ge=0,
+        description="Weight d of the oddness excess in the fused log-odds, a policy: log-odds a line gains "
+        "once its oddest trait is ten times rarer than the 1% edge (docs/models.md); null: fitted on the "
+        "validation labels with min_oddness_weight as floor",
     )
     min_oddness_weight: float = Field(
         4.0,
         ge=0,
-        description="Floor of the fitted oddness weight: log-odds added per order of magnitude by which a "
-        "line's oddest trait is rarer than the 1% edge of training lines (a policy: docs/models.md)",
+        description="Floor of d when it is fitted (oddness_weight null); few labels fall past the oddness "
+        "edge, so a fitted d is unstable (13 on one world, which filled the red channel)",
     )
     max_oddness_excess: float = Field(
         1.0,
