@@ -28,6 +28,7 @@ from roundabout.data.history import beside_history
 from roundabout.data.io import CanonicalData
 from roundabout.features import FEATURES, FeatureArtifacts, build_features
 from roundabout.features.catalogue import extra_feature_name
+from roundabout.features.context import CONTEXT_FEATURES
 from roundabout.features.oddities import describe_oddity
 from roundabout.models.anomaly import AnomalyDetector
 from roundabout.models.channels import Thresholds
@@ -63,7 +64,7 @@ class RiskModel:
     n_contributions: int = 10
     metadata: dict[str, Any] = field(default_factory=dict)
     #: The base features the classifier reads (None: all); the anomaly detector reads every base feature
-    #: that is not a level code, whatever the classifier kept.
+    #: that is not a level code nor of the context family, whatever the classifier kept.
     classifier_base: list[str] | None = None
     #: The oddness detector (None in models trained before it: their oddness_score is missing).
     oddness: OddnessDetector | None = None
@@ -345,9 +346,11 @@ def categorical_inputs(base_features: list[str], artifacts: FeatureArtifacts) ->
 
 
 def anomaly_inputs(base_features: list[str], categorical: list[str]) -> list[int]:
-    """Columns the isolation forest sees: every base feature except level codes (their order is arbitrary)."""
-    cats = set(categorical)
-    return [i for i, name in enumerate(base_features) if name not in cats]
+    """Columns the isolation forest sees: every base feature except level codes (their order is arbitrary)
+    and the context family, which the oddness detector reads (in the forest they moved the planted schemes'
+    recall and found the odd lines no better: docs/models.md)."""
+    skip = set(categorical) | set(CONTEXT_FEATURES)
+    return [i for i, name in enumerate(base_features) if name not in skip]
 
 
 def _load_oddness(path: Path) -> OddnessDetector | None:
