@@ -27,7 +27,7 @@ from mlflow.types import ColSpec, Schema
 
 from roundabout.data.io import INSPECTIONS_SCHEMA, CanonicalData, empty_frame
 from roundabout.data.schema import LINE_FIELDS, Kind
-from roundabout.models.risk_model import RiskModel
+from roundabout.models.risk_model import LineRecords, RiskModel
 from roundabout.models.scores import scores_frame
 
 ARTIFACT_KEY = "risk_model"
@@ -87,8 +87,7 @@ def predict_frame(model: RiskModel, frame: pd.DataFrame) -> pd.DataFrame:
     else:
         data = CanonicalData(lines, empty_frame(INSPECTIONS_SCHEMA), None, model.artifacts.extra_columns)
         features = model.features_of(data).reset_index(drop=True)
-    records = lines.to_dict("records")
-    scores = model.score_batch(model.matrix(features, lines), explain=True, lines=records)
+    scores = model.score_batch(model.matrix(features, lines), explain=True, lines=LineRecords(lines))
     return scores_frame(lines["line_id"].to_numpy(dtype=object), scores)
 
 

@@ -202,8 +202,11 @@ class RiskModel:
         if explain and len(X):
             contrib = self.classifier.contributions(Xc)
 
+            excess = self.fusion.oddness_excess(oddness) if self.oddness else np.zeros(len(X))
+
             def odd(i: int) -> tuple[float | None, int, Mapping[str, Any] | None]:
-                line = lines[i] if lines is not None else None
+                # Only a line whose oddness counts gets a reason that reads its fields.
+                line = lines[i] if lines is not None and excess[i] > 0 else None
                 return (float(oddness[i]) if self.oddness else None, int(oddest[i]), line)
 
             pairs = [self._explain(Xc[i], contrib[i], anomaly[i], top_k, odd(i)) for i in range(len(X))]
@@ -229,7 +232,7 @@ class RiskModel:
         else:
             beside = beside_history(data, history)
             features = self.features_of(beside.data, progress)[beside.target]
-        records = data.lines.to_dict("records") if explain else None
+        records = LineRecords(data.lines) if explain else None
         scores = self.score_batch(self.matrix(features, data.lines), explain=explain, lines=records)
         return scores_frame(data.lines["line_id"].to_numpy(dtype=object), scores)
 
@@ -351,6 +354,22 @@ def anomaly_inputs(base_features: list[str], categorical: list[str]) -> list[int
     recall and found the odd lines no better: docs/models.md)."""
     skip = set(categorical) | set(CONTEXT_FEATURES)
     return [i for i, name in enumerate(base_features) if name not in skip]
+
+
+class LineRecords(Sequence[Mapping[str, Any]]):
+    """The lines of a frame as records, made one at a time when asked for (an explained batch reads the
+    fields of its odd lines only; a million dicts up front would be most of its memory)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self.frame.iloc[i].to_dict()
 
 
 def _load_oddness(path: Path) -> OddnessDetector | None:

@@ -77,12 +77,13 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp, metrics: Metrics, routes: Sequence[BaseRoute] = ()) -> None:
         self.app, self.metrics, self.routes = app, metrics, routes
 
-    def _endpoint(self, scope: Scope, asked: Scope) -> str:
-        """The route's path template; `asked` is the scope as it came in (a mount, such as the static files
-        of the documentation pages, rewrites the path and root path of the scope it hands on)."""
+    def _endpoint(self, scope: Scope, path: str, root_path: str) -> str:
+        """The route's path template; `path` and `root_path` as the request came in (a mount, such as the
+        static files of the documentation pages, rewrites them in the scope it hands on)."""
         route = scope.get("route")
         if route is not None:
             return str(getattr(route, "path", "unmatched"))
+        asked = {"type": "http", "path": path, "root_path": root_path, "method": scope.get("method", "GET")}
         for candidate in self.routes:
             match, _ = candidate.matches(asked)
             if match is Match.FULL:
@@ -95,8 +96,7 @@ class RequestMetrics:
             return
         start = time.perf_counter()
         status_code = 500
-        asked = {"type": "http", "path": scope["path"], "root_path": scope.get("root_path", "")}
-        asked["method"] = scope.get("method", "GET")
+        path, root_path = scope["path"], scope.get("root_path", "")
 
         async def observed_send(message: Message) -> None:
             nonlocal status_code
@@ -107,6 +107,6 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, observed_send)
         finally:
-            endpoint = self._endpoint(scope, asked)
+            endpoint = self._endpoint(scope, path, root_path)
             self.metrics.requests.labels(endpoint, str(status_code)).inc()
             self.metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
