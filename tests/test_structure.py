@@ -19,6 +19,7 @@ RANKS = {
     "yaml_config": 1,
     "reference": 1,
     "data": 2,
+    "parties": 2,
     "features": 3,
     "simulation": 3,
     "models": 4,

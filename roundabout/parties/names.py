@@ -1,0 +1,88 @@
+"""Names as the matcher compares them: tokens in Latin script, legal forms set aside, generic business
+words marked.
+
+The work is rigour's (the name library behind OpenSanctions' matcher): `analyze_names` transliterates any
+script to comparable Latin ("Электроника" -> "elektronika"), tags legal forms in many languages and scripts
+(ООО, OOO, LLC, "Limited Liability Company", ТОО, GmbH, A.Ş. ...) and marks words that stand for a shared
+concept across languages (ORG_CLASS for legal forms, SYMBOL for generic words such as "Trade", "Group",
+"Holding", DOMAIN for lines of business such as "Электроника"/"Electronics"). Here each part becomes a
+`NameToken` with the key it is compared on: the concept for generic and domain words (so "Электроника"
+meets "Electronics"), else its comparable text.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from rigour.names import NamePartTag, NameTypeTag, SymbolCategory, analyze_names
+
+#: generic: a word many unrelated firms share (never enough for a match on its own); domain: a line of
+#: business (counts, with less weight than a name word); name: a distinctive word.
+TokenKind = Literal["name", "domain", "generic"]
+
+_KIND_OF_CATEGORY = {SymbolCategory.SYMBOL: "generic", SymbolCategory.DOMAIN: "domain"}
+#: Legal forms rigour knows in Cyrillic but not in Latin letters: the Kazakh limited liability partnership
+#: (ТОО, "товарищество с ограниченной ответственностью", Civil Code of the Republic of Kazakhstan, art. 77)
+#: written "TOO" in Latin declarations.
+_EXTRA_LEGAL_FORMS = {"too": "LLP"}
+
+
+@dataclass(frozen=True)
+class NameToken:
+    """One word of a name: `key` is what it is compared on, `text` its comparable Latin form, `phonetic` its
+    metaphone code (empty for short words)."""
+
+    key: str
+    text: str
+    phonetic: str
+    kind: TokenKind
+
+
+@dataclass(frozen=True)
+class AnalysedName:
+    """A name as compared: its tokens in order, and the legal forms it carried (e.g. ("LLC",))."""
+
+    original: str
+    tokens: tuple[NameToken, ...]
+    legal_forms: tuple[str, ...]
+
+    @property
+    def distinctive(self) -> tuple[NameToken, ...]:
+        return tuple(t for t in self.tokens if t.kind != "generic")
+
+
+def _type_tag(kind: str) -> NameTypeTag:
+    return NameTypeTag.PER if kind == "person" else NameTypeTag.ENT
+
+
+@lru_cache(maxsize=200_000)
+def analyse(name: str, kind: str = "organization") -> AnalysedName:
+    """Tokens of `name` (any script). Persons keep their name parts; anything else is read as an entity,
+    so legal forms are recognised whether or not the caller knows it is a company."""
+    analysed = analyze_names(_type_tag(kind), [name])
+    if not analysed:
+        return AnalysedName(name, (), ())
+    best = max(analysed, key=lambda n: len(n.parts))
+    concept: dict[int, tuple[str, str]] = {}
+    legal: list[str] = []
+    for span in best.spans:
+        category = span.symbol.category
+        if category == SymbolCategory.ORG_CLASS:
+            legal.append(str(span.symbol.id))
+        elif category in _KIND_OF_CATEGORY:
+            for part in span.parts:
+                concept[part.index] = (f"§{span.symbol.id}", _KIND_OF_CATEGORY[category])
+    tokens = []
+    last = len(best.parts) - 1
+    for part in best.parts:
+        if part.tag == NamePartTag.LEGAL or not part.comparable:
+            continue
+        if part.comparable in _EXTRA_LEGAL_FORMS and part.index in (0, last) and len(best.parts) > 1:
+            legal.append(_EXTRA_LEGAL_FORMS[part.comparable])
+            continue
+        key, kind_of = concept.get(part.index, (part.comparable, "name"))
+        if kind_of == "name" and part.comparable.isdigit():
+            kind_of = "generic"  # a number alone ("No. 1", "2000") says little about who a firm is
+        phonetic = (part.metaphone or "") if len(part.comparable) >= 4 else ""
+        tokens.append(NameToken(key, part.comparable, phonetic, kind_of))  # type: ignore[arg-type]
+    return AnalysedName(name, tuple(tokens), tuple(legal))
