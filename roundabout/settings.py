@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     max_batch_lines: int = Field(1000, ge=1, description="Most lines one POST /v1/score may carry (else 413)")
     max_body_bytes: int = Field(16_000_000, ge=1024, description="Largest request body accepted (else 413)")
     reload_interval_seconds: float = Field(30.0, gt=0, description="How often the service checks the alias")
+    lists_reload_interval_seconds: float = Field(
+        30.0, gt=0, description="How often the service checks the store for new sanctions list versions"
+    )
     checkpoint_interval_seconds: float = Field(
         1.0, gt=0, description="How often the service folds SQLite's write-ahead log into the store file"
     )

@@ -16,9 +16,11 @@ from roundabout.features.context import context_features
 from roundabout.features.goods import encode_category, goods_features
 from roundabout.features.history import finalize
 from roundabout.features.numpy_executor import outcome_rows, run_queries
+from roundabout.features.parties import party_columns, party_features
 from roundabout.features.raw import raw_features
 from roundabout.features.route import route_features
 from roundabout.features.value import value_features
+from roundabout.parties.index import ScreeningIndex
 
 #: Progress callback: (steps done, total steps, what was just done).
 Progress = Callable[[int, int, str], None]
@@ -38,8 +40,10 @@ def extra_features(cols: Columns, artifacts: FeatureArtifacts) -> dict[str, np.n
 
 
 def stateless_features(cols: Columns, artifacts: FeatureArtifacts) -> dict[str, np.ndarray]:
-    """Goods, route, value, raw and context features: functions of the line and the fitted artifacts."""
+    """Goods, route, value, raw, context and party features: functions of the line (with its screening
+    columns) and the fitted artifacts."""
     return {
+        **party_features(cols),
         **goods_features(cols, artifacts),
         **route_features(cols, artifacts),
         **value_features(cols, artifacts),
@@ -54,9 +58,13 @@ def feature_names(artifacts: FeatureArtifacts) -> list[str]:
 
 
 def build_features(
-    data: CanonicalData, artifacts: FeatureArtifacts, progress: Progress | None = None
+    data: CanonicalData,
+    artifacts: FeatureArtifacts,
+    progress: Progress | None = None,
+    screening: ScreeningIndex | None = None,
 ) -> pd.DataFrame:
-    """Point-in-time features of every line of `data` (one row per line, in order, indexed by line_id)."""
+    """Point-in-time features of every line of `data` (one row per line, in order, indexed by line_id);
+    the parties are screened against `screening`'s lists (without it the party features are missing)."""
     steps = 5
     report = progress or (lambda done, total, what: None)
     lines = data.lines
@@ -77,7 +85,8 @@ def build_features(
     # Columns are read-only from here on: each is factorised once however many features map it.
     with shared_factorizations():
         cols = columns_from_frame(lines, artifacts.extra_columns)
-        report(1, steps, "prepared columns")
+        cols.update(party_columns(cols, screening))
+        report(1, steps, "prepared columns, screened parties")
         keep(stateless_features(cols, artifacts))
         report(2, steps, "goods, route, value and context features")
         line_ids = lines["line_id"].to_numpy(dtype=object)

@@ -8,7 +8,9 @@ the reason template is what the API shows when the feature drives a score (`{val
 from dataclasses import dataclass
 from typing import Literal
 
-Family = Literal["goods", "route", "value", "trader", "chains", "counterparties", "raw", "context", "extra"]
+Family = Literal[
+    "goods", "route", "value", "trader", "chains", "counterparties", "parties", "raw", "context", "extra"
+]
 Dtype = Literal["numeric", "count", "binary", "category"]
 
 _ALERTS = "FinCEN/BIS joint alerts (June 2022, May 2023)"
@@ -25,6 +27,9 @@ _DATE = "DATE (Kim et al., KDD 2020): importer/declarant risk profiles"
 #: knows less than such a model does.
 #: Judging a line against lines of the same commodity (rare origins, routes and ratios for the goods).
 _CONTEXT = "WCO Customs Risk Management Compendium (vol. 2, risk indicators)"
+#: The lists a line's parties are screened against, and the network red flags of the alerts.
+_LISTS = "Sanctions lists: OFAC SDN, EU consolidated, UK sanctions list, OpenSanctions"
+_NETWORK = "FinCEN/BIS joint alerts (June 2022, May 2023): shared counterparties, new front companies"
 _RAW = "Data model: the declaration's own fields (DT boxes; the mapped columns of another administration)"
 
 
@@ -212,6 +217,32 @@ FEATURES: tuple[FeatureSpec, ...] = (
     _f("counterparty_traders", "counterparties", "count",
        "Distinct traders seen with this counterparty name before the line", _KYC,
        "This counterparty dealt with {value:.0f} different Kazakh traders"),
+    _f("counterparty_new_traders_90d", "counterparties", "count",
+       "Traders first seen with this counterparty name in the 90 days before the line", _NETWORK,
+       "This counterparty took on {value:.0f} new traders in the last 90 days"),
+    _f("counterparty_inspections", "counterparties", "count",
+       "Inspected lines of this counterparty (any trader) known before the date", _DATE,
+       "Lines with this counterparty were inspected {value:.0f} times before"),
+    _f("counterparty_violation_rate", "counterparties", "numeric",
+       "Smoothed violation rate of inspected lines with this counterparty, any trader (prior from training)",
+       _NETWORK,
+       "Earlier inspections of lines with this counterparty found violations ({value:.0%} smoothed)",
+       "counterparty_inspections"),
+    # parties: the sanctions lists and the trade network around listed parties
+    _f("counterparty_list_score", "parties", "numeric",
+       "Best match score of the counterparty's name on the sanctions lists (entries listed by the date; "
+       "0 none from 0.5; missing when no list is loaded)", _LISTS,
+       "The counterparty resembles a listed party (score {value:.2f})"),
+    _f("trader_list_score", "parties", "numeric",
+       "Best match score of the trader's name on the sanctions lists (as the counterparty's)", _LISTS,
+       "The trader resembles a listed party (score {value:.2f})"),
+    _f("listed_party_russia", "parties", "binary",
+       "A party of the line matches an entry listed under a Russia programme (RUSSIA-EO14024 and kin)",
+       _LISTS, "A party of the line matches an entry listed under a Russia sanctions programme"),
+    _f("listed_party_distance", "parties", "numeric",
+       "Steps from the trader to a listed party in the trade graph as of the date: 0 listed, 1 ships to "
+       "one, 2 its counterparty dealt with a listed trader, 3 none", _NETWORK,
+       "The trader is within {value:.0f} step(s) of a listed party in the trade network"),
     # raw: the declaration's own fields as a tree model uses them (codes as categories, amounts as numbers)
     _f("raw_hs6", "raw", "category", "HS6 of the commodity code, fitted level code (rare codes grouped)",
        _RAW, "Goods of HS6 code {value}"),

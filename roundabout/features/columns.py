@@ -155,6 +155,13 @@ def normalise_name(name: str | None) -> str | None:
     return out or None
 
 
+#: Derived key columns and the stored field and function they come from (to key rows read back from the
+#: store's lines, such as the line of an inspection outcome).
+DERIVED_KEYS: dict[str, tuple[str, Callable[[str | None], str | None]]] = {
+    "counterparty_key": ("counterparty_name", normalise_name)
+}
+
+
 def _text_array(values: Sequence[Any]) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     for i, v in enumerate(values):
@@ -163,7 +170,7 @@ def _text_array(values: Sequence[Any]) -> np.ndarray:
 
 
 #: Text fields no feature reads: the batch path leaves them out (the store keeps them, to re-read history).
-BOOKKEEPING_FIELDS = frozenset({"line_id", "document_id", "trader_name", "previous_document_id"})
+BOOKKEEPING_FIELDS = frozenset({"line_id", "document_id", "previous_document_id"})
 
 
 def raw_from_frame(
@@ -279,6 +286,7 @@ def columns_from_records(
 
 
 __all__ = [
+    "DERIVED_KEYS",
     "INVASION_DAY",
     "Columns",
     "bin_registration_day",

@@ -9,6 +9,8 @@ over a whole history and the service store (`roundabout.store`) online. Rules sh
   trader and HS6 within `CHAIN_LOOKBACK` days; `chain_reship_share` = this line's quantity over the
   quantity of that trader+HS6 imported in the `RESHIP_WINDOW` days before; quantities are supplementary
   units when this line and every import in the window have them, otherwise net mass (kg);
+- the trade network: `listed_party_distance` reads the screening columns of `features.parties`
+  (`cp_listed`, `trader_listed`) of the line and, through the two listed aggregates, of earlier lines;
 - a *quick re-shipment* is an RU/BY-bound export with `chain_lag_days <= QUICK_DAYS`: a derived (stage 1)
   measure, computed per line from the stage-0 chain query and kept per (trader, day) like any other.
 """
@@ -22,6 +24,7 @@ CHAIN_LOOKBACK = 180
 RESHIP_WINDOW = 90
 QUICK_DAYS = 30
 WINDOWS = (30, 90, 365)
+NEW_TRADER_WINDOW = 90
 
 
 def _nz(values: np.ndarray) -> np.ndarray:
@@ -57,6 +60,20 @@ def _declarant(cols: Columns, q: dict[str, np.ndarray]) -> dict[str, np.ndarray]
     return {"lines": np.ones(len(cols["day"])), "chpl_lines": _nz(cols["chpl"])}
 
 
+def screening(cols: Columns, name: str, missing: float = 0.0) -> np.ndarray:
+    """A screening column of `features.parties`, or `missing` for every line where none was screened."""
+    found = cols.get(name)
+    return found if found is not None else np.full(len(cols["day"]), missing)
+
+
+def _listed_counterparty(cols: Columns, q: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {"listed_cp_lines": screening(cols, "cp_listed")}
+
+
+def _listed_trader(cols: Columns, q: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {"listed_trader_lines": screening(cols, "trader_listed")}
+
+
 def _outcomes(cols: Columns, q: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {"inspected": np.ones(len(cols["day"])), "violations": cols["violation"]}
 
@@ -86,6 +103,17 @@ AGGREGATES: tuple[Aggregate, ...] = (
         "declarant_outcomes", ("declarant_id",), ("inspected", "violations"), _outcomes, source="outcomes"
     ),
     Aggregate("trader_reship", ("trader_id",), ("quick_reships",), _reship, stage=1),
+    # the trade network: traders shipping to listed parties, counterparties of listed traders, and what
+    # inspections found on a counterparty's lines whoever the trader
+    Aggregate("trader_listed_cp", ("trader_id",), ("listed_cp_lines",), _listed_counterparty),
+    Aggregate("cp_listed_trader", ("counterparty_key",), ("listed_trader_lines",), _listed_trader),
+    Aggregate(
+        "counterparty_outcomes",
+        ("counterparty_key",),
+        ("inspected", "violations"),
+        _outcomes,
+        source="outcomes",
+    ),
 )
 AGGREGATES_BY_NAME = {a.name: a for a in AGGREGATES}
 
@@ -114,6 +142,17 @@ QUERIES: tuple[Query, ...] = (
     Distinct("trader_counterparties", ("trader_id",), "counterparty_key"),
     Distinct("trader_counterparty_countries", ("trader_id",), "counterparty_country"),
     Distinct("counterparty_traders", ("counterparty_key",), "trader_id"),
+    Distinct(
+        "counterparty_new_traders",
+        ("counterparty_key",),
+        "trader_id",
+        window=NEW_TRADER_WINDOW,
+        rel="counterparty_traders",
+    ),
+    WindowSum("trader_listed_cp_lines", "trader_listed_cp", "listed_cp_lines", None),
+    WindowSum("cp_listed_trader_lines", "cp_listed_trader", "listed_trader_lines", None),
+    WindowSum("counterparty_inspected", "counterparty_outcomes", "inspected", None),
+    WindowSum("counterparty_violations", "counterparty_outcomes", "violations", None),
 )
 
 
@@ -214,4 +253,22 @@ def finalize(
         q["declarant_violations"], q["declarant_inspected"], prior, prior_weight
     )
     out["counterparty_traders"] = q["counterparty_traders"]
+    out["counterparty_new_traders_90d"] = q["counterparty_new_traders"]
+    out["counterparty_inspections"] = q["counterparty_inspected"]
+    out["counterparty_violation_rate"] = _smoothed(
+        q["counterparty_violations"], q["counterparty_inspected"], prior, prior_weight
+    )
+    out["listed_party_distance"] = listed_distance(cols, q)
     return out
+
+
+def listed_distance(cols: Columns, q: dict[str, np.ndarray]) -> np.ndarray:
+    """Steps from the line's trader to a listed party in the trade graph as of the line's date: 0 the
+    trader is listed; 1 it ships to a listed party (this line or before); 2 its counterparty dealt with a
+    listed trader before; 3 none of these. NaN when no list was screened."""
+    near = np.nan_to_num(q["trader_listed_cp_lines"]) > 0
+    second = np.nan_to_num(q["cp_listed_trader_lines"]) > 0
+    trader_listed = screening(cols, "trader_listed") == 1.0
+    cp_listed = screening(cols, "cp_listed") == 1.0
+    distance = np.select([trader_listed, cp_listed | near, second], [0.0, 1.0, 2.0], 3.0)
+    return np.where(np.isnan(screening(cols, "cp_list_score", np.nan)), np.nan, distance)

@@ -206,4 +206,4 @@ def _distinct(query: Distinct, keys: _Keys, day: np.ndarray) -> np.ndarray:
     pair_keys = pairs.index.get_level_values("k").to_numpy(dtype="int64")
     table = DayTable(pair_keys, first_seen, {"new": np.ones(len(first_seen))})
     ucode, uday, inverse = keys.points("|".join(query.key), codes, day)
-    return table.window_sum("new", ucode, uday, None)[inverse]
+    return table.window_sum("new", ucode, uday, query.window)[inverse]

@@ -7,7 +7,8 @@ seen from a line on day D, always over days strictly before D:
 - `WindowSum`: sum of a measure over days D-window .. D-1 (`window=None`: all days before D);
 - `LastDay`: latest day in D-lookback .. D-1 with a positive measure (NaN if none);
 - `FirstDay`: earliest day before D with a positive measure (NaN if none);
-- `Distinct`: number of distinct values seen with the key on days before D.
+- `Distinct`: number of distinct values seen with the key on days before D (with a `window`: first seen
+  with it on days D-window .. D-1; `rel` names the query whose pairs it reads, when two share them).
 
 The in-process executor (`numpy_executor.py`) and the online executor (the service store) evaluate
 exactly these specs; a query on a line whose key is missing gives NaN.
@@ -62,11 +63,18 @@ class FirstDay:
 
 @dataclass(frozen=True)
 class Distinct:
-    """Distinct non-missing `value`s seen together with `key` before the line's day."""
+    """Distinct non-missing `value`s seen together with `key` before the line's day (first seen within the
+    `window` days before it, if given). `rel`: the query whose stored pairs these are (default: this one)."""
 
     name: str
     key: tuple[str, ...]
     value: str
+    window: int | None = None
+    rel: str | None = None
+
+    @property
+    def pairs(self) -> str:
+        return self.rel or self.name
 
 
 AggregateQuery = WindowSum | LastDay | FirstDay

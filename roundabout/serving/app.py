@@ -1,8 +1,9 @@
 """The FastAPI application factory: the one place the service reads its settings and wires its parts.
 
 `create_app()` builds a service from settings; nothing happens at import time. On start (the lifespan) it
-migrates the store to this code's schema, loads `models:/<name>@<alias>` (warm-up: `/readyz` says ready
-only once a version is serving), then follows the alias and folds SQLite's log back in the background.
+migrates the store to this code's schema, indexes the store's active sanctions lists, loads
+`models:/<name>@<alias>` (warm-up: `/readyz` says ready only once a version is serving), then follows the
+alias and the list versions and folds SQLite's log back in the background.
 """
 
 import asyncio
@@ -16,13 +17,14 @@ from fastapi_offline import FastAPIOffline
 
 from roundabout.data.rules import FormatRules
 from roundabout.models.mlflow_service import MlflowService
-from roundabout.serving.background import checkpoint_periodically, follow_alias
+from roundabout.serving.background import checkpoint_periodically, follow_alias, follow_lists
 from roundabout.serving.errors import install_error_handlers
 from roundabout.serving.keys import KeyRing
+from roundabout.serving.live_lists import LiveLists
 from roundabout.serving.live_model import LiveModel
 from roundabout.serving.metrics import Metrics
 from roundabout.serving.middleware import BodyLimit, RequestMetrics
-from roundabout.serving.routers import feedback, health, model, score
+from roundabout.serving.routers import feedback, health, model, score, screen
 from roundabout.serving.single_lines import SingleLineScorer
 from roundabout.serving.state import ServiceState
 from roundabout.serving.turns import Turns
@@ -57,13 +59,14 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
             metrics.model_version.clear()
             metrics.model_version.labels(settings.registered_model, version).set(1)
 
+    lists = LiveLists(store, on_change=lambda result: metrics.list_reloads.labels(result).inc())
     live_model = LiveModel(
-        settings.registered_model, settings.model_alias, store, rules, mlflow_service, on_change
+        settings.registered_model, settings.model_alias, store, rules, mlflow_service, on_change, lists.get
     )
     writes = Turns()
     single_lines = SingleLineScorer(store, writes, on_group=metrics.score_groups.observe)
     keys = KeyRing(settings.api_keys)
-    state = ServiceState(settings, keys, live_model, store, writes, metrics, single_lines)
+    state = ServiceState(settings, keys, live_model, store, writes, metrics, single_lines, lists)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,9 +80,11 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
         except STORE_ERRORS as exc:
             live_model.last_error = f"store unavailable at start: {type(exc).__name__}"
             log.error(live_model.last_error)
+        await asyncio.to_thread(lists.check)
         await asyncio.to_thread(live_model.check)
         tasks = [
             asyncio.create_task(follow_alias(live_model, settings.reload_interval_seconds)),
+            asyncio.create_task(follow_lists(lists, settings.lists_reload_interval_seconds)),
             asyncio.create_task(checkpoint_periodically(store, writes, settings.checkpoint_interval_seconds)),
         ]
         try:
@@ -103,7 +108,7 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
     )
     app.state.service = state
     install_error_handlers(app, metrics)
-    for router in (health.router, score.router, feedback.router, model.router):
+    for router in (health.router, score.router, screen.router, feedback.router, model.router):
         app.include_router(router)
     app.add_middleware(RequestMetrics, metrics=metrics, routes=app.router.routes)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -1,4 +1,5 @@
-"""The service's background tasks: following the model alias, and folding SQLite's log back into the store.
+"""The service's background tasks: following the model alias and the sanctions list versions, and folding
+SQLite's log back into the store.
 
 Both run off the request path for the life of the app (started and cancelled by its lifespan); a failed
 tick is logged and the next one tries again, so neither task ever dies.
@@ -7,6 +8,7 @@ tick is logged and the next one tries again, so neither task ever dies.
 import asyncio
 import logging
 
+from roundabout.serving.live_lists import LiveLists
 from roundabout.serving.live_model import LiveModel
 from roundabout.serving.turns import Turns
 from roundabout.store import ServiceStore
@@ -48,6 +50,16 @@ async def follow_alias(live_model: LiveModel, interval: float) -> None:
             await asyncio.to_thread(live_model.check)
         except Exception:  # never let the follower die: the next tick tries again
             log.exception("alias check crashed")
+
+
+async def follow_lists(live_lists: LiveLists, interval: float) -> None:
+    """Check the store's active sanctions list versions every `interval` seconds until cancelled."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(live_lists.check)
+        except Exception:  # never let the follower die: the next tick tries again
+            log.exception("sanctions list check crashed")
 
 
 async def checkpoint_periodically(store: ServiceStore, writes: Turns, interval: float) -> None:

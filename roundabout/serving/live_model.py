@@ -19,6 +19,7 @@ from roundabout.data.rules import FormatRules
 from roundabout.features import feature_names
 from roundabout.models import RiskModel
 from roundabout.models.mlflow_service import MlflowService, RunFacts
+from roundabout.parties.index import ScreeningIndex
 from roundabout.serving.schemas import EXAMPLE_LINE
 from roundabout.store import OnlineFeatures, ServiceStore
 
@@ -88,8 +89,10 @@ class LiveModel:
         rules: FormatRules,
         mlflow_service: MlflowService,
         on_change: Callable[[str, str | None], None] | None = None,
+        screening: Callable[[], ScreeningIndex | None] | None = None,
     ) -> None:
         self.name, self.alias, self.store, self.rules = name, alias, store, rules
+        self.screening = screening
         self.mlflow_service = mlflow_service
         self.current: ServingVersion | None = None
         self.last_error: str | None = None
@@ -111,7 +114,7 @@ class LiveModel:
             try:
                 model = self.mlflow_service.load_model(f"models:/{self.name}/{version}")
                 check_feature_list(model)
-                features = self.store.features(model.artifacts, model.base_features)
+                features = self.store.features(model.artifacts, model.base_features, self.screening)
                 validator = RecordValidator(self.rules, model.artifacts.extra_columns)
                 smoke_check(model, self.store, features, validator)
             except Exception as exc:  # any failure to load or score keeps the version out

@@ -44,3 +44,9 @@ class Metrics:
         self.model_reloads = Counter(
             "roundabout_model_reloads_total", "Model version checks by result", ["result"], registry=r
         )
+        self.list_reloads = Counter(
+            "roundabout_list_reloads_total",
+            "Sanctions list version changes picked up, by result (swapped, failed)",
+            ["result"],
+            registry=r,
+        )

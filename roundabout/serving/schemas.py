@@ -203,6 +203,10 @@ class DecisionOut(BaseModel):
     channel: str
     reasons: list[ReasonOut]
     decided_at: str
+    list_versions: dict[str, int] = Field(
+        default_factory=dict,
+        description="The sanctions list versions the line's parties were screened against",
+    )
 
 
 class DecisionsResponse(BaseModel):
@@ -219,6 +223,89 @@ class ModelInfo(BaseModel):
     holdout_metrics: dict[str, float]
     thresholds: dict[str, float | int | str]
     features: list[str]
+
+
+ScreenName = Annotated[
+    str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=512)
+]
+CountryCode = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, pattern=r"^[A-Za-z]{2}$")]
+
+
+class NameIn(BaseModel):
+    """A party to screen: its name as declared (any script) and, if known, its country (ISO alpha-2)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: ScreenName
+    country: CountryCode | None = None
+
+
+class ScreenRequest(BaseModel):
+    """Names to screen against the sanctions lists the service follows."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "names": [
+                        {"name": "Elektronika Plus LLC", "country": "RU"},
+                        {"name": "ТОО «Каспий Тех»"},
+                        {"name": "Global Trade Components Ltd"},
+                    ]
+                }
+            ]
+        },
+    )
+
+    names: list[NameIn] = Field(min_length=1, description="1 to the configured maximum (default 1000)")
+    min_score: float | None = Field(
+        None, ge=0, le=1, description="Report matches from this score (default: the match threshold)"
+    )
+    limit: int = Field(3, ge=1, le=20, strict=True, description="Most matches per name")
+
+
+class MatchedWord(BaseModel):
+    query: str
+    listed: str
+    similarity: float
+
+
+class MatchOut(BaseModel):
+    """A list entry the name resembles, with why: the name or alias matched and the words paired."""
+
+    score: float = Field(ge=0, le=1)
+    list: str
+    list_version: int
+    entry_id: str
+    entry_name: str
+    matched_name: str
+    programmes: list[str]
+    programme_family: str
+    countries: list[str]
+    kind: str
+    matched_words: list[MatchedWord]
+    country_agrees: bool | None
+    listed_on: str | None
+
+
+class NameResult(BaseModel):
+    name: str
+    country: str | None
+    matches: list[MatchOut]
+
+
+class ListVersionOut(BaseModel):
+    list: str
+    version: int
+    content_hash: str
+    published: str | None
+
+
+class ScreenResponse(BaseModel):
+    threshold: float
+    lists: list[ListVersionOut]
+    results: list[NameResult]
 
 
 class Problem(BaseModel):

@@ -13,6 +13,10 @@ statistics) and the write. Features come as one float matrix, a row per line in 
   a large call does not hold up single lines.
 
 Adding is idempotent on `line_id`: a line sent twice is stored once and scored the same.
+
+Each call screens its parties against one index of the sanctions lists (the one the service follows when
+the call starts), whose versions its decisions record; a party feature among the reasons names the list
+entry the party resembles.
 """
 
 from collections import defaultdict
@@ -22,7 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from roundabout.features.parties import party_reason
 from roundabout.models import LineScore
+from roundabout.parties.index import ScreeningIndex
+from roundabout.serving.live_lists import versions_of
 from roundabout.serving.live_model import ServingVersion
 from roundabout.serving.turns import Turns
 from roundabout.store import ServiceStore
@@ -44,14 +51,15 @@ def score_calls(
 ) -> list[dict[str, Any]]:
     """Score, store and decide single-line calls in arrival order, in one transaction; a result per call."""
     model = version.model
+    index = version.features.screening()
     results, decisions = [], []
     with writes, store.transaction() as conn:
-        features = version.features.read_then_add(conn, [call.line for call in calls])
+        features = version.features.read_then_add(conn, [call.line for call in calls], index)
         for call, row in zip(calls, features, strict=True):
             score = model.score_one(row, call.line, call.explain, call.top_k)
-            result = _result(call.line["line_id"], score, call.explain)
+            result = _result(call.line, score, call.explain, index)
             results.append(result)
-            decisions.append(_decision(version, result, call.request_id, call.key_id))
+            decisions.append(_decision(version, result, call.request_id, call.key_id, index))
         store.decisions.record(conn, decisions)
     return results
 
@@ -70,35 +78,56 @@ def score_lines(
     by_date: dict[Any, list[int]] = defaultdict(list)
     for i, line in enumerate(lines):
         by_date[line["date"]].append(i)
+    index = version.features.screening()
     features = np.empty((len(lines), len(version.features.names)))
     for day in sorted(by_date):
         rows = by_date[day]
         group = [lines[i] for i in rows]
         with store.backend.connect() as conn:
-            features[rows] = version.features.read(conn, group)
+            features[rows] = version.features.read(conn, group, index)
         with writes, store.transaction() as conn:
-            version.features.add(conn, group)
+            version.features.add(conn, group, index)
     model = version.model
     scores = model.score_batch(model.matrix(features, lines), explain=explain, top_k=top_k, lines=lines)
-    results = [_result(line["line_id"], scores.line(i), explain) for i, line in enumerate(lines)]
+    results = [_result(line, scores.line(i), explain, index) for i, line in enumerate(lines)]
     with writes, store.transaction() as conn:
-        store.decisions.record(conn, [_decision(version, r, request_id, key_id) for r in results])
+        store.decisions.record(conn, [_decision(version, r, request_id, key_id, index) for r in results])
     return results
 
 
-def _result(line_id: str, score: LineScore, explain: bool) -> dict[str, Any]:
+def _reasons(line: Mapping[str, Any], score: LineScore, index: ScreeningIndex | None) -> list[dict[str, Any]]:
+    """The reasons as sent, a party feature's text naming the list entry the party resembles."""
+    out = []
+    for reason in score.reasons:
+        shown = reason.to_dict()
+        if reason.feature in PARTY_FEATURES:
+            shown["text"] = party_reason(reason.feature, line, index) or shown["text"]
+        out.append(shown)
+    return out
+
+
+PARTY_FEATURES = frozenset({"counterparty_list_score", "trader_list_score", "listed_party_russia"})
+
+
+def _result(
+    line: Mapping[str, Any], score: LineScore, explain: bool, index: ScreeningIndex | None
+) -> dict[str, Any]:
     return {
-        "line_id": line_id,
+        "line_id": line["line_id"],
         "risk_score": score.risk_score,
         "anomaly_score": score.anomaly_score,
         "oddness_score": score.oddness_score,
         "channel": score.channel,
-        "reasons": [r.to_dict() for r in score.reasons] if explain else [],
+        "reasons": _reasons(line, score, index) if explain else [],
     }
 
 
 def _decision(
-    version: ServingVersion, result: dict[str, Any], request_id: str, key_id: str
+    version: ServingVersion,
+    result: dict[str, Any],
+    request_id: str,
+    key_id: str,
+    index: ScreeningIndex | None,
 ) -> dict[str, Any]:
     return {
         "request_id": request_id,
@@ -111,4 +140,5 @@ def _decision(
         "oddness_score": result["oddness_score"],
         "channel": result["channel"],
         "reasons": result["reasons"],
+        "list_versions": versions_of(index),
     }

@@ -9,6 +9,7 @@ from fastapi.security import APIKeyHeader
 from roundabout.errors import UnavailableError
 from roundabout.serving.errors import ForbiddenError, UnauthorizedError
 from roundabout.serving.keys import KEY_HEADER, ApiKey, KeyRing, Scope
+from roundabout.serving.live_lists import LiveLists
 from roundabout.serving.live_model import LiveModel, ServingVersion
 from roundabout.serving.metrics import Metrics
 from roundabout.serving.single_lines import SingleLineScorer
@@ -20,7 +21,8 @@ from roundabout.store import ServiceStore
 @dataclass
 class ServiceState:
     """Everything one app instance needs: settings, keys, the live model, the store (with its decision
-    log), the turns its writes take, metrics, and the thread that scores single-line calls."""
+    log), the turns its writes take, metrics, the thread that scores single-line calls, and the sanctions
+    lists it screens against."""
 
     settings: Settings
     keys: KeyRing
@@ -29,6 +31,7 @@ class ServiceState:
     writes: Turns
     metrics: Metrics
     single_lines: SingleLineScorer
+    lists: LiveLists
 
 
 # The dependencies are `async def`: they never block, and FastAPI runs a plain `def` dependency in the

@@ -16,6 +16,8 @@ from roundabout.data.io import CanonicalData
 from roundabout.data.validation import FormatRules, ValidationResult, validate_inspections, validate_lines
 from roundabout.errors import InvalidInputError
 from roundabout.features.columns import columns_from_frame
+from roundabout.features.parties import party_columns
+from roundabout.parties.index import ScreeningIndex
 from roundabout.store.service_store import ServiceStore
 
 
@@ -57,8 +59,10 @@ def backfill(
     rules: FormatRules,
     chunk: int = 10_000,
     on_chunk: Callable[[int], None] | None = None,
+    screening: ScreeningIndex | None = None,
 ) -> BackfillResult:
-    """Add `data`'s lines and outcomes to `store` (idempotent); `on_chunk(n)` after each chunk of n lines."""
+    """Add `data`'s lines and outcomes to `store` (idempotent); `on_chunk(n)` after each chunk of n lines.
+    Parties are screened against `screening` (the store's active lists, as the service would)."""
     lines = validate_lines(data.lines, rules, extra_columns=data.extra_columns)
     _checked(lines)
     outcomes = validate_inspections(data.inspections, rules)
@@ -68,6 +72,7 @@ def backfill(
     for start in range(0, len(frame), chunk):
         part = frame.iloc[start : start + chunk]
         cols = columns_from_frame(part, data.extra_columns, all_fields=True)
+        cols.update(party_columns(cols, screening))
         with store.transaction() as conn:
             added += store.writer.add_lines(conn, cols, data.extra_columns)
         if on_chunk is not None:

@@ -1,4 +1,5 @@
-"""The audit trail: every scoring decision, stored before the answer leaves, queryable by line id.
+"""The audit trail: every scoring decision, stored before the answer leaves, queryable by line id. Each
+records the sanctions list versions its parties were screened against (`{"list name": version}`).
 
 Times are stored and returned in UTC with their offset (`2024-03-12T09:30:00.123456+00:00`): SQLite keeps
 no time zone, so a time read back without one is UTC, as it was written.
@@ -33,7 +34,15 @@ class DecisionLog:
         """Store decisions (`reasons` a list of dicts) in the caller's transaction `conn`, so they commit
         with the lines they decided on."""
         now = datetime.now(UTC)
-        payload = [{**row, "reasons": json.dumps(row["reasons"]), "decided_at": now} for row in rows]
+        payload = [
+            {
+                **row,
+                "reasons": json.dumps(row["reasons"]),
+                "list_versions": json.dumps(row["list_versions"]) if row.get("list_versions") else None,
+                "decided_at": now,
+            }
+            for row in rows
+        ]
         self._statement().execute(conn, payload)
 
     def _statement(self) -> CompiledStatement:
@@ -51,8 +60,9 @@ class DecisionLog:
             rows = conn.execute(query).mappings().all()
         return [
             {
-                **{k: v for k, v in row.items() if k not in ("id", "reasons", "decided_at")},
+                **{k: v for k, v in row.items() if k not in ("id", "reasons", "decided_at", "list_versions")},
                 "reasons": json.loads(row["reasons"]),
+                "list_versions": json.loads(row["list_versions"]) if row["list_versions"] else {},
                 "decided_at": _utc(row["decided_at"]).isoformat(),
             }
             for row in rows

@@ -16,8 +16,13 @@ from roundabout.features.artifacts import PRIOR_WEIGHT, FeatureArtifacts
 from roundabout.features.build import extra_features, feature_names, stateless_features
 from roundabout.features.columns import Columns, columns_from_records
 from roundabout.features.history import finalize
+from roundabout.features.parties import party_columns
+from roundabout.parties.index import ScreeningIndex
 from roundabout.store.reader import HistoryReader
 from roundabout.store.writer import AggregateWriter
+
+#: The default screening of a call: the index `screening()` gives at that moment.
+FOLLOW = object()
 
 #: A checked goods line, as the record validator gives it (dates as `date`, numbers as float, None missing).
 Line = Mapping[str, Any]
@@ -32,8 +37,10 @@ class OnlineFeatures:
         writer: AggregateWriter,
         artifacts: FeatureArtifacts,
         names: list[str] | None = None,
+        screening: Callable[[], ScreeningIndex | None] | None = None,
     ) -> None:
         self.reader = reader
+        self.screening = screening or (lambda: None)
         self.writer = writer
         self.artifacts = artifacts
         self.extra_columns = artifacts.extra_columns
@@ -43,9 +50,14 @@ class OnlineFeatures:
         if unknown:
             raise KeyError(f"no feature definition computes {', '.join(unknown[:5])}")
 
-    def columns(self, lines: Sequence[Line]) -> Columns:
-        """The column arrays every feature definition reads, built once per call."""
-        return columns_from_records(lines, self.extra_columns)
+    def columns(self, lines: Sequence[Line], index: object = FOLLOW) -> Columns:
+        """The column arrays every feature definition reads, built once per call, with the parties screened
+        against `index` (default: the lists followed now, `screening()`)."""
+        cols = columns_from_records(lines, self.extra_columns)
+        chosen = self.screening() if index is FOLLOW else index
+        assert chosen is None or isinstance(chosen, ScreeningIndex)
+        cols.update(party_columns(cols, chosen))
+        return cols
 
     def _matrix(
         self, conn: Connection, cols: Columns, after_each: Callable[[int], None] | None = None
@@ -59,15 +71,15 @@ class OnlineFeatures:
             out[:, j] = feats[name]
         return out
 
-    def read(self, conn: Connection, lines: Sequence[Line]) -> np.ndarray:
+    def read(self, conn: Connection, lines: Sequence[Line], index: object = FOLLOW) -> np.ndarray:
         """Features of lines as of each line's date, read together; the store is not changed."""
-        return self._matrix(conn, self.columns(lines))
+        return self._matrix(conn, self.columns(lines, index))
 
-    def read_then_add(self, conn: Connection, lines: Sequence[Line]) -> np.ndarray:
+    def read_then_add(self, conn: Connection, lines: Sequence[Line], index: object = FOLLOW) -> np.ndarray:
         """Features of lines taken one after the other, in the caller's transaction: each line's history is
         read as of its date, then the line is added, so each sees the lines before it exactly as separate
         calls would. The features that need no history are computed for all the lines at once."""
-        cols = self.columns(lines)
+        cols = self.columns(lines, index)
 
         def add(i: int) -> None:
             self.writer.add_lines(
@@ -76,8 +88,8 @@ class OnlineFeatures:
 
         return self._matrix(conn, cols, after_each=add)
 
-    def add(self, conn: Connection, lines: Sequence[Line]) -> int:
+    def add(self, conn: Connection, lines: Sequence[Line], index: object = FOLLOW) -> int:
         """Add lines (distinct ids) in the caller's transaction; how many were new."""
         if not lines:
             return 0
-        return self.writer.add_lines(conn, self.columns(lines), self.extra_columns)
+        return self.writer.add_lines(conn, self.columns(lines, index), self.extra_columns)

@@ -70,9 +70,15 @@ class HistoryReader:
         for i, (name, queries, t, key) in enumerate(specs):
             k = sa.bindparam(f"k{i}", type_=sa.Text)
             if t is self.tables.pairs:
-                # the running total of the key's last day with first-seen pairs before D (0 if none)
-                before = total_before(self.tables.distinct, "cum", k, d, rel=name)
-                count = sa.cast(sa.func.coalesce(before, 0.0), sa.Double)
+                # the running total of the key's last day with first-seen pairs before D (0 if none); with
+                # a window, less the total before D - window
+                (q,) = queries
+                assert isinstance(q, Distinct)
+                before = sa.func.coalesce(total_before(self.tables.distinct, "cum", k, d, rel=q.pairs), 0.0)
+                if q.window is not None:
+                    start = total_before(self.tables.distinct, "cum", k, d - q.window, rel=q.pairs)
+                    before = before - sa.func.coalesce(start, 0.0)
+                count = sa.cast(before, sa.Double)
                 stmt = sa.select(sa.literal_column(str(i)).label("part"), count)
             else:
                 stmt = self._aggregate_select(i, t, queries, k, d)

@@ -1,14 +1,15 @@
 """The service store as one object: what a process opens once and hands to whatever reads or writes it.
 
 It wires the collaborators on one backend (one engine, one connection pool): the tables and their
-migrations, the history reader, the aggregate writer, the exporter and the decision log. The service
+migrations, the history reader, the aggregate writer, the exporter, the decision log and the sanctions
+list snapshots. The service
 needs two calls of it: score lines (`features(artifacts).read_then_add`, each line read as of its date then
 added, in one transaction with its decision) and record outcomes (`add_outcomes`). Inputs are checked
 lines and outcomes (`roundabout.data.records`, `roundabout.data.validation`): the store checks nothing
 again.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Self
 
@@ -16,12 +17,14 @@ from sqlalchemy.engine import Connection
 
 from roundabout.errors import InvalidInputError
 from roundabout.features.artifacts import FeatureArtifacts
+from roundabout.parties.index import ScreeningIndex
 from roundabout.store import schema
 from roundabout.store.backends import Backend, open_backend
 from roundabout.store.decisions import DecisionLog
 from roundabout.store.exporter import StoreExporter
 from roundabout.store.online_features import OnlineFeatures
 from roundabout.store.reader import HistoryReader
+from roundabout.store.sanction_lists import ListStore
 from roundabout.store.tables import StoreTables
 from roundabout.store.writer import AggregateWriter
 
@@ -37,6 +40,7 @@ class ServiceStore:
         self.writer = AggregateWriter(backend, self.tables, self.reader)
         self.exporter = StoreExporter(backend, self.tables)
         self.decisions = DecisionLog(backend, self.tables)
+        self.sanction_lists = ListStore(backend, self.tables)
 
     @classmethod
     def open(cls, url: str, timeout: float | None = None, autocheckpoint: bool = True) -> Self:
@@ -58,10 +62,16 @@ class ServiceStore:
         with self.backend.transaction() as conn:
             yield conn
 
-    def features(self, artifacts: FeatureArtifacts, names: list[str] | None = None) -> OnlineFeatures:
+    def features(
+        self,
+        artifacts: FeatureArtifacts,
+        names: list[str] | None = None,
+        screening: Callable[[], ScreeningIndex | None] | None = None,
+    ) -> OnlineFeatures:
         """The features of one model version's artifacts (`names` of them, in that order: a model's inputs;
-        default all), read from (and lines added to) this store."""
-        return OnlineFeatures(self.reader, self.writer, artifacts, names)
+        default all), read from (and lines added to) this store; `screening()` gives the lists' index of
+        the moment (None: no list)."""
+        return OnlineFeatures(self.reader, self.writer, artifacts, names, screening)
 
     def add_outcomes(self, outcomes: Sequence[dict[str, Any]]) -> int:
         """Store checked inspection outcomes in one transaction; how many were new (known ids skipped)."""

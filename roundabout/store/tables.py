@@ -9,7 +9,8 @@
 - `feat_pairs`: the first day each distinct value was seen with a key (and each `FirstDay` key's first day);
 - `feat_distinct`: per `Distinct` query and key, how many pairs were first seen each day, with a running
   total, so a count of distinct values is one index seek however many values a key has;
-- `decisions`: every scoring decision (the audit trail).
+- `decisions`: every scoring decision (the audit trail), with the list versions it was screened against;
+- `sanction_lists`, `sanction_entries`: each loaded sanctions list version and its entries.
 
 The schema is created and upgraded by the migrations in `migrations/` (Alembic), never from this metadata
 directly; a test holds the two equal.
@@ -26,7 +27,7 @@ from roundabout.features.specs import Aggregate, Distinct, WindowSum
 SQL_TYPES = {Kind.TEXT: sa.Text, Kind.DATE: sa.Date, Kind.NUMBER: sa.Double, Kind.BOOL: sa.Boolean}
 
 #: `Distinct` queries: their pairs also feed the running distinct counts.
-DISTINCT_RELATIONS = frozenset(q.name for q in QUERIES if isinstance(q, Distinct))
+DISTINCT_RELATIONS = frozenset(q.name for q in QUERIES if isinstance(q, Distinct) and q.rel is None)
 
 
 def cumulative(agg: Aggregate) -> tuple[str, ...]:
@@ -129,6 +130,27 @@ class StoreTables:
             sa.Column("reasons", sa.Text, nullable=False),
             sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
             sa.Column("oddness_score", sa.Float, nullable=True),
+            sa.Column("list_versions", sa.Text, nullable=True),
+        )
+        self.sanction_lists = sa.Table(
+            "sanction_lists",
+            self.meta,
+            sa.Column("version", sa.Integer, primary_key=True, autoincrement=True),
+            sa.Column("list_name", sa.String(64), nullable=False),
+            sa.Column("format", sa.String(32), nullable=False),
+            sa.Column("published", sa.Date, nullable=True),
+            sa.Column("content_hash", sa.String(64), nullable=False),
+            sa.Column("entry_count", sa.Integer, nullable=False),
+            sa.Column("source", sa.Text, nullable=False),
+            sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+            sa.UniqueConstraint("list_name", "content_hash", name="uq_sanction_lists_content"),
+        )
+        self.sanction_entries = sa.Table(
+            "sanction_entries",
+            self.meta,
+            sa.Column("list_version", sa.Integer, sa.ForeignKey("sanction_lists.version"), primary_key=True),
+            sa.Column("entry_id", sa.String(128), primary_key=True),
+            sa.Column("entry", sa.Text, nullable=False),
         )
 
     @property

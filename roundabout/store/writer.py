@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from roundabout.data.schema import LINE_FIELDS, Kind
 from roundabout.errors import ConflictError
-from roundabout.features.columns import Columns
+from roundabout.features.columns import DERIVED_KEYS, Columns
 from roundabout.features.history import AGGREGATES, AGGREGATES_BY_NAME, QUERIES
 from roundabout.features.numpy_executor import DayTable
 from roundabout.features.specs import Distinct, FirstDay, LastDay
@@ -103,7 +103,7 @@ class AggregateWriter:
                         values = np.where(contributions[q.measure] > 0, "", None).tolist()
                         first_pairs(pairs, q.name, keys, values, days)
         for q in QUERIES:
-            if isinstance(q, Distinct):
+            if isinstance(q, Distinct) and q.rel is None:
                 first_pairs(pairs, q.name, key_strings(cols, q.key), cols[q.value].tolist(), days)
         if pairs:
             self.upserts.count_new_pairs(conn, [r for r in pairs if r["rel"] in DISTINCT_RELATIONS])
@@ -182,11 +182,13 @@ class AggregateWriter:
         """Fold outcomes whose lines are in the store into the outcome aggregates."""
         lines = self.tables.lines
         key_cols = sorted({k for agg in AGGREGATES if agg.source == "outcomes" for k in agg.key})
+        # keys derived from a stored field (the counterparty's) are derived again from it
+        stored = sorted({DERIVED_KEYS[k][0] if k in DERIVED_KEYS else k for k in key_cols})
         by_id = {r["line_id"]: r for r in outcomes}
         found: dict[str, dict[str, Any]] = {}
         ids = list(by_id)
         for i in range(0, len(ids), CHUNK):
-            stmt = sa.select(lines.c.line_id, *(lines.c[k] for k in key_cols)).where(
+            stmt = sa.select(lines.c.line_id, *(lines.c[k] for k in stored)).where(
                 lines.c.line_id.in_(ids[i : i + CHUNK])
             )
             for row in conn.execute(stmt).mappings():
@@ -194,9 +196,11 @@ class AggregateWriter:
         if not found:
             return
         matched = [by_id[i] for i in ids if i in found]
-        rows: Columns = {
-            k: np.array([found[r["line_id"]][k] for r in matched], dtype=object) for k in key_cols
-        }
+        rows: Columns = {}
+        for k in key_cols:
+            source, fn = DERIVED_KEYS.get(k, (k, None))
+            values = [found[r["line_id"]][source] for r in matched]
+            rows[k] = np.array([fn(v) for v in values] if fn else values, dtype=object)
         rows["day"] = np.array([(r["inspected_on"] - _EPOCH).days for r in matched], dtype="int64")
         rows["violation"] = np.array([r["outcome"] == "violation" for r in matched], dtype="float64")
         for agg in AGGREGATES:

@@ -48,6 +48,15 @@ def test_every_migration_goes_down_and_up_again(store_url) -> None:
         store.dispose()
 
 
+LATER_TABLES = (
+    "sanction_entries",
+    "sanction_lists",
+    "feat_agg_trader_listed_cp",
+    "feat_agg_cp_listed_trader",
+    "feat_agg_counterparty_outcomes",
+)
+
+
 def _loaded_store(url: str):
     data = random_history(700, seed=12)
     store = ServiceStore.open(url)
@@ -67,6 +76,8 @@ def test_a_store_made_before_versioning_is_stamped_and_upgraded_in_place(tmp_pat
     with store.backend.transaction() as conn:
         conn.execute(sa.text("DROP TABLE feat_distinct"))
         conn.execute(sa.text("DROP TABLE alembic_version"))
+        for later in LATER_TABLES:  # tables of revisions after versioning began
+            conn.execute(sa.text(f"DROP TABLE {later}"))
     assert current_revision(store.backend) is None
     store.migrate()
     assert current_revision(store.backend) == head_revision()
@@ -79,6 +90,8 @@ def test_an_old_decisions_table_is_kept(tmp_path) -> None:
     store, _ = _loaded_store(f"sqlite:///{tmp_path / 'store.db'}")
     with store.backend.transaction() as conn:
         conn.execute(sa.text("DROP TABLE alembic_version"))
+        for later in LATER_TABLES:
+            conn.execute(sa.text(f"DROP TABLE {later}"))
         conn.execute(
             sa.text(
                 "INSERT INTO decisions (request_id, key_id, line_id, model_name, model_version, risk_score, "
