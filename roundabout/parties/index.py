@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 from rapidfuzz.distance import Indel
 
 from roundabout.parties.entries import ListEntry
@@ -29,13 +30,18 @@ from roundabout.parties.programmes import programme_family
 DEFAULT_THRESHOLD = 0.80
 COUNTRY_BONUS = 0.05
 #: Two words pair only when at least this similar; a distinctive pair must reach `STRONG_PAIR`.
-TOKEN_MIN = 0.75
+TOKEN_MIN = 0.70
 STRONG_PAIR = 0.80
 #: Weight of a word by kind, times its inverse document frequency over the list's names.
 KIND_WEIGHT = {"name": 1.0, "domain": 0.6, "generic": 0.2}
 #: Blocking ignores words carried by more than this many list names (they still count when scoring).
 MAX_POSTINGS = 5_000
 CANDIDATES = 32
+#: Character trigrams find list words a few edits away (transliterations: "balchasch"/"balkhash"): words
+#: sharing at least this share of a query word's trigrams are compared, the `GRAM_CANDIDATES` best.
+GRAM_SHARE = 0.3
+GRAM_CANDIDATES = 24
+MAX_GRAM_POSTINGS = 20_000
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,11 @@ class Match:
         }
 
 
+def _trigrams(text: str) -> set[str]:
+    padded = f"#{text}#"
+    return {padded[i : i + 3] for i in range(len(padded) - 2)} if len(text) >= 4 else set()
+
+
 def _deletions(text: str) -> set[str]:
     return {text[:i] + text[i + 1 :] for i in range(len(text))} if len(text) >= 4 else set()
 
@@ -117,6 +128,7 @@ class ScreeningIndex:
         self._postings: list[list[int]] = []
         self._by_sound: dict[str, list[int]] = {}
         self._by_deletion: dict[str, list[int]] = {}
+        self._by_gram: dict[str, np.ndarray] = {}
         self._weight: list[float] = []
         self._unknown_idf = 1.0
 
@@ -145,11 +157,10 @@ class ScreeningIndex:
             self._postings.append([])
             self._by_key.setdefault(token.key, []).append(tid)
             self._by_text.setdefault(token.text, []).append(tid)
-            if token.kind != "generic":
-                if token.phonetic:
-                    self._by_sound.setdefault(token.phonetic, []).append(tid)
-                for deletion in _deletions(token.text):
-                    self._by_deletion.setdefault(deletion, []).append(tid)
+            if token.phonetic:
+                self._by_sound.setdefault(token.phonetic, []).append(tid)
+            for deletion in _deletions(token.text):
+                self._by_deletion.setdefault(deletion, []).append(tid)
         return tid
 
     def _add_alias(self, entry_no: int, name: str, kind: str) -> None:
@@ -166,6 +177,13 @@ class ScreeningIndex:
         self._alias_tokens.append(ids)
 
     def _finish(self) -> None:
+        grams: dict[str, list[int]] = {}
+        for tid, token in enumerate(self._tokens):
+            for gram in _trigrams(token.text):
+                grams.setdefault(gram, []).append(tid)
+        self._by_gram = {
+            g: np.array(t, dtype=np.int32) for g, t in grams.items() if len(t) <= MAX_GRAM_POSTINGS
+        }
         n = len(self._alias_name)
         self._unknown_idf = math.log(n + 1) + 1.0
         self._weight = [
@@ -186,6 +204,7 @@ class ScreeningIndex:
         if token.kind == "generic":
             return out
         found: set[int] = set(self._by_sound.get(token.phonetic, ())) if token.phonetic else set()
+        found.update(self._by_grams(token.text))
         deletions = _deletions(token.text)
         for key in (token.text, *deletions):
             found.update(self._by_deletion.get(key, ()))
@@ -197,6 +216,20 @@ class ScreeningIndex:
                 if sim >= TOKEN_MIN:
                     out[tid] = sim
         return out
+
+    def _by_grams(self, text: str) -> list[int]:
+        """List words sharing at least `GRAM_SHARE` of the word's trigrams, most shared first."""
+        grams = _trigrams(text)
+        postings = [p for g in grams if (p := self._by_gram.get(g)) is not None]
+        if not postings:
+            return []
+        tids, counts = np.unique(np.concatenate(postings), return_counts=True)
+        keep = counts >= max(2, math.ceil(GRAM_SHARE * len(grams)))
+        tids, counts = tids[keep], counts[keep]
+        if len(tids) > GRAM_CANDIDATES:
+            top = np.argpartition(-counts, GRAM_CANDIDATES)[:GRAM_CANDIDATES]
+            tids = tids[top]
+        return tids.tolist()
 
     def _query_weight(self, token: NameToken) -> float:
         tid = self._vocab.get((token.key, token.text))

@@ -21,10 +21,12 @@ from rigour.names import NamePartTag, NameTypeTag, SymbolCategory, analyze_names
 TokenKind = Literal["name", "domain", "generic"]
 
 _KIND_OF_CATEGORY = {SymbolCategory.SYMBOL: "generic", SymbolCategory.DOMAIN: "domain"}
-#: Legal forms rigour knows in Cyrillic but not in Latin letters: the Kazakh limited liability partnership
-#: (ТОО, "товарищество с ограниченной ответственностью", Civil Code of the Republic of Kazakhstan, art. 77)
-#: written "TOO" in Latin declarations.
-_EXTRA_LEGAL_FORMS = {"too": "LLP"}
+#: Legal forms of the region that rigour does not know, as written in Latin letters or transliterated,
+#: taken as such only first or last in a name: the Kazakh limited liability partnership (ТОО,
+#: "товарищество с ограниченной ответственностью", Civil Code of the Republic of Kazakhstan, art. 77),
+#: the Kyrgyz limited liability company (ОсОО, "общество с ограниченной ответственностью"), the
+#: Belarusian private unitary enterprise (ЧТУП) and the Turkish joint-stock company (A.Ş., anonim şirket).
+_EXTRA_LEGAL_FORMS = {"too": "LLP", "osoo": "LLC", "chtup": "PE", "as": "JSC"}
 
 
 @dataclass(frozen=True)
