@@ -50,17 +50,25 @@ def simulate(
     simulate_into(cfg, out or ctx.obj.data_dir)
 
 
+#: Where a simulated world's data folder holds the sanctions list the world publishes.
+SANCTIONS_LIST = "sanctions/targets.simple.csv"
+
+
 def simulate_into(cfg: "SimulationConfig", out: Path) -> None:
     """Simulate the world of `cfg` into `out`, with a progress bar, and show what it holds."""
     from roundabout.data.io import write_folder
-    from roundabout.simulation import simulate as run_simulation
     from roundabout.simulation import stages
     from roundabout.simulation.handover import SOURCE_FOLDER, write_source
+    from roundabout.simulation.parties.publish import write_targets
+    from roundabout.simulation.world import simulate_world
 
     with stage_progress([*stages(cfg), "write"], "simulate") as mark:
-        world = run_simulation(cfg, progress=mark)
+        simulated = simulate_world(cfg, progress=mark)
+        world = simulated.data
         mark("write")
-        write_folder(world, out, manifest={"simulation": cfg.model_dump(mode="json")})
+        listed = write_targets(simulated.sanctions, out / SANCTIONS_LIST)
+        manifest = {"simulation": cfg.model_dump(mode="json"), "sanctions_list": SANCTIONS_LIST}
+        write_folder(world, out, manifest=manifest)
         if cfg.shape == "foreign":
             with writing(out / SOURCE_FOLDER):
                 source, mapping = write_source(world, out / SOURCE_FOLDER)
@@ -80,6 +88,12 @@ def simulate_into(cfg: "SimulationConfig", out: Path) -> None:
     schemes = truth.loc[truth["is_circumvention"], "scheme"].value_counts().sort_index()
     counts = {str(name): int(n) for name, n in schemes.items()}
     console.print(counts_table("circumvention lines (ground truth)", "scheme", counts, share_of=len(frame)))
+    if "listed_party" in truth.columns:
+        say(
+            f"the world's sanctions list: {len(simulated.sanctions):,} entries in {listed} (load it with "
+            f"`roundabout lists load --format opensanctions --path {listed} --name simulated`); "
+            f"{int(truth['listed_party'].sum()):,} lines involve a listed party"
+        )
     say(f"wrote {out}")
     if cfg.shape == "foreign":
         say(f"as the administration would hand it over: {source} (ingest mapping {mapping})")
@@ -124,6 +138,7 @@ def ingest(
 
 
 def features(
+    ctx: typer.Context,
     data: Annotated[Path, typer.Option(help="Canonical data folder (lines.parquet, inspections.parquet)")],
     out: Annotated[Path, typer.Option(help="Parquet file to write the features to (one row per line)")],
     artifacts: Annotated[
@@ -132,6 +147,7 @@ def features(
     ] = None,
 ) -> None:
     """Build the point-in-time batch features of a canonical data folder and print a summary."""
+    from roundabout.cli.parties import store_screening
     from roundabout.data.io import read_folder
     from roundabout.features import FeatureArtifacts, build_features
     from roundabout.features.summary import feature_summary
@@ -151,7 +167,10 @@ def features(
         mark("columns")
         after = {1: "goods, route, value", 2: "history", 3: "finalize"}
         frame = build_features(
-            canonical, fitted, progress=lambda done, _total, _what: after.get(done) and mark(after[done])
+            canonical,
+            fitted,
+            progress=lambda done, _total, _what: after.get(done) and mark(after[done]),
+            screening=store_screening(ctx.obj),
         )
         mark("write")
         with writing(out):

@@ -1,6 +1,7 @@
 """`roundabout demo`: the main job on the embedded defaults, by the same library calls the other commands
-make: simulate a history, train and register (or reuse the version already trained on the same data and
-config), load the history into the service store, and serve the API with a key made for this process.
+make: simulate a history (and load the sanctions list the simulated world publishes), train and register
+(or reuse the version already trained on the same data and config), load the history into the service
+store, and serve the API with a key made for this process.
 
 The port is checked before any work, so a busy port costs nothing. The demo key lives only in this
 process's settings: it is printed once and works until the demo stops; `roundabout serve` afterwards knows
@@ -12,8 +13,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from roundabout.cli.data import simulate_into
+from roundabout.cli.data import SANCTIONS_LIST, simulate_into
 from roundabout.cli.model import mlflow_service_of
+from roundabout.cli.parties import load_list, store_screening
 from roundabout.cli.render import console, print_training, rule, say, stage_progress, summary_table
 from roundabout.cli.service import require_free_port
 from roundabout.cli.store_calls import backfill
@@ -45,6 +47,7 @@ def demo(
 
     rule("1/4 simulate")
     simulate_into(world, data_dir)
+    load_list(settings, data_dir / SANCTIONS_LIST, "simulated")
     rule("2/4 train and register")
     config = TrainConfig()
     twin = registered_twin(mlflow_service, data_dir, config)
@@ -56,7 +59,8 @@ def demo(
         )
     else:
         with stage_progress(TRAIN_STAGES, "train") as mark:
-            print_training(train(data_dir, mlflow_service, config, mark=mark))
+            screening = store_screening(settings)
+            print_training(train(data_dir, mlflow_service, config, mark=mark, screening=screening))
     rule("3/4 load the history into the service store")
     url, counts = backfill(settings, data_dir, chunk=10_000)
     console.print(summary_table(f"backfilled {url}", dict(counts)))

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from roundabout.cli.parties import store_screening
 from roundabout.cli.render import (
     console,
     note,
@@ -71,7 +72,8 @@ def train(
     assert data is not None
     require_data_folder(data)
     with stage_progress(TRAIN_STAGES, "train") as mark:
-        result = run_training(data, mlflow_service_of(settings), cfg, experiment, register, mark)
+        screening = store_screening(settings)
+        result = run_training(data, mlflow_service_of(settings), cfg, experiment, register, mark, screening)
     print_training(result)
 
 
@@ -99,7 +101,13 @@ def evaluate(
     require_data_folder(data)
     with stage_progress(EVALUATE_STAGES, "evaluate") as mark:
         report = evaluate_model(
-            mlflow_service_of(ctx.obj), model, data, since=since, mark=mark, history=history or ()
+            mlflow_service_of(ctx.obj),
+            model,
+            data,
+            since=since,
+            mark=mark,
+            history=history or (),
+            screening=store_screening(ctx.obj),
         )
     meta = report["meta"]
     print_report(report, f"the evaluated period ({meta['since']} to {meta['until']})")
@@ -138,7 +146,8 @@ def score(
         folder = read_folder(data)
         past = read_history(history) if history else None
         mark("features and scores")
-        scores = risk_model.score_data(folder, explain=explain, history=past)
+        screening = store_screening(ctx.obj)
+        scores = risk_model.score_data(folder, explain=explain, history=past, screening=screening)
         mark("write")
         with writing(out):
             out.parent.mkdir(parents=True, exist_ok=True)

@@ -32,13 +32,17 @@ def lists_load(
     ] = None,
 ) -> None:
     """Validate a sanctions list file and store it as a new version (the service picks it up itself)."""
+    load_list(ctx.obj, path, (name or format).strip(), format)
+
+
+def load_list(settings: "Settings", path: Path, list_name: str, format: str = "opensanctions") -> None:
+    """Read, check and store a list file as a version of `list_name`, and show what was loaded."""
     from roundabout.cli.store_calls import with_store
     from roundabout.parties.formats import read_list
 
-    parsed = read_list(format, path)
-    list_name = (name or format).strip()
     if not list_name or len(list_name) > 64:
-        raise InvalidInputError("name", "must be 1-64 characters", name)
+        raise InvalidInputError("name", "must be 1-64 characters", list_name)
+    parsed = read_list(format, path)
     for bad in parsed.bad_rows[:SHOWN_BAD_ROWS]:
         warning(f"{path}: {bad}")
     if len(parsed.bad_rows) > SHOWN_BAD_ROWS:
@@ -50,7 +54,7 @@ def lists_load(
         store.migrate()
         return store.sanction_lists.save(list_name, format, parsed, str(path))
 
-    version, new = with_store(ctx.obj, "write", save)
+    version, new = with_store(settings, "write", save)
     rows = {
         "list": list_name,
         "version": version if new else f"{version} (this content was already loaded)",
@@ -116,6 +120,18 @@ def active_index(settings: "Settings") -> "ScreeningIndex":
             "no sanctions list is loaded: `roundabout lists load --format ... --path ...` first"
         )
     return ScreeningIndex.build(loaded)
+
+
+def store_screening(settings: "Settings") -> "ScreeningIndex | None":
+    """The index of the store's active lists for a batch job (train, evaluate, score, backfill), or None
+    with a note when no list is loaded: the party features are then missing."""
+    from roundabout.cli.render import note
+
+    try:
+        return active_index(settings)
+    except NotFoundError:
+        note("no sanctions list is loaded in the store: the party features are missing for this job")
+        return None
 
 
 def _read_names(path: Path) -> list[tuple[str, str | None]]:

@@ -136,9 +136,12 @@ def schemes_table(report: dict[str, Any]) -> Table:
     for key in keys:
         table.add_column(_rate(key), justify="right")
     rows = {**truth["schemes"], "never inspected": truth["never_inspected"]}
+    if "listed_parties" in truth:
+        rows["listed parties"] = truth["listed_parties"]
     base = report["baseline"]["truth"]
+    special = {"never inspected": "never_inspected", "listed parties": "listed_parties"}
     for name, part in rows.items():
-        other = base["schemes"].get(name) if name != "never inspected" else base["never_inspected"]
+        other = base.get(special[name]) if name in special else base["schemes"].get(name)
         cells = [
             f"{part['recall'][k]:.2f} / {other['recall'][k]:.2f}" if other else f"{part['recall'][k]:.2f}"
             for k in keys

@@ -65,12 +65,16 @@ def export_store(settings: Settings, out: Path) -> Path:
 def backfill(settings: Settings, data: Path, chunk: int) -> tuple[str, dict[str, int]]:
     """Add a canonical folder's lines and outcomes to the store (idempotent); the store URL and counts."""
     from roundabout.data.io import read_folder
+    from roundabout.parties.index import ScreeningIndex
     from roundabout.store.backfill import backfill as load_history
 
     folder = read_folder(data)
-    with opened(settings, "write") as store, count_progress("backfill lines", len(folder.lines)) as advance:
+    with opened(settings, "write") as store:
         store.migrate()
-        result = load_history(store, folder, rules_of(settings), chunk, advance)
+        loaded = store.sanction_lists.load()
+    screening = ScreeningIndex.build(loaded) if loaded else None
+    with opened(settings, "write") as store, count_progress("backfill lines", len(folder.lines)) as advance:
+        result = load_history(store, folder, rules_of(settings), chunk, advance, screening)
         url = store.url
     counts = {
         "lines read": result.lines_read,

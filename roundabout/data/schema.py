@@ -99,6 +99,12 @@ TRUTH_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("line_id", Kind.TEXT, True, "The goods line"),
     FieldSpec("is_circumvention", Kind.BOOL, True, "Whether the line is part of a circumvention scheme"),
     FieldSpec("scheme", Kind.TEXT, False, "Name of the planted scheme, empty for honest lines"),
+    FieldSpec(
+        "listed_party",
+        Kind.BOOL,
+        False,
+        "Whether the counterparty or trader was on the world's sanctions list",
+    ),
 )
 
 #: Canonical id columns of parties, goods and places: what id statistics (smoothed violation rates) may be

@@ -57,6 +57,8 @@ class Fusion:
     oddness_threshold: float = 0.0
     #: The most orders of magnitude of oddness counted (so `d * oddness_cap` is the most it adds).
     oddness_cap: float = 1.0
+    #: 1: a list hit goes red (`list_rule.py`); 0: the rule is off.
+    list_rule: float = 1.0
 
     @classmethod
     def fit(

@@ -35,9 +35,11 @@ from roundabout.models.channels import Thresholds
 from roundabout.models.classifier import RiskClassifier
 from roundabout.models.explain import Explainer, Reason, reason_evidence, reason_templates
 from roundabout.models.fusion import Fusion
+from roundabout.models.list_rule import ListRule
 from roundabout.models.oddness import OddnessDetector
 from roundabout.models.scores import BatchScores, LineScore, scores_frame
 from roundabout.models.target_stats import TargetStats
+from roundabout.parties.index import ScreeningIndex
 
 MODEL_FILE = "model.json"
 CLASSIFIER_FILE = "classifier.txt"
@@ -87,6 +89,7 @@ class RiskModel:
         )
         self._index = {name: i for i, name in enumerate(base)}
         self._anomaly_idx = np.asarray(self.anomaly_columns, dtype=np.int64)
+        self.list_rule = ListRule.for_inputs(self.base_features, enabled=self.fusion.list_rule > 0)
         missing = [n for n in (self.oddness.inputs if self.oddness else []) if n not in self._index]
         if missing:
             raise ValueError(f"oddness inputs that are no base feature: {missing[:5]}")
@@ -136,9 +139,12 @@ class RiskModel:
             X = np.hstack([X, self.target_stats.transform(lines)])
         return X
 
-    def features_of(self, data: CanonicalData, progress: Any = None) -> pd.DataFrame:
-        """Point-in-time features of `data` with this model's fitted artifacts."""
-        return build_features(data, self.artifacts, progress)
+    def features_of(
+        self, data: CanonicalData, progress: Any = None, screening: ScreeningIndex | None = None
+    ) -> pd.DataFrame:
+        """Point-in-time features of `data` with this model's fitted artifacts, the parties screened against
+        `screening` (without it the party features are missing)."""
+        return build_features(data, self.artifacts, progress, screening)
 
     def vector(
         self, features: np.ndarray | Mapping[str, float], line: Mapping[str, Any] | None = None
@@ -173,11 +179,16 @@ class RiskModel:
         oddness, oddest = self._oddness(x[None, :])
         odd = float(oddness[0]) if self.oddness else None
         risk = self.fusion.risk_one(raw, anomaly, odd)
+        hit = bool(self.list_rule.hits(x[None, :])[0])
+        if hit:
+            risk = float(self.list_rule.lift(np.array([risk]), np.array([True]), self.thresholds.red)[0])
         channel = self.thresholds.channel_one(risk)
         if not explain:
             return LineScore(risk, anomaly, channel, [], {}, odd)
         contrib = self.classifier.contributions_one(xc)
         reasons, contributions = self._explain(xc, contrib, anomaly, top_k, (odd, int(oddest[0]), line))
+        if hit:
+            reasons = self.list_rule.first(x, reasons, self.explainer.top_k if top_k is None else top_k)
         return LineScore(risk, anomaly, channel, reasons, contributions, odd)
 
     def score_batch(
@@ -196,7 +207,8 @@ class RiskModel:
         anomaly = self.anomaly.anomaly_score(X, columns=self._anomaly_idx) if len(X) else np.empty(0)
         oddness, oddest = self._oddness(X)
         fused = oddness if self.oddness else None
-        risk = self.fusion.risk(raw, anomaly, fused)
+        hits = self.list_rule.hits(X)
+        risk = self.list_rule.lift(self.fusion.risk(raw, anomaly, fused), hits, self.thresholds.red)
         shown = oddness if self.oddness else np.full(len(X), np.nan)
         out = BatchScores(risk, anomaly, self.thresholds.channel(risk), raw, shown)
         if explain and len(X):
@@ -210,6 +222,11 @@ class RiskModel:
                 return (float(oddness[i]) if self.oddness else None, int(oddest[i]), line)
 
             pairs = [self._explain(Xc[i], contrib[i], anomaly[i], top_k, odd(i)) for i in range(len(X))]
+            for i in np.flatnonzero(hits):
+                pairs[i] = (
+                    self.list_rule.first(X[i], pairs[i][0], top_k or self.explainer.top_k),
+                    pairs[i][1],
+                )
             out.reasons = [p[0] for p in pairs]
             out.contributions = [p[1] for p in pairs]
         elif explain:
@@ -222,16 +239,17 @@ class RiskModel:
         explain: bool = False,
         progress: Any = None,
         history: CanonicalData | None = None,
+        screening: ScreeningIndex | None = None,
     ) -> pd.DataFrame:
         """Build features and score every line of a canonical data folder (the back-fill path); the frame
         of `scores_frame`. With a `history` (the folders before a held-out period, stacked), features are
         built over the history and `data` together, with the history's outcomes only (`data`'s own are
         ignored: a held-out period must not see its labels), and only `data`'s lines are scored."""
         if history is None:
-            features = self.features_of(data, progress)
+            features = self.features_of(data, progress, screening)
         else:
             beside = beside_history(data, history)
-            features = self.features_of(beside.data, progress)[beside.target]
+            features = self.features_of(beside.data, progress, screening)[beside.target]
         records = LineRecords(data.lines) if explain else None
         scores = self.score_batch(self.matrix(features, data.lines), explain=explain, lines=records)
         return scores_frame(data.lines["line_id"].to_numpy(dtype=object), scores)

@@ -10,7 +10,8 @@ Scoring: the query's words and a candidate name's words are paired one-to-one, b
 rapidfuzz's normalised indel ratio; generic and domain words compare by concept), and the score is the
 weighted share of both names' words that found a partner: a soft TF-IDF over the list, so rare words count
 more than common ones and words left over on either side lower it. A pair of names whose only shared words
-are generic ("Trade", "Group", "Technology") never matches, however high the arithmetic. Agreement of the
+are generic or a line of business ("Trade", "Group", "Technology") never matches, however high the
+arithmetic: a match needs a pair of name words. Agreement of the
 query's country with the entry's adds `COUNTRY_BONUS`.
 """
 
@@ -263,12 +264,32 @@ class ScreeningIndex:
             tid = ids[ai]
             matched += sim * (q_weights[qi] + self._weight[tid])
             token = self._tokens[tid]
-            strong |= token.kind != "generic" and query.tokens[qi].kind != "generic" and sim >= STRONG_PAIR
+            strong |= token.kind == "name" and query.tokens[qi].kind == "name" and sim >= STRONG_PAIR
             words.append((query.tokens[qi].text, token.text, sim))
         if not strong:
             return 0.0, ()
         total = sum(q_weights) + sum(self._weight[t] for t in ids)
         return matched / total, tuple(words)
+
+    def _shortlist(self, query: AnalysedName) -> tuple[list[dict[int, float]], list[float], list[int]]:
+        """The query words' similar list words, their weights, and the `CANDIDATES` names (aliases) that
+        share the most weight with it: the only ones scored."""
+        if not query.distinctive or not self._alias_name:
+            return [], [], []
+        similar = [self._similar(t) for t in query.tokens]
+        q_weights = [self._query_weight(t) for t in query.tokens]
+        votes: dict[int, float] = {}
+        for token_sims, weight in zip(similar, q_weights, strict=True):
+            for tid, sim in token_sims.items():
+                if self._tokens[tid].kind == "generic" or self._df[tid] > MAX_POSTINGS:
+                    continue
+                for alias in self._postings[tid]:
+                    votes[alias] = votes.get(alias, 0.0) + sim * weight
+        return similar, q_weights, sorted(votes, key=votes.__getitem__, reverse=True)[:CANDIDATES]
+
+    def candidates(self, name: str) -> list[int]:
+        """The names (alias positions) a name is compared with: at most `CANDIDATES` of the list."""
+        return self._shortlist(analyse(name))[2]
 
     def match(
         self,
@@ -283,18 +304,7 @@ class ScreeningIndex:
         per entry (its best name). `as_of`: only entries listed on or before that day (or undated)."""
         floor = self.threshold if min_score is None else min_score
         query = analyse(name)
-        if not query.distinctive or not self._alias_name:
-            return []
-        similar = [self._similar(t) for t in query.tokens]
-        q_weights = [self._query_weight(t) for t in query.tokens]
-        votes: dict[int, float] = {}
-        for token_sims, weight in zip(similar, q_weights, strict=True):
-            for tid, sim in token_sims.items():
-                if self._tokens[tid].kind == "generic" or self._df[tid] > MAX_POSTINGS:
-                    continue
-                for alias in self._postings[tid]:
-                    votes[alias] = votes.get(alias, 0.0) + sim * weight
-        shortlist = sorted(votes, key=votes.__getitem__, reverse=True)[:CANDIDATES]
+        similar, q_weights, shortlist = self._shortlist(query)
         best: dict[int, Match] = {}
         for alias in shortlist:
             entry_no = self._alias_entry[alias]

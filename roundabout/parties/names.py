@@ -16,8 +16,9 @@ from typing import Literal
 
 from rigour.names import NamePartTag, NameTypeTag, SymbolCategory, analyze_names
 
-#: generic: a word many unrelated firms share (never enough for a match on its own); domain: a line of
-#: business (counts, with less weight than a name word); name: a distinctive word.
+#: generic: a word many unrelated firms share; domain: a line of business ("Technology", "Electronics"),
+#: weighed more than a generic word but, like it, never enough for a match on its own; name: a distinctive
+#: word.
 TokenKind = Literal["name", "domain", "generic"]
 
 _KIND_OF_CATEGORY = {SymbolCategory.SYMBOL: "generic", SymbolCategory.DOMAIN: "domain"}
@@ -50,7 +51,8 @@ class AnalysedName:
 
     @property
     def distinctive(self) -> tuple[NameToken, ...]:
-        return tuple(t for t in self.tokens if t.kind != "generic")
+        """The name words: what a match must share (generic and domain words never suffice alone)."""
+        return tuple(t for t in self.tokens if t.kind == "name")
 
 
 def _type_tag(kind: str) -> NameTypeTag:

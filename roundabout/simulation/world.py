@@ -2,17 +2,22 @@
 
 Order of work: the population (traders, brokers, counterparties), the schemes (they pick complicit traders
 from the population and add shell companies), honest trade filling the rest of the lines, assembly into the
-canonical lines table, inspections, ground truth; for `shape: foreign`, then the DT imports of that world in
+canonical lines table, inspections, ground truth; the world's sanctions list is planted before assembly
+(`parties/world.py`: listed buyers and intermediaries among the schemes' fronts, listed shells, honest
+look-alikes); for `shape: foreign`, then the DT imports of that world in
 another administration's shape (`foreign.py`). Every component draws from its own child of one
 `SeedSequence`, so the world is a pure function of the config.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from roundabout.data.io import CanonicalData
+from roundabout.parties.entries import ListEntry
 from roundabout.simulation import trade
 from roundabout.simulation.assemble import assemble
 from roundabout.simulation.config import SimulationConfig
@@ -21,6 +26,7 @@ from roundabout.simulation.foreign import foreign_shape
 from roundabout.simulation.goods import catalog
 from roundabout.simulation.inspections import inspect
 from roundabout.simulation.itineraries import INVASION_DAY
+from roundabout.simulation.parties.world import plant_parties
 from roundabout.simulation.population import (
     broker_reg_days,
     day,
@@ -32,16 +38,33 @@ from roundabout.simulation.schemes import SCHEME_FUNCTIONS
 from roundabout.simulation.trade_arrays import SCHEMES, TradeArrays
 
 #: The stages `simulate` reports to its progress callback, in order.
-STAGES: tuple[str, ...] = ("population", "schemes", "honest trade", "assembly", "inspections", "ground truth")
+STAGES: tuple[str, ...] = (
+    "population", "schemes", "honest trade", "sanctions list", "assembly", "inspections", "ground truth"
+)  # fmt: skip
 #: The stage a foreign-shaped world adds at the end.
 FOREIGN_STAGE = "foreign shape"
 
 Progress = Callable[[str], None]
 
 
+@dataclass
+class SimulatedWorld:
+    """The world's canonical data and the sanctions list it publishes."""
+
+    data: CanonicalData
+    sanctions: list[ListEntry]
+
+
 def simulate(config: SimulationConfig | None = None, progress: Progress | None = None) -> CanonicalData:
     """The synthetic world as canonical data (lines, inspections, truth). `progress(stage)` is called as
     each of `stages(config)` begins."""
+    return simulate_world(config, progress).data
+
+
+def simulate_world(
+    config: SimulationConfig | None = None, progress: Progress | None = None
+) -> SimulatedWorld:
+    """The synthetic world and its sanctions list (see `simulate`)."""
     cfg = config or SimulationConfig()
     report = progress or (lambda stage: None)
     seeds = np.random.SeedSequence(cfg.seed).spawn(8)
@@ -57,6 +80,7 @@ def simulate(config: SimulationConfig | None = None, progress: Progress | None =
         rng_pop, cat, cfg.traders, start, end, cfg.honest.new_company_share, cfg.honest.pivot_share, n_brokers
     )
     cps = make_counterparties(rng_pop, cfg.traders)
+    n_pool = len(cps.name)  # the honest pools; the schemes' fronts are added after them
     days = np.arange(start, end + 1)
     ctx = Context(
         cfg=cfg, cat=cat, traders=honest, n_honest=len(honest), cps=cps, n_brokers=n_brokers,
@@ -80,6 +104,11 @@ def simulate(config: SimulationConfig | None = None, progress: Progress | None =
     batches.insert(0, trade.honest_trade(rng_trade, cfg, cat, honest, cps, n_brokers, cfg.n_lines - n_scheme))
     world = TradeArrays.concat(batches)
 
+    report("sanctions list")
+    planted = plant_parties(
+        np.random.default_rng(seeds[7]), ctx.cps, ctx.fronts, ctx.traders, len(honest), n_pool
+    )
+
     report("assembly")
     bins = make_bins(rng_bins, np.concatenate([ctx.traders.reg_day, broker_reg_days(rng_bins, n_brokers)]))
     built = assemble(
@@ -101,14 +130,27 @@ def simulate(config: SimulationConfig | None = None, progress: Progress | None =
             "line_id": lines["line_id"],
             "is_circumvention": scheme > 0,
             "scheme": pd.Series(names[scheme], dtype="str"),
+            "listed_party": listed_party(lines, planted.listed_names),
         }
     )
     world_data = CanonicalData(lines=lines, inspections=inspections, truth=truth)
     if cfg.shape == "foreign":
         # the Kazakh world's draws are untouched: the foreign shape has a generator of its own
         report(FOREIGN_STAGE)
-        return foreign_shape(np.random.default_rng(seeds[6]), world_data, cfg.foreign)
-    return world_data
+        world_data = foreign_shape(np.random.default_rng(seeds[6]), world_data, cfg.foreign)
+    return SimulatedWorld(world_data, planted.entries)
+
+
+def listed_party(lines: pd.DataFrame, listed: dict[str, date]) -> np.ndarray:
+    """Whether a line's counterparty or trader is a listed entity, on or after the day it was listed."""
+    day = lines["date"].to_numpy(dtype="datetime64[D]")
+    out = np.zeros(len(lines), dtype=bool)
+    for column in ("counterparty_name", "trader_name"):
+        since = lines[column].map(lambda n: listed.get(n) if isinstance(n, str) else None)
+        known = since.notna().to_numpy()
+        if known.any():
+            out[known] |= day[known] >= since[known].to_numpy(dtype="datetime64[D]")
+    return out
 
 
 def stages(config: SimulationConfig) -> tuple[str, ...]:

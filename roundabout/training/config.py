@@ -151,6 +151,11 @@ class FusionConfig(_Options):
         ge=0,
         description="Floor of the fitted anomaly weight (labels under-represent what nobody inspected)",
     )
+    list_hits_red: bool = Field(
+        True,
+        description="A line whose counterparty or trader matches a sanctions list entry goes red, its risk "
+        "lifted into the red band (a mandatory criterion, not a learned one; docs/models.md)",
+    )
     oddness_weight: float | None = Field(
         4.0,
         ge=0,

@@ -25,6 +25,7 @@ from roundabout.data.io import CanonicalData, read_folder
 from roundabout.errors import ConfigError
 from roundabout.models.mlflow_service import MlflowService
 from roundabout.models.risk_model import RiskModel
+from roundabout.parties.index import ScreeningIndex
 from roundabout.training.baseline import RulesBaseline
 from roundabout.training.config import TrainConfig
 from roundabout.training.metrics import full_report
@@ -73,6 +74,7 @@ def evaluate_model(
     rates: list[float] | None = None,
     mark: Mark | None = None,
     history: Sequence[Path] = (),
+    screening: ScreeningIndex | None = None,
 ) -> dict[str, Any]:
     """Re-evaluate a model on a canonical data folder, with its `history` folders before it if given (see
     the module docstring); `report["meta"]` says which lines were evaluated and why."""
@@ -107,7 +109,7 @@ def evaluate_model(
     labelled = CanonicalData(lines, data.inspections, data.truth, scored.extra_columns)
     split = Split(labelled, reference & ~target, np.zeros(len(lines), dtype=bool), target)
     clock("features")
-    features = model.features_of(scored)[target]
+    features = model.features_of(scored, screening=screening)[target]
     clock("score")
     risk = model.score_batch(model.matrix(features, lines[target])).risk_score
     baseline = RulesBaseline().fit(lines[reference]).score(lines[target], history=lines)

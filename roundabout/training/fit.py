@@ -21,6 +21,7 @@ from roundabout.models.anomaly import AnomalyDetector
 from roundabout.models.channels import Thresholds
 from roundabout.models.classifier import RiskClassifier
 from roundabout.models.fusion import Fusion
+from roundabout.models.list_rule import ListRule
 from roundabout.models.oddness import ODDNESS_INPUTS, OddnessDetector
 from roundabout.models.risk_model import RiskModel, anomaly_inputs, categorical_inputs
 from roundabout.models.target_stats import TargetStats
@@ -73,7 +74,7 @@ def fit_risk_model(
     train_lines = lines[split.train]
     train_outcomes = data.inspections[data.inspections["line_id"].isin(train_lines["line_id"])]
     artifacts = FeatureArtifacts().fit(train_lines, train_outcomes, data.extra_columns)
-    features = build_features(data, artifacts)
+    features = build_features(data, artifacts, screening=split.screening)
     usable, unusable = usable_inputs(features, split.train)
     X_all = features[usable].to_numpy(dtype="float64", na_value=np.nan)
 
@@ -193,6 +194,10 @@ def fit_risk_model(
     thresholds = Thresholds.from_scores(
         recent_risk, config.channels.red_share, config.channels.yellow_share, period
     )
+    # the sanctions-list rule lifts list hits into the red band (models/list_rule.py)
+    fusion.list_rule = 1.0 if config.fusion.list_hits_red else 0.0
+    rule = ListRule.for_inputs(base, enabled=config.fusion.list_hits_red)
+    risk_hold = rule.lift(risk_hold, rule.hits(X_hold), thresholds.red)
 
     model = RiskModel(
         classifier=classifier,
@@ -232,4 +237,4 @@ def holdout_features(
     if features is not None and model.artifacts.content_hash == artifacts_hash:
         return features[split.holdout]
     data: CanonicalData = split.data
-    return build_features(data, model.artifacts)[split.holdout]
+    return build_features(data, model.artifacts, screening=split.screening)[split.holdout]

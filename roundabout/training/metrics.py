@@ -154,8 +154,10 @@ def truth_report(
     value: np.ndarray,
     inspected: np.ndarray,
     rates: Sequence[float],
+    listed: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Against ground truth, over every line: overall, never-inspected lines, and recall per scheme."""
+    """Against ground truth, over every line: overall, never-inspected lines, recall per scheme and, where
+    the truth says which lines involve a listed party, the recall of those lines."""
     truth = np.asarray(is_circumvention, dtype=bool)
     inspected = np.asarray(inspected, dtype=bool)
     report: dict[str, Any] = {
@@ -178,6 +180,11 @@ def truth_report(
             "positives": int(members.sum()),
             "recall": {key: float((mask & members).sum() / members.sum()) for key, mask in masks.items()},
         }
+    if listed is not None and listed.any():
+        report["listed_parties"] = {
+            "positives": int(listed.sum()),
+            "recall": {key: float((mask & listed).sum() / listed.sum()) for key, mask in masks.items()},
+        }
     return report
 
 
@@ -197,8 +204,10 @@ def flatten(report: dict[str, Any], prefix: str = "") -> dict[str, float]:
     return out
 
 
-def aligned_truth(lines_ids: np.ndarray, truth: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """(is_circumvention, scheme) aligned to `lines_ids`, or None without ground truth."""
+def aligned_truth(
+    lines_ids: np.ndarray, truth: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """(is_circumvention, scheme, listed party or None) aligned to `lines_ids`, or None without truth."""
     if truth is None or len(truth) == 0:
         return None
     t = truth.drop_duplicates("line_id").set_index("line_id")
@@ -206,7 +215,10 @@ def aligned_truth(lines_ids: np.ndarray, truth: Any) -> tuple[np.ndarray, np.nda
     scheme = (
         t["scheme"].reindex(lines_ids).astype(object).where(lambda s: s.notna(), "").to_numpy(dtype=object)
     )
-    return flags, scheme
+    listed = None
+    if "listed_party" in t.columns:
+        listed = t["listed_party"].reindex(lines_ids).fillna(False).to_numpy(dtype=bool)
+    return flags, scheme, listed
 
 
 def full_report(
@@ -228,7 +240,7 @@ def full_report(
             "outcomes": outcome_report(s, label, value, rates, prob if name == "model" else None, bins)
         }
         if aligned is not None:
-            part["truth"] = truth_report(s, aligned[0], aligned[1], value, inspected, rates)
+            part["truth"] = truth_report(s, aligned[0], aligned[1], value, inspected, rates, aligned[2])
         report[name] = part
     return report
 

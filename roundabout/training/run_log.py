@@ -69,6 +69,8 @@ def log_run(
     }
     mlflow_service.log_metrics(run_id, metrics)
     tags = {"data.content_hash": finger["content_hash"], "config.hash": config_hash}
+    screened = split.screening.versions if split.screening is not None else []
+    tags["sanctions_lists"] = ", ".join(f"{v.list_name}:{v.version}" for v in screened) or "none"
     if absent := outcomes_absent(report):
         tags[OUTCOMES_ABSENT_TAG] = absent
     mlflow_service.set_tags(run_id, tags | {"features.hash": str(model.artifacts.content_hash)})

@@ -14,6 +14,7 @@ import numpy as np
 from roundabout.data.history import stack
 from roundabout.data.io import CanonicalData, read_folder
 from roundabout.errors import ConfigError
+from roundabout.parties.index import ScreeningIndex
 from roundabout.training.config import SplitConfig
 
 PARTS = ("train", "valid", "holdout")
@@ -27,6 +28,8 @@ class Split:
     train: np.ndarray
     valid: np.ndarray
     holdout: np.ndarray
+    #: The sanctions lists the parties are screened against (None: party features missing).
+    screening: ScreeningIndex | None = None
 
     def mask(self, part: str) -> np.ndarray:
         return getattr(self, part)

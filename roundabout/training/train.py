@@ -15,6 +15,7 @@ from roundabout.data.io import read_folder
 from roundabout.errors import ConfigError
 from roundabout.models.mlflow_service import MlflowService, RegisteredVersion
 from roundabout.models.risk_model import RiskModel
+from roundabout.parties.index import ScreeningIndex
 from roundabout.training import run_log
 from roundabout.training.config import TrainConfig
 from roundabout.training.evaluate import baseline_scores, evaluate_holdout
@@ -89,6 +90,7 @@ def train(
     experiment: str | None = None,
     register: str | None = None,
     mark: Mark | None = None,
+    screening: ScreeningIndex | None = None,
 ) -> TrainResult:
     """Run the whole job; `mark(stage)` is called at the start of each stage (Rich progress in the CLI)."""
     config = config or TrainConfig()
@@ -98,6 +100,7 @@ def train(
 
     clock("load")
     split = load_split(Path(data_dir), config)
+    split.screening = screening
     config.target_stats.check_columns(split.data.extra_columns)  # before a run is opened (fit checks again)
     clock("split")
     finger = fingerprint(data_folders(data_dir, config), split)
