@@ -34,15 +34,34 @@ class Registry:
     home: Path
 
 
+#: Where the registry's data folder holds the simulated world's sanctions list.
+WORLD_LIST = "sanctions/targets.simple.csv"
+
+
 def build_registry(root: Path) -> Registry:
-    """Simulate 20,000 lines into `root/data` and train them into a fresh registry under `root`."""
+    """Simulate 20,000 lines into `root/data`, load the world's sanctions list into the registry home's
+    store, and train them into a fresh registry under `root` (the model reads the party features)."""
     from roundabout.data.io import write_folder
-    from roundabout.simulation import SimulationConfig, simulate
+    from roundabout.simulation import SimulationConfig
+    from roundabout.simulation.parties.publish import write_targets
+    from roundabout.simulation.world import simulate_world
 
     data_dir = root / "data"
-    write_folder(simulate(SimulationConfig(n_lines=20_000, seed=11)), data_dir)
+    world = simulate_world(SimulationConfig(n_lines=20_000, seed=11))
+    write_folder(world.data, data_dir)
+    write_targets(world.sanctions, data_dir / WORLD_LIST)
     tracking_uri = f"sqlite:///{root / 'mlflow.db'}"
     env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "ROUNDABOUT_HOME": str(root / "home")}
+    load = [sys.executable, "-m", "roundabout.cli", "lists", "load", "--format", "opensanctions"]
+    loaded = subprocess.run(
+        [*load, "--path", str(data_dir / WORLD_LIST), "--name", "simulated"],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     done = subprocess.run(
         [sys.executable, "-m", "roundabout.cli", "train", "--data", str(data_dir)],
         env=env,
