@@ -11,7 +11,8 @@ rapidfuzz's normalised indel ratio; generic and domain words compare by concept)
 weighted share of both names' words that found a partner: a soft TF-IDF over the list, so rare words count
 more than common ones and words left over on either side lower it. A pair of names whose only shared words
 are generic or a line of business ("Trade", "Group", "Technology") never matches, however high the
-arithmetic: a match needs a pair of name words. Agreement of the
+arithmetic: a match needs a pair of name words, or, for a name made only of such words ("Sistemy Grupp"),
+every word of both names paired closely. Agreement of the
 query's country with the entry's adds `COUNTRY_BONUS`.
 """
 
@@ -38,6 +39,9 @@ KIND_WEIGHT = {"name": 1.0, "domain": 0.6, "generic": 0.2}
 #: Blocking ignores words carried by more than this many list names (they still count when scoring).
 MAX_POSTINGS = 5_000
 CANDIDATES = 32
+#: Words equal or close once romanisation differences are folded (`names.fold`) compare at their folded
+#: similarity less this: an exact spelling stays ahead of a folded one.
+FOLD_PENALTY = 0.02
 #: Character trigrams find list words a few edits away (transliterations: "balchasch"/"balkhash"): words
 #: sharing at least this share of a query word's trigrams are compared, the `GRAM_CANDIDATES` best.
 GRAM_SHARE = 0.3
@@ -128,6 +132,7 @@ class ScreeningIndex:
         self._df: list[int] = []
         self._postings: list[list[int]] = []
         self._by_sound: dict[str, list[int]] = {}
+        self._by_fold: dict[str, list[int]] = {}
         self._by_deletion: dict[str, list[int]] = {}
         self._by_gram: dict[str, np.ndarray] = {}
         self._weight: list[float] = []
@@ -160,14 +165,16 @@ class ScreeningIndex:
             self._by_text.setdefault(token.text, []).append(tid)
             if token.phonetic:
                 self._by_sound.setdefault(token.phonetic, []).append(tid)
+            if len(token.folded) >= 3:
+                self._by_fold.setdefault(token.folded, []).append(tid)
             for deletion in _deletions(token.text):
                 self._by_deletion.setdefault(deletion, []).append(tid)
         return tid
 
     def _add_alias(self, entry_no: int, name: str, kind: str) -> None:
         analysed = analyse(name, kind)
-        if not analysed.distinctive:
-            return  # a name of generic words only can never match: nothing to index
+        if not any(t.kind != "generic" for t in analysed.tokens):
+            return  # generic words only ("Trade Group"): found by no blocking key, nothing to index
         alias = len(self._alias_name)
         ids = tuple(self._token_id(t) for t in analysed.tokens)
         for tid in set(ids):
@@ -205,6 +212,7 @@ class ScreeningIndex:
         if token.kind == "generic":
             return out
         found: set[int] = set(self._by_sound.get(token.phonetic, ())) if token.phonetic else set()
+        found.update(self._by_fold.get(token.folded, ()))
         found.update(self._by_grams(token.text))
         deletions = _deletions(token.text)
         for key in (token.text, *deletions):
@@ -213,7 +221,11 @@ class ScreeningIndex:
             found.update(self._by_text.get(key, ()))
         for tid in found:
             if tid not in out:
-                sim = Indel.normalized_similarity(token.text, self._tokens[tid].text)
+                other = self._tokens[tid]
+                sim = max(
+                    Indel.normalized_similarity(token.text, other.text),
+                    Indel.normalized_similarity(token.folded, other.folded) - FOLD_PENALTY,
+                )
                 if sim >= TOKEN_MIN:
                     out[tid] = sim
         return out
@@ -266,7 +278,10 @@ class ScreeningIndex:
             token = self._tokens[tid]
             strong |= token.kind == "name" and query.tokens[qi].kind == "name" and sim >= STRONG_PAIR
             words.append((query.tokens[qi].text, token.text, sim))
-        if not strong:
+        # Without a pair of name words only the whole name counts: every word of both, two or more, paired
+        # closely ("Sistemy Grupp" for "Системы Групп"); an overlap of common words is never a match.
+        whole = len(used_q) == len(similar) == len(ids) >= 2 and all(w[2] >= STRONG_PAIR for w in words)
+        if not (strong or whole):
             return 0.0, ()
         total = sum(q_weights) + sum(self._weight[t] for t in ids)
         return matched / total, tuple(words)
@@ -274,7 +289,7 @@ class ScreeningIndex:
     def _shortlist(self, query: AnalysedName) -> tuple[list[dict[int, float]], list[float], list[int]]:
         """The query words' similar list words, their weights, and the `CANDIDATES` names (aliases) that
         share the most weight with it: the only ones scored."""
-        if not query.distinctive or not self._alias_name:
+        if not any(t.kind != "generic" for t in query.tokens) or not self._alias_name:
             return [], [], []
         similar = [self._similar(t) for t in query.tokens]
         q_weights = [self._query_weight(t) for t in query.tokens]
@@ -315,9 +330,9 @@ class ScreeningIndex:
             agrees = None
             if country and entry.countries:
                 agrees = country.upper() in entry.countries
-                if agrees:
+                if agrees and score > 0.0:
                     score = min(1.0, score + COUNTRY_BONUS)
-            if score < floor or (entry_no in best and best[entry_no].score >= score):
+            if score <= 0.0 or score < floor or (entry_no in best and best[entry_no].score >= score):
                 continue
             version = self.versions[position]
             best[entry_no] = Match(

@@ -33,12 +33,13 @@ _EXTRA_LEGAL_FORMS = {"too": "LLP", "osoo": "LLC", "chtup": "PE", "as": "JSC"}
 @dataclass(frozen=True)
 class NameToken:
     """One word of a name: `key` is what it is compared on, `text` its comparable Latin form, `phonetic` its
-    metaphone code (empty for short words)."""
+    metaphone code (empty for short words), `folded` its romanisation-blind form (`fold`)."""
 
     key: str
     text: str
     phonetic: str
     kind: TokenKind
+    folded: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,27 @@ class AnalysedName:
     def distinctive(self) -> tuple[NameToken, ...]:
         """The name words: what a match must share (generic and domain words never suffice alone)."""
         return tuple(t for t in self.tokens if t.kind == "name")
+
+
+#: How the romanisations of Cyrillic names differ in Latin letters: BGN/PCGN ("Balkhash", "Sviyaga"),
+#: ISO 9 and scholarly ("Balxaš", "Ščegol"), German (Duden: "Swijaga", "Schtschegol", "Komplektazija"),
+#: passport and informal spellings ("Tekh"/"Teh"/"Tex", "Zarnitsa"/"Zarnica"). Folding each to one letter
+#: lets words differing only in the system compare equal; rigour transliterates other scripts to Latin but
+#: does not reconcile Latin romanisations with each other. Applied in order.
+_FOLDS = (
+    ("shch", "s"), ("tsch", "c"), ("sch", "s"), ("sh", "s"), ("tch", "c"), ("ch", "c"), ("ts", "c"),
+    ("tz", "c"), ("kh", "h"), ("x", "h"), ("zh", "j"), ("w", "v"),
+    ("ya", "a"), ("ja", "a"), ("ia", "a"), ("yu", "u"), ("ju", "u"), ("iu", "u"), ("yo", "o"), ("jo", "o"),
+    ("ye", "e"), ("je", "e"), ("y", "i"), ("j", "i"), ("z", "s"),
+)  # fmt: skip
+
+
+def fold(text: str) -> str:
+    """A comparable word with romanisation differences folded away, doubled letters made single
+    ("balkhash", "balxas" -> "balhas"; "sviyaga", "swijaga" -> "sviaga")."""
+    for old, new in _FOLDS:
+        text = text.replace(old, new)
+    return "".join(c for i, c in enumerate(text) if i == 0 or c != text[i - 1])
 
 
 def _type_tag(kind: str) -> NameTypeTag:
@@ -88,5 +110,6 @@ def analyse(name: str, kind: str = "organization") -> AnalysedName:
         if kind_of == "name" and part.comparable.isdigit():
             kind_of = "generic"  # a number alone ("No. 1", "2000") says little about who a firm is
         phonetic = (part.metaphone or "") if len(part.comparable) >= 4 else ""
-        tokens.append(NameToken(key, part.comparable, phonetic, kind_of))  # type: ignore[arg-type]
+        folded = fold(part.comparable)
+        tokens.append(NameToken(key, part.comparable, phonetic, kind_of, folded))  # type: ignore[arg-type]
     return AnalysedName(name, tuple(tokens), tuple(legal))
