@@ -48,6 +48,11 @@ class ListRule:
     def lift(risk: np.ndarray, hits: np.ndarray, red: float) -> np.ndarray:
         return np.where(hits, red + (1.0 - red) * (1.0 + risk) / 2.0, risk)
 
+    def lift_one(self, risk: float, x: np.ndarray, red: float) -> tuple[float, bool]:
+        """One row's risk after the rule, and whether it is a hit."""
+        hit = bool(self.hits(x[None, :])[0])
+        return (red + (1.0 - red) * (1.0 + risk) / 2.0 if hit else risk), hit
+
     def reason(self, x: np.ndarray) -> Reason:
         """The reason of a hit row: the party with the higher score (the service names the entry)."""
         scores = [float(np.nan_to_num(x[i])) for i in self.columns]

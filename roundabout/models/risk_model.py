@@ -142,8 +142,7 @@ class RiskModel:
     def features_of(
         self, data: CanonicalData, progress: Any = None, screening: ScreeningIndex | None = None
     ) -> pd.DataFrame:
-        """Point-in-time features of `data` with this model's fitted artifacts, the parties screened against
-        `screening` (without it the party features are missing)."""
+        """Point-in-time features of `data` (parties screened against `screening`, if given)."""
         return build_features(data, self.artifacts, progress, screening)
 
     def vector(
@@ -178,10 +177,7 @@ class RiskModel:
         anomaly = self.anomaly.anomaly_score_one(x[self._anomaly_idx])
         oddness, oddest = self._oddness(x[None, :])
         odd = float(oddness[0]) if self.oddness else None
-        risk = self.fusion.risk_one(raw, anomaly, odd)
-        hit = bool(self.list_rule.hits(x[None, :])[0])
-        if hit:
-            risk = float(self.list_rule.lift(np.array([risk]), np.array([True]), self.thresholds.red)[0])
+        risk, hit = self.list_rule.lift_one(self.fusion.risk_one(raw, anomaly, odd), x, self.thresholds.red)
         channel = self.thresholds.channel_one(risk)
         if not explain:
             return LineScore(risk, anomaly, channel, [], {}, odd)
@@ -222,11 +218,10 @@ class RiskModel:
                 return (float(oddness[i]) if self.oddness else None, int(oddest[i]), line)
 
             pairs = [self._explain(Xc[i], contrib[i], anomaly[i], top_k, odd(i)) for i in range(len(X))]
-            for i in np.flatnonzero(hits):
-                pairs[i] = (
-                    self.list_rule.first(X[i], pairs[i][0], top_k or self.explainer.top_k),
-                    pairs[i][1],
-                )
+            k = self.explainer.top_k if top_k is None else top_k
+            pairs = [
+                (self.list_rule.first(X[i], p[0], k), p[1]) if hits[i] else p for i, p in enumerate(pairs)
+            ]
             out.reasons = [p[0] for p in pairs]
             out.contributions = [p[1] for p in pairs]
         elif explain:

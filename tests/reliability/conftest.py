@@ -4,13 +4,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.server import Registry, Server, start_server, stop_server
+from tests.support.server import Registry, Server, load_world_list, start_server, stop_server
 
 
 @pytest.fixture(scope="package")
 def shared_server(registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("reliability-server")
-    running = start_server(registry, f"sqlite:///{tmp / 'store.db'}", tmp / "server.log")
+    store_url = f"sqlite:///{tmp / 'store.db'}"
+    load_world_list(registry, store_url)  # screening answers from the start
+    running = start_server(registry, store_url, tmp / "server.log")
     try:
         yield running
     finally:

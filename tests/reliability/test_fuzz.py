@@ -23,6 +23,7 @@ def test_every_operation_answers_as_documented(shared_server: Server, who: str |
         "GET /readyz",
         "GET /metrics",
         "POST /v1/score",
+        "POST /v1/screen",
         "POST /v1/feedback",
         "GET /v1/model",
         "GET /v1/decisions/{line_id}",

@@ -74,6 +74,20 @@ def build_registry(root: Path) -> Registry:
     return Registry(tracking_uri, data_dir, root / "home")
 
 
+def load_world_list(registry: Registry, store_url: str) -> int:
+    """Store the registry world's sanctions list in the store at `store_url` (as `simulated`); its version."""
+    from roundabout.parties.formats import read_list
+    from roundabout.store import ServiceStore
+
+    store = ServiceStore.open(store_url)
+    try:
+        store.migrate()
+        parsed = read_list("opensanctions", registry.data_dir / WORLD_LIST)
+        return store.sanction_lists.save("simulated", "opensanctions", parsed, "world")[0]
+    finally:
+        store.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
