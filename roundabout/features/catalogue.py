@@ -228,6 +228,10 @@ FEATURES: tuple[FeatureSpec, ...] = (
        _NETWORK,
        "Earlier inspections of lines with this counterparty found violations ({value:.0%} smoothed)",
        "counterparty_inspections"),
+    _f("trader_flagged_counterparties", "counterparties", "count",
+       "The trader's counterparties (before the date) on whose lines, whoever the trader, inspections had "
+       "found violations before the date", _NETWORK,
+       "{value:.0f} of this trader's counterparties were behind violations found on other lines"),
     # parties: the sanctions lists and the trade network around listed parties
     _f("counterparty_list_score", "parties", "numeric",
        "Best match score of the counterparty's name on the sanctions lists (entries listed by the date; "

@@ -18,7 +18,7 @@ over a whole history and the service store (`roundabout.store`) online. Rules sh
 import numpy as np
 
 from roundabout.features.columns import INVASION_DAY, Columns, map_rows
-from roundabout.features.specs import Aggregate, Distinct, FirstDay, LastDay, Query, WindowSum
+from roundabout.features.specs import Aggregate, Distinct, FirstDay, LastDay, Linked, Query, WindowSum
 
 CHAIN_LOOKBACK = 180
 RESHIP_WINDOW = 90
@@ -153,11 +153,13 @@ QUERIES: tuple[Query, ...] = (
     WindowSum("cp_listed_trader_lines", "cp_listed_trader", "listed_trader_lines", None),
     WindowSum("counterparty_inspected", "counterparty_outcomes", "inspected", None),
     WindowSum("counterparty_violations", "counterparty_outcomes", "violations", None),
+    Linked("trader_flagged_counterparties", "trader_counterparties", "counterparty_outcomes", "violations"),
 )
+QUERIES_BY_NAME = {q.name: q for q in QUERIES}
 
 
 def query_stage(query: Query) -> int:
-    if isinstance(query, Distinct):
+    if isinstance(query, Distinct | Linked):
         return 0
     return AGGREGATES_BY_NAME[query.aggregate].stage
 
@@ -259,6 +261,7 @@ def finalize(
         q["counterparty_violations"], q["counterparty_inspected"], prior, prior_weight
     )
     out["listed_party_distance"] = listed_distance(cols, q)
+    out["trader_flagged_counterparties"] = q["trader_flagged_counterparties"]
     return out
 
 

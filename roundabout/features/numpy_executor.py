@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from roundabout.features.columns import Columns, factorize
-from roundabout.features.history import AGGREGATES, AGGREGATES_BY_NAME, QUERIES, query_stage
-from roundabout.features.specs import Aggregate, Distinct, FirstDay, LastDay, Query, WindowSum
+from roundabout.features.history import AGGREGATES, AGGREGATES_BY_NAME, QUERIES, QUERIES_BY_NAME, query_stage
+from roundabout.features.specs import Aggregate, Distinct, FirstDay, LastDay, Linked, Query, WindowSum
 
 _SHIFT = 20
 _OFFSET = 1 << 19  # day numbers of any plausible date fit in 20 bits after this offset
@@ -179,6 +179,8 @@ def _evaluate(
 ) -> np.ndarray:
     if isinstance(query, Distinct):
         return _distinct(query, keys, day)
+    if isinstance(query, Linked):
+        return _linked(query, tables[query.aggregate][0], keys, day)
     table, codes = tables[query.aggregate]
     # Query points depend on the key only: aggregates of one key (trader, its outcomes...) share them.
     ucode, uday, inverse = keys.points("|".join(AGGREGATES_BY_NAME[query.aggregate].key), codes, day)
@@ -193,15 +195,38 @@ def _evaluate(
     return out[inverse]
 
 
-def _distinct(query: Distinct, keys: _Keys, day: np.ndarray) -> np.ndarray:
+def _first_pairs(query: Distinct, keys: _Keys, day: np.ndarray) -> pd.Series:
+    """First day of each (key code, value code) pair of a `Distinct` query."""
     codes = keys.codes(query.key)
     values = keys.codes((query.value,))
     ok = (codes >= 0) & (values >= 0)
-    pairs = (
+    return (
         pd.DataFrame({"k": codes[ok], "v": values[ok], "d": day[ok]})
         .groupby(["k", "v"], sort=False)["d"]
         .min()
     )
+
+
+def _linked(query: Linked, flags: DayTable, keys: _Keys, day: np.ndarray) -> np.ndarray:
+    """A pair counts from the later of its first day and its value's first positive day (`flags`: the
+    value's aggregate, keyed by the same codes as the pairs' values)."""
+    distinct = QUERIES_BY_NAME[query.pairs]
+    assert isinstance(distinct, Distinct)
+    pairs = _first_pairs(distinct, keys, day)
+    positive = flags.values[query.measure] > 0
+    flagged = pd.Series(flags.day[positive]).groupby(flags.code[positive]).min()
+    value_day = pd.Series(pairs.index.get_level_values("v")).map(flagged).to_numpy(dtype="float64")
+    known = ~np.isnan(value_day)
+    since = np.maximum(pairs.to_numpy(dtype="int64")[known], value_day[known].astype("int64"))
+    pair_keys = pairs.index.get_level_values("k").to_numpy(dtype="int64")[known]
+    table = DayTable(pair_keys, since, {"n": np.ones(len(since))})
+    ucode, uday, inverse = keys.points("|".join(distinct.key), keys.codes(distinct.key), day)
+    return table.window_sum("n", ucode, uday, None)[inverse]
+
+
+def _distinct(query: Distinct, keys: _Keys, day: np.ndarray) -> np.ndarray:
+    codes = keys.codes(query.key)
+    pairs = _first_pairs(query, keys, day)
     first_seen = pairs.to_numpy(dtype="int64")
     pair_keys = pairs.index.get_level_values("k").to_numpy(dtype="int64")
     table = DayTable(pair_keys, first_seen, {"new": np.ones(len(first_seen))})

@@ -7,6 +7,7 @@ seen from a line on day D, always over days strictly before D:
 - `WindowSum`: sum of a measure over days D-window .. D-1 (`window=None`: all days before D);
 - `LastDay`: latest day in D-lookback .. D-1 with a positive measure (NaN if none);
 - `FirstDay`: earliest day before D with a positive measure (NaN if none);
+- `Linked`: of those distinct values, how many had a positive measure in their own aggregate before D;
 - `Distinct`: number of distinct values seen with the key on days before D (with a `window`: first seen
   with it on days D-window .. D-1; `rel` names the query whose pairs it reads, when two share them).
 
@@ -77,5 +78,17 @@ class Distinct:
         return self.rel or self.name
 
 
+@dataclass(frozen=True)
+class Linked:
+    """Distinct values seen with the key before the line's day (the pairs of the `Distinct` query `pairs`)
+    whose own aggregate `aggregate` had a positive `measure` before that day too: a trader's counterparties
+    on whose lines, whoever the trader, inspections had found violations."""
+
+    name: str
+    pairs: str
+    aggregate: str
+    measure: str
+
+
 AggregateQuery = WindowSum | LastDay | FirstDay
-Query = AggregateQuery | Distinct
+Query = AggregateQuery | Distinct | Linked

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from roundabout.features.columns import Columns
-from roundabout.features.history import AGGREGATES, AGGREGATES_BY_NAME, QUERIES
-from roundabout.features.specs import Distinct, FirstDay, LastDay, Query, WindowSum
+from roundabout.features.history import AGGREGATES, AGGREGATES_BY_NAME, QUERIES, QUERIES_BY_NAME
+from roundabout.features.specs import Distinct, FirstDay, LastDay, Linked, Query, WindowSum
 from roundabout.store.backends import Backend
 from roundabout.store.statements import CompiledStatement
 from roundabout.store.tables import StoreTables, total_before
@@ -58,18 +58,24 @@ class HistoryReader:
         specs: list[tuple[str, list[Query], sa.Table, tuple[str, ...]]] = []
         for agg in AGGREGATES:
             queries: list[Query] = [
-                q for q in QUERIES if not isinstance(q, Distinct) and q.aggregate == agg.name
+                q
+                for q in QUERIES
+                if isinstance(q, WindowSum | LastDay | FirstDay) and q.aggregate == agg.name
             ]
             if queries:
                 specs.append((agg.name, queries, self.tables.aggs[agg.name], agg.key))
         for q in QUERIES:
             if isinstance(q, Distinct):
                 specs.append((q.name, [q], self.tables.pairs, q.key))
+            elif isinstance(q, Linked):
+                specs.append((q.name, [q], self.tables.aggs[q.aggregate], self._distinct(q.pairs).key))
         width = max(len(queries) for _, queries, _, _ in specs)
         parts = []
         for i, (name, queries, t, key) in enumerate(specs):
             k = sa.bindparam(f"k{i}", type_=sa.Text)
-            if t is self.tables.pairs:
+            if isinstance(queries[0], Linked):
+                stmt = self._linked_select(i, queries[0], k, d)
+            elif t is self.tables.pairs:
                 # the running total of the key's last day with first-seen pairs before D (0 if none); with
                 # a window, less the total before D - window
                 (q,) = queries
@@ -85,6 +91,21 @@ class HistoryReader:
             pad = [sa.cast(sa.null(), sa.Double)] * (width - len(queries))
             parts.append(_Part(i, name, stmt.add_columns(*pad) if pad else stmt, queries, key))
         return parts
+
+    def _distinct(self, name: str) -> Distinct:
+        found = QUERIES_BY_NAME[name]
+        assert isinstance(found, Distinct)
+        return found
+
+    def _linked_select(self, i: int, q: Linked, k: Any, d: Any) -> Any:
+        """How many values first seen with key `k` before D had a positive measure before D: the key's
+        pairs (an index range of `feat_pairs`), each with one index seek into the value's aggregate."""
+        p, o = self.tables.pairs, self.tables.aggs[q.aggregate]
+        flagged = sa.exists().where(o.c.key == p.c.value, o.c[q.measure] > 0, o.c.day < d)
+        count = sa.cast(sa.func.count(), sa.Double)
+        rel = self._distinct(q.pairs).pairs
+        where = (p.c.rel == rel, p.c.key == k, p.c.first_day < d, flagged)
+        return sa.select(sa.literal_column(str(i)).label("part"), count).select_from(p).where(*where)
 
     def _aggregate_select(self, i: int, t: sa.Table, queries: list[Query], k: Any, d: Any) -> Any:
         """All queries of one aggregate for key `k` on day `d`: windowed ones scan only the rows of the

@@ -50,6 +50,9 @@ def _history(hist):
         hist.line("beta-1", day(1), trader_id="210140040001", counterparty_name="Beta Trading FZE"),
         hist.line("beta-2", day(2), trader_id="210140050001", counterparty_name="beta trading fze"),
         hist.line("beta-3", day(200), trader_id="210140060001", counterparty_name="Beta Trading FZE"),
+        # D again: before Beta's violation was found (day 3), and after
+        hist.line("d-2", day(2), trader_id="210140040001", counterparty_name="Acme GmbH"),
+        hist.line("d-50", day(50), trader_id="210140040001", counterparty_name="Acme GmbH"),
     ]  # fmt: skip
     outcomes = [("beta-1", day(3), "violation"), ("beta-2", day(4), "clean")]
     return hist.data_of(rows, outcomes)
@@ -103,6 +106,15 @@ def test_new_traders_and_violations_of_a_counterparty(hist, fitted, index) -> No
     )
     assert f.loc["beta-1", "counterparty_inspections"] == 0  # its own outcome comes later
     assert np.isclose(f.loc["c", "counterparty_violation_rate"], prior)
+
+
+def test_counterparties_behind_violations_found_on_any_traders_lines(hist, fitted, index) -> None:
+    data = _history(hist)
+    f = build_features(data, fitted(data), screening=index)["trader_flagged_counterparties"]
+    assert f["d-2"] == 0  # D has dealt with Beta since day 1, but its violation is found on day 3
+    assert f["d-50"] == 1  # Beta, and Acme has no violation
+    assert f["b"] == 0  # B's first line with Beta is this one
+    assert f["beta-3"] == 0 and f["c"] == 0
 
 
 @pytest.mark.parametrize("store_kind", ["sqlite", "postgres"])
