@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz.distance import Indel
@@ -37,8 +38,10 @@ STRONG_PAIR = 0.80
 #: Weight of a word by kind, times its inverse document frequency over the list's names.
 KIND_WEIGHT = {"name": 1.0, "domain": 0.6, "generic": 0.2}
 #: Blocking ignores words carried by more than this many list names (they still count when scoring).
-MAX_POSTINGS = 5_000
+MAX_POSTINGS = 2_000
 CANDIDATES = 32
+#: Distinct (name, country, floor) whose matches an index keeps.
+CACHED = 100_000
 #: Words equal or close once romanisation differences are folded (`names.fold`) compare at their folded
 #: similarity less this: an exact spelling stays ahead of a folded one.
 FOLD_PENALTY = 0.02
@@ -135,8 +138,10 @@ class ScreeningIndex:
         self._by_fold: dict[str, list[int]] = {}
         self._by_deletion: dict[str, list[int]] = {}
         self._by_gram: dict[str, np.ndarray] = {}
+        self._posting_arrays: list[np.ndarray] = []
         self._weight: list[float] = []
         self._unknown_idf = 1.0
+        self._cached = lru_cache(maxsize=CACHED)(self._matches)
 
     # building ----------------------------------------------------------------------------------------
     @classmethod
@@ -192,6 +197,7 @@ class ScreeningIndex:
         self._by_gram = {
             g: np.array(t, dtype=np.int32) for g, t in grams.items() if len(t) <= MAX_GRAM_POSTINGS
         }
+        self._posting_arrays = [np.array(p, dtype=np.int32) for p in self._postings]
         n = len(self._alias_name)
         self._unknown_idf = math.log(n + 1) + 1.0
         self._weight = [
@@ -288,19 +294,37 @@ class ScreeningIndex:
 
     def _shortlist(self, query: AnalysedName) -> tuple[list[dict[int, float]], list[float], list[int]]:
         """The query words' similar list words, their weights, and the `CANDIDATES` names (aliases) that
-        share the most weight with it: the only ones scored."""
+        share the most weight with it: the only ones scored. Generic words never vote, and words carried
+        by more than `MAX_POSTINGS` names vote only when the query has no rarer one."""
         if not any(t.kind != "generic" for t in query.tokens) or not self._alias_name:
             return [], [], []
         similar = [self._similar(t) for t in query.tokens]
         q_weights = [self._query_weight(t) for t in query.tokens]
-        votes: dict[int, float] = {}
-        for token_sims, weight in zip(similar, q_weights, strict=True):
-            for tid, sim in token_sims.items():
-                if self._tokens[tid].kind == "generic" or self._df[tid] > MAX_POSTINGS:
-                    continue
+        voters = [
+            (self._df[tid], tid, sim * weight)
+            for token, sims, weight in zip(query.tokens, similar, q_weights, strict=True)
+            if token.kind != "generic"
+            for tid, sim in sims.items()
+            if self._tokens[tid].kind != "generic"
+        ]
+        rare = [v for v in voters if v[0] <= MAX_POSTINGS] or sorted(voters)[:1]
+        if not rare:
+            return similar, q_weights, []
+        if sum(df for df, _, _ in rare) <= 4 * CANDIDATES:
+            votes: dict[int, float] = {}
+            for _, tid, w in rare:
                 for alias in self._postings[tid]:
-                    votes[alias] = votes.get(alias, 0.0) + sim * weight
-        return similar, q_weights, sorted(votes, key=votes.__getitem__, reverse=True)[:CANDIDATES]
+                    votes[alias] = votes.get(alias, 0.0) + w
+            return similar, q_weights, sorted(votes, key=votes.__getitem__, reverse=True)[:CANDIDATES]
+        # many postings: summed in numpy (a query word of a big list can reach thousands of names)
+        aliases = np.concatenate([self._posting_arrays[tid] for _, tid, _ in rare])
+        weights = np.repeat([w for _, _, w in rare], [df for df, _, _ in rare])
+        unique, inverse = np.unique(aliases, return_inverse=True)
+        sums = np.bincount(inverse, weights=weights)
+        if len(unique) > CANDIDATES:
+            top = np.argpartition(-sums, CANDIDATES)[:CANDIDATES]
+            unique, sums = unique[top], sums[top]
+        return similar, q_weights, unique[np.argsort(-sums, kind="stable")].tolist()
 
     def candidates(self, name: str) -> list[int]:
         """The names (alias positions) a name is compared with: at most `CANDIDATES` of the list."""
@@ -316,53 +340,37 @@ class ScreeningIndex:
         as_of: date | None = None,
     ) -> list[Match]:
         """Entries `name` resembles at `min_score` or more (default: the threshold), best first, one match
-        per entry (its best name). `as_of`: only entries listed on or before that day (or undated)."""
+        per entry (its best name). `as_of`: only entries listed on or before that day (or undated).
+        The matches of a (name, country, floor) are kept (`CACHED` of them): parties recur in trade."""
         floor = self.threshold if min_score is None else min_score
+        found = self._cached(name, country.upper() if country else None, floor)
+        if as_of is not None:
+            found = [m for m in found if m.listed_on is None or m.listed_on <= as_of]
+        return found[:limit]
+
+    def _matches(self, name: str, country: str | None, floor: float) -> list[Match]:
+        """Every entry `name` resembles at `floor` or more, best first (see `match`)."""
         query = analyse(name)
         similar, q_weights, shortlist = self._shortlist(query)
         best: dict[int, Match] = {}
+        rank: dict[int, float] = {}  # the score before the cap at 1: a closer name wins a tie at 1.0
         for alias in shortlist:
             entry_no = self._alias_entry[alias]
             position, entry = self._entries[entry_no]
-            if as_of is not None and entry.listed_on is not None and entry.listed_on > as_of:
-                continue
             score, words = self._score(query, similar, q_weights, alias)
             agrees = None
             if country and entry.countries:
-                agrees = country.upper() in entry.countries
+                agrees = country in entry.countries
                 if agrees and score > 0.0:
-                    score = min(1.0, score + COUNTRY_BONUS)
-            if score <= 0.0 or score < floor or (entry_no in best and best[entry_no].score >= score):
+                    score += COUNTRY_BONUS
+            if score <= 0.0 or score < floor or rank.get(entry_no, -1.0) >= score:
                 continue
             version = self.versions[position]
+            rank[entry_no] = score
             best[entry_no] = Match(
-                score, version.list_name, version.version, entry.entry_id, entry.name,
+                min(1.0, score), version.list_name, version.version, entry.entry_id, entry.name,
                 self._alias_name[alias], entry.programmes, entry.countries, entry.kind, words, agrees,
                 entry.listed_on,
             )  # fmt: skip
-        return sorted(best.values(), key=lambda m: (-m.score, m.list_name, m.entry_id))[:limit]
-
-    def match_many(
-        self,
-        names: Sequence[str | None],
-        countries: Sequence[str | None] | None = None,
-        as_of: Sequence[date | None] | None = None,
-        min_score: float | None = None,
-    ) -> list[Match | None]:
-        """The best match of each name (None if none) among entries listed by its `as_of` day; each distinct
-        (name, country) is screened once, however many lines carry it."""
-        cache: dict[tuple[str, str | None], list[Match]] = {}
-        out: list[Match | None] = []
-        for i, name in enumerate(names):
-            if not name:
-                out.append(None)
-                continue
-            key = (name, countries[i] if countries is not None else None)
-            found = cache.get(key)
-            if found is None:
-                found = cache[key] = self.match(key[0], key[1], limit=5, min_score=min_score)
-            day = as_of[i] if as_of is not None else None
-            out.append(
-                next((m for m in found if day is None or m.listed_on is None or m.listed_on <= day), None)
-            )
-        return out
+        order = sorted(best, key=lambda e: (-rank[e], best[e].list_name, best[e].entry_id))
+        return [best[e] for e in order]

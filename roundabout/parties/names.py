@@ -10,6 +10,7 @@ concept across languages (ORG_CLASS for legal forms, SYMBOL for generic words su
 meets "Electronics"), else its comparable text.
 """
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -27,7 +28,17 @@ _KIND_OF_CATEGORY = {SymbolCategory.SYMBOL: "generic", SymbolCategory.DOMAIN: "d
 #: "товарищество с ограниченной ответственностью", Civil Code of the Republic of Kazakhstan, art. 77),
 #: the Kyrgyz limited liability company (ОсОО, "общество с ограниченной ответственностью"), the
 #: Belarusian private unitary enterprise (ЧТУП) and the Turkish joint-stock company (A.Ş., anonim şirket).
-_EXTRA_LEGAL_FORMS = {"too": "LLP", "osoo": "LLC", "chtup": "PE", "as": "JSC"}
+_EXTRA_LEGAL_FORMS = {"too": "LLP", "osoo": "LLC", "chtup": "PE", "as": "JSC", "npo": "NPO"}
+#: Spelled-out Russian legal forms rigour reads as words, in Cyrillic, romanised and translated: the
+#: scientific-production association (НПО, "научно-производственное объединение") and the (public) joint
+#: stock company (АО/ПАО, "(публичное) акционерное общество" romanised), made their short forms first.
+_LONG_FORMS = (
+    (re.compile(r"научно[\s-]*производственное\s+объединение", re.I), " НПО "),
+    (re.compile(r"nauchno[\s-]*proizvodstvenn\w*\s+ob\w*edineni\w*", re.I), " NPO "),
+    (re.compile(r"scientific[\s-]+(?:and[\s-]+)?production\s+association", re.I), " NPO "),
+    (re.compile(r"publichno\w*\s+aktsionerno\w*\s+obshchestvo", re.I), " PAO "),
+    (re.compile(r"aktsionerno\w*\s+obshchestvo", re.I), " AO "),
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,10 @@ def _type_tag(kind: str) -> NameTypeTag:
 def analyse(name: str, kind: str = "organization") -> AnalysedName:
     """Tokens of `name` (any script). Persons keep their name parts; anything else is read as an entity,
     so legal forms are recognised whether or not the caller knows it is a company."""
-    analysed = analyze_names(_type_tag(kind), [name])
+    short = name
+    for pattern, form in _LONG_FORMS:
+        short = pattern.sub(form, short)
+    analysed = analyze_names(_type_tag(kind), [short])
     if not analysed:
         return AnalysedName(name, (), ())
     best = max(analysed, key=lambda n: len(n.parts))
@@ -98,14 +112,14 @@ def analyse(name: str, kind: str = "organization") -> AnalysedName:
         elif category in _KIND_OF_CATEGORY:
             for part in span.parts:
                 concept[part.index] = (f"§{span.symbol.id}", _KIND_OF_CATEGORY[category])
+    parts = [p for p in best.parts if p.tag != NamePartTag.LEGAL and p.comparable]
+    # the regional forms rigour lacks, taken as such at either end of what is left (ПАО НПО «Звезда»)
+    while len(parts) > 1 and parts[0].comparable in _EXTRA_LEGAL_FORMS:
+        legal.append(_EXTRA_LEGAL_FORMS[parts.pop(0).comparable])
+    while len(parts) > 1 and parts[-1].comparable in _EXTRA_LEGAL_FORMS:
+        legal.append(_EXTRA_LEGAL_FORMS[parts.pop().comparable])
     tokens = []
-    last = len(best.parts) - 1
-    for part in best.parts:
-        if part.tag == NamePartTag.LEGAL or not part.comparable:
-            continue
-        if part.comparable in _EXTRA_LEGAL_FORMS and part.index in (0, last) and len(best.parts) > 1:
-            legal.append(_EXTRA_LEGAL_FORMS[part.comparable])
-            continue
+    for part in parts:
         key, kind_of = concept.get(part.index, (part.comparable, "name"))
         if kind_of == "name" and part.comparable.isdigit():
             kind_of = "generic"  # a number alone ("No. 1", "2000") says little about who a firm is
