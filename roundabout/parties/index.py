@@ -326,6 +326,10 @@ class ScreeningIndex:
             unique, sums = unique[top], sums[top]
         return similar, q_weights, unique[np.argsort(-sums, kind="stable")].tolist()
 
+    def clear_cache(self) -> None:
+        """Forget the kept matches (for benchmarks of first sightings)."""
+        self._cached.cache_clear()
+
     def candidates(self, name: str) -> list[int]:
         """The names (alias positions) a name is compared with: at most `CANDIDATES` of the list."""
         return self._shortlist(analyse(name))[2]
