@@ -65,8 +65,7 @@ class RiskModel:
     top_k: int = 3
     n_contributions: int = 10
     metadata: dict[str, Any] = field(default_factory=dict)
-    #: The base features the classifier reads (None: all); the anomaly detector reads every base feature
-    #: that is not a level code nor of the context family, whatever the classifier kept.
+    #: The base features the classifier reads (None: all; the anomaly detector picks its own, `anomaly.py`).
     classifier_base: list[str] | None = None
     #: The oddness detector (None in models trained before it: their oddness_score is missing).
     oddness: OddnessDetector | None = None
@@ -89,7 +88,8 @@ class RiskModel:
         )
         self._index = {name: i for i, name in enumerate(base)}
         self._anomaly_idx = np.asarray(self.anomaly_columns, dtype=np.int64)
-        self.list_rule = ListRule.for_inputs(self.base_features, enabled=self.fusion.list_rule > 0)
+        prior, rule_on = self.artifacts.prior_violation_rate, self.fusion.list_rule > 0
+        self.list_rule = ListRule.for_inputs(base, rule_on, prior)
         missing = [n for n in (self.oddness.inputs if self.oddness else []) if n not in self._index]
         if missing:
             raise ValueError(f"oddness inputs that are no base feature: {missing[:5]}")

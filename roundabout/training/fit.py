@@ -196,7 +196,7 @@ def fit_risk_model(
     )
     # the sanctions-list rule lifts list hits into the red band (models/list_rule.py)
     fusion.list_rule = 1.0 if config.fusion.list_hits_red else 0.0
-    rule = ListRule.for_inputs(base, enabled=config.fusion.list_hits_red)
+    rule = ListRule.for_inputs(base, config.fusion.list_hits_red, artifacts.prior_violation_rate)
     risk_hold = rule.lift(risk_hold, rule.hits(X_hold), thresholds.red)
 
     model = RiskModel(

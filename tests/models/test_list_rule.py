@@ -36,3 +36,19 @@ def test_no_rule_without_the_features_or_when_switched_off() -> None:
     X = np.array([[1.0, 0.99, 0.99]])
     assert not ListRule.for_inputs(["log_value_usd"]).hits(X[:, :1]).any()
     assert not ListRule.for_inputs(BASE, enabled=False).hits(X).any()
+
+
+def test_a_match_that_inspections_keep_clearing_is_no_hit() -> None:
+    """An honest firm named like a listed one: after three or more mostly clean inspections of its lines
+    the name match no longer forces red (its score still reaches the learned parts)."""
+    base = ["counterparty_list_score", "counterparty_inspections", "counterparty_violation_rate"]
+    rule = ListRule.for_inputs(base, prior=0.1)
+    X = np.array(
+        [
+            [0.95, 5, 0.02],  # inspected five times, mostly clean: cleared
+            [0.95, 5, 0.30],  # inspected, violations found: a hit
+            [0.95, 2, 0.02],  # too few inspections to clear it
+            [0.95, np.nan, np.nan],  # never inspected
+        ]
+    )
+    assert rule.hits(X).tolist() == [False, True, True, True]
