@@ -17,7 +17,7 @@ from fastapi_offline import FastAPIOffline
 
 from roundabout.data.rules import FormatRules
 from roundabout.models.mlflow_service import MlflowService
-from roundabout.serving.background import checkpoint_periodically, follow_alias, follow_lists
+from roundabout.serving.background import checkpoint_periodically, follow
 from roundabout.serving.errors import install_error_handlers
 from roundabout.serving.keys import KeyRing
 from roundabout.serving.live_lists import LiveLists
@@ -83,8 +83,8 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
         await asyncio.to_thread(lists.check)
         await asyncio.to_thread(live_model.check)
         tasks = [
-            asyncio.create_task(follow_alias(live_model, settings.reload_interval_seconds)),
-            asyncio.create_task(follow_lists(lists, settings.lists_reload_interval_seconds)),
+            asyncio.create_task(follow(live_model.check, settings.reload_interval_seconds, "alias")),
+            asyncio.create_task(follow(lists.check, settings.lists_reload_interval_seconds, "lists")),
             asyncio.create_task(checkpoint_periodically(store, writes, settings.checkpoint_interval_seconds)),
         ]
         try:

@@ -7,9 +7,8 @@ tick is logged and the next one tries again, so neither task ever dies.
 
 import asyncio
 import logging
+from collections.abc import Callable
 
-from roundabout.serving.live_lists import LiveLists
-from roundabout.serving.live_model import LiveModel
 from roundabout.serving.turns import Turns
 from roundabout.store import ServiceStore
 
@@ -42,24 +41,15 @@ def checkpoint(store: ServiceStore, writes: Turns) -> None:
         store.checkpoint(exclusive=True)
 
 
-async def follow_alias(live_model: LiveModel, interval: float) -> None:
-    """Check the alias every `interval` seconds until cancelled; a failed check keeps the old version."""
+async def follow(check: Callable[[], str], interval: float, what: str) -> None:
+    """Run `check` (the model alias's, the sanctions lists') every `interval` seconds until cancelled; a
+    failed check keeps what serves now."""
     while True:
         await asyncio.sleep(interval)
         try:
-            await asyncio.to_thread(live_model.check)
+            await asyncio.to_thread(check)
         except Exception:  # never let the follower die: the next tick tries again
-            log.exception("alias check crashed")
-
-
-async def follow_lists(live_lists: LiveLists, interval: float) -> None:
-    """Check the store's active sanctions list versions every `interval` seconds until cancelled."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await asyncio.to_thread(live_lists.check)
-        except Exception:  # never let the follower die: the next tick tries again
-            log.exception("sanctions list check crashed")
+            log.exception("%s check crashed", what)
 
 
 async def checkpoint_periodically(store: ServiceStore, writes: Turns, interval: float) -> None:
