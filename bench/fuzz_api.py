@@ -17,7 +17,7 @@ from pathlib import Path
 from reliability_common import DEFAULT_WORKDIR, registry
 
 from tests.support.fuzzing import fuzz
-from tests.support.server import KEYS, sample, secrets_in, start_server, stop_server
+from tests.support.server import KEYS, load_world_list, sample, secrets_in, start_server, stop_server
 
 
 def main() -> int:
@@ -29,7 +29,9 @@ def main() -> int:
     reg = registry(args.workdir)
     run_dir = args.workdir / f"fuzz-{int(time.time())}"
     run_dir.mkdir(parents=True)
-    server = start_server(reg, f"sqlite:///{run_dir / 'store.db'}", run_dir / "server.log")
+    store_url = f"sqlite:///{run_dir / 'store.db'}"
+    load_world_list(reg, store_url)  # POST /v1/screen answers from the start
+    server = start_server(reg, store_url, run_dir / "server.log")
     failures = 0
     try:
         rss0 = sample(server.process.pid).rss_mb

@@ -5,6 +5,7 @@ runs in `bench/`."""
 import json
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -154,9 +155,10 @@ def stop_server(server: Server) -> None:
 def registry_at(root: Path) -> Registry:
     """The registry under `root`, trained there first if it is not there yet (bench scripts reuse it)."""
     registry = Registry(f"sqlite:///{root / 'mlflow.db'}", root / "data", root / "home")
-    if (root / "mlflow.db").exists() and (root / "data").exists():
+    if (root / "mlflow.db").exists() and (root / "data" / WORLD_LIST).exists():
         return registry
-    root.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(root, ignore_errors=True)  # none yet, or one made before the world published its list
+    root.mkdir(parents=True)
     return build_registry(root)
 
 
