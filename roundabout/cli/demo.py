@@ -57,12 +57,12 @@ def demo(
             f"reusing version {twin.version} of {twin.name} ({aliases}): it was trained on the same data "
             "(same content hash) and config, so nothing is trained or registered again"
         )
-    else:
+    screening = store_screening(settings)  # indexed once, for training and the back-fill
+    if twin is None:
         with stage_progress(TRAIN_STAGES, "train") as mark:
-            screening = store_screening(settings)
             print_training(train(data_dir, mlflow_service, config, mark=mark, screening=screening))
     rule("3/4 load the history into the service store")
-    url, counts = backfill(settings, data_dir, chunk=10_000)
+    url, counts = backfill(settings, data_dir, chunk=10_000, screening=screening)
     console.print(summary_table(f"backfilled {url}", dict(counts)))
     rule("4/4 serve")
     serve_with_demo_key(settings, mlflow_service, port, serve_api)

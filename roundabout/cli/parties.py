@@ -77,8 +77,8 @@ def lists_show(ctx: typer.Context) -> None:
         return
 
     def versions(store: "ServiceStore") -> list["StoredList"]:
-        store.migrate()
-        return store.sanction_lists.versions()
+        # a command that only reads upgrades nothing: a store without the list tables has no list
+        return store.sanction_lists.versions() if store.sanction_lists.exists() else []
 
     stored = with_store(ctx.obj, "read", versions)
     if not stored:
@@ -111,8 +111,7 @@ def active_index(settings: "Settings") -> "ScreeningIndex":
     from roundabout.parties.index import ScreeningIndex
 
     def load(store: "ServiceStore") -> list["LoadedList"]:
-        store.migrate()
-        return store.sanction_lists.load()
+        return store.sanction_lists.load() if store.sanction_lists.exists() else []
 
     loaded = [] if missing_file(settings) is not None else with_store(settings, "read", load)
     if not loaded:

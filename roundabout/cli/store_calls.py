@@ -7,13 +7,16 @@ the CLI reports.
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from roundabout.cli.render import count_progress, say
 from roundabout.data.rules import FormatRules
 from roundabout.errors import NotFoundError, UnavailableError
 from roundabout.settings import Settings
 from roundabout.store import STORE_ERRORS, ServiceStore
+
+if TYPE_CHECKING:
+    from roundabout.parties.index import ScreeningIndex
 
 T = TypeVar("T")
 
@@ -62,8 +65,11 @@ def export_store(settings: Settings, out: Path) -> Path:
     return out
 
 
-def backfill(settings: Settings, data: Path, chunk: int) -> tuple[str, dict[str, int]]:
-    """Add a canonical folder's lines and outcomes to the store (idempotent); the store URL and counts."""
+def backfill(
+    settings: Settings, data: Path, chunk: int, screening: "ScreeningIndex | None" = None
+) -> tuple[str, dict[str, int]]:
+    """Add a canonical folder's lines and outcomes to the store (idempotent); the store URL and counts.
+    The parties are screened against `screening`, by default the store's active lists."""
     from roundabout.data.io import read_folder
     from roundabout.parties.index import ScreeningIndex
     from roundabout.store.backfill import backfill as load_history
@@ -71,10 +77,10 @@ def backfill(settings: Settings, data: Path, chunk: int) -> tuple[str, dict[str,
     folder = read_folder(data)
     with opened(settings, "write") as store:
         store.migrate()
-        loaded = store.sanction_lists.load()
-    screening = ScreeningIndex.build(loaded) if loaded else None
-    with opened(settings, "write") as store, count_progress("backfill lines", len(folder.lines)) as advance:
-        result = load_history(store, folder, rules_of(settings), chunk, advance, screening)
+        if screening is None and (loaded := store.sanction_lists.load()):
+            screening = ScreeningIndex.build(loaded)
+        with count_progress("backfill lines", len(folder.lines)) as advance:
+            result = load_history(store, folder, rules_of(settings), chunk, advance, screening)
         url = store.url
     counts = {
         "lines read": result.lines_read,

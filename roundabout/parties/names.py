@@ -61,11 +61,6 @@ class AnalysedName:
     tokens: tuple[NameToken, ...]
     legal_forms: tuple[str, ...]
 
-    @property
-    def distinctive(self) -> tuple[NameToken, ...]:
-        """The name words: what a match must share (generic and domain words never suffice alone)."""
-        return tuple(t for t in self.tokens if t.kind == "name")
-
 
 #: How the romanisations of Cyrillic names differ in Latin letters: BGN/PCGN ("Balkhash", "Sviyaga"),
 #: ISO 9 and scholarly ("Balxaš", "Ščegol"), German (Duden: "Swijaga", "Schtschegol", "Komplektazija"),

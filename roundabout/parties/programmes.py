@@ -6,8 +6,8 @@ the family is read from the words in the code.
 
 import re
 
-#: Families in order of precedence: an entry listed under Russia and Iran programmes counts as "russia".
-FAMILIES = ("russia", "belarus", "other")
+#: Families in order of precedence (an entry listed under Russia and Iran programmes counts as "russia");
+#: none of these: "other".
 _PATTERNS = (
     (
         "russia",

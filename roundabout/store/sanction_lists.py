@@ -88,6 +88,11 @@ class ListStore:
                 conn.execute(self.entries.insert(), rows[start : start + _BATCH])
         return int(version), True
 
+    def exists(self) -> bool:
+        """Whether the store has the list tables yet (a store made before them, not upgraded, has not)."""
+        with self.backend.connect() as conn:
+            return sa.inspect(conn).has_table(self.lists.name)
+
     def versions(self) -> list[StoredList]:
         """Every stored version, newest first, with whether it is active."""
         t = self.lists

@@ -273,3 +273,31 @@ class Entries:
                 self.refuse(builder.row, name_column, "no name on any row of this entry", builder.entry_id)
         bad = sorted(self.bad_rows, key=lambda b: (b.field.rpartition(":")[0], b.row))
         return ParsedList(entries=entries, bad_rows=bad, published=published)
+
+
+def header_columns(
+    path: Path, text: str, rows: Iterator[tuple[int, list[str]]], required: Sequence[str], label: str
+) -> Columns:
+    """The columns of the file's first record, its header; a file without the `required` ones is refused,
+    named as not being `label`."""
+    header = next(rows, None)
+    cols = Columns(header[1] if header else [])
+    if missing := cols.missing(required):
+        raise wrong_columns(path, label, missing, text.split("\n", 1)[0])
+    return cols
+
+
+def records(
+    path: Path, rows: Iterator[tuple[int, list[str]]], cols: Columns, entries: "Entries"
+) -> Iterator[tuple[int, list[str]]]:
+    """The records after the header, each with its line: one of the wrong width is refused (its line and
+    why) and the others yielded; a header with no record after it is refused as a whole."""
+    count = 0
+    for line, row in rows:
+        count += 1
+        if problem := cols.width_problem(row):
+            entries.refuse(line, "columns", problem)
+            continue
+        yield line, row
+    if not count:
+        raise InvalidInputError("file", f"{path.name} has a header but no records")

@@ -29,7 +29,6 @@ published, the fileGenerationDate. Only the columns named here are needed: a tri
 from datetime import date
 from pathlib import Path
 
-from roundabout.errors import InvalidInputError
 from roundabout.parties.entries import EntityKind, ParsedList
 from roundabout.parties.formats import (
     Columns,
@@ -38,9 +37,10 @@ from roundabout.parties.formats import (
     add_unique,
     country_code,
     csv_rows,
+    header_columns,
     read_text,
+    records,
     to_date,
-    wrong_columns,
 )
 
 REQUIRED = ("Entity_LogicalId", "NameAlias_WholeName")
@@ -58,20 +58,11 @@ def read_eu(path: Path) -> ParsedList:
     """Read an EU FSF csvFullSanctionsList v1.1 file."""
     text = read_text(path)
     rows = csv_rows(text, delimiter=";")
-    first_line = text.split("\n", 1)[0]
-    header = next(rows, None)
-    cols = Columns(header[1] if header else [])
-    if missing := cols.missing(REQUIRED):
-        label = "an EU consolidated sanctions list CSV (';'-separated, FSF v1.1)"
-        raise wrong_columns(path, label, missing, first_line)
+    label = "an EU consolidated sanctions list CSV (';'-separated, FSF v1.1)"
+    cols = header_columns(path, text, rows, REQUIRED, label)
     entries = Entries()
     published = None
-    records = 0
-    for line, row in rows:
-        records += 1
-        if problem := cols.width_problem(row):
-            entries.refuse(line, "columns", problem)
-            continue
+    for line, row in records(path, rows, cols, entries):
         entity_id = cols.get(row, "Entity_LogicalId")
         if not entity_id:
             entries.refuse(line, "Entity_LogicalId", "no id", cols.get(row, "NameAlias_WholeName"))
@@ -80,8 +71,6 @@ def read_eu(path: Path) -> ParsedList:
             published = _date(cols, row, "fileGenerationDate", line, entries)
         entry = entries.by_id.get(entity_id) or entries.entry(entity_id, line, _kind(cols, row))
         _add_row(cols, row, line, entry, entries)
-    if not records:
-        raise InvalidInputError("file", f"{path.name} has a header but no records")
     return entries.result("NameAlias_WholeName", published)
 
 

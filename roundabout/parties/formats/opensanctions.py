@@ -22,7 +22,6 @@ import csv
 import io
 from pathlib import Path
 
-from roundabout.errors import InvalidInputError
 from roundabout.parties.entries import EntityKind, ParsedList
 from roundabout.parties.formats import (
     Columns,
@@ -32,9 +31,10 @@ from roundabout.parties.formats import (
     clean,
     country_code,
     csv_rows,
+    header_columns,
     read_text,
+    records,
     to_date,
-    wrong_columns,
 )
 
 REQUIRED = ("id", "schema", "name")
@@ -53,17 +53,9 @@ def read_opensanctions(path: Path) -> ParsedList:
     """Read an OpenSanctions targets.simple.csv."""
     text = read_text(path)
     rows = csv_rows(text)
-    header = next(rows, None)
-    cols = Columns(header[1] if header else [])
-    if missing := cols.missing(REQUIRED):
-        raise wrong_columns(path, "an OpenSanctions targets.simple.csv", missing, text.split("\n", 1)[0])
+    cols = header_columns(path, text, rows, REQUIRED, "an OpenSanctions targets.simple.csv")
     entries = Entries()
-    records = 0
-    for line, row in rows:
-        records += 1
-        if problem := cols.width_problem(row):
-            entries.refuse(line, "columns", problem)
-            continue
+    for line, row in records(path, rows, cols, entries):
         entity_id, name = cols.get(row, "id"), cols.get(row, "name")
         if not entity_id:
             entries.refuse(line, "id", "no id", name)
@@ -74,8 +66,6 @@ def read_opensanctions(path: Path) -> ParsedList:
         kind = KINDS.get(cols.get(row, "schema").lower(), "other")
         entry = entries.by_id.get(entity_id) or entries.entry(entity_id, line, kind)
         _add_row(cols, row, line, entry, entries)
-    if not records:
-        raise InvalidInputError("file", f"{path.name} has a header but no records")
     return entries.result("name")
 
 

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from roundabout.errors import InvalidInputError
 from roundabout.parties.entries import EntityKind, ParsedList
 from roundabout.parties.formats import (
     Columns,
@@ -41,6 +40,7 @@ from roundabout.parties.formats import (
     country_code,
     csv_rows,
     read_text,
+    records,
     to_date,
     wrong_columns,
 )
@@ -98,12 +98,8 @@ def read_uk(path: Path) -> ParsedList:
         label = "a UK sanctions list CSV (OFSI ConList.csv or the FCDO UK Sanctions List)"
         raise wrong_columns(path, label, missing, text.split("\n", 1)[0])
     entries = Entries()
-    records = 0
-    for line, row in rows:
-        records += 1
+    for line, row in records(path, rows, cols, entries):
         _add_row(cols, layout, row, line, entries)
-    if not records:
-        raise InvalidInputError("file", f"{path.name} has a header but no records")
     return entries.result("Name 6", _published(preamble))
 
 
@@ -121,9 +117,6 @@ def _published(preamble: list[list[str]]) -> date | None:
 
 def _add_row(cols: Columns, layout: Layout, row: list[str], line: int, entries: Entries) -> None:
     """Add one row (one name of an entry) to its entry, or refuse it."""
-    if problem := cols.width_problem(row):
-        entries.refuse(line, "columns", problem)
-        return
     entry_id = re.sub(r"^(\d+)\.0$", r"\1", cols.get(row, layout.id))  # a spreadsheet's "6897.0"
     given = [cols.get(row, n) for n in NAMES[:5]]
     name = " ".join(p for p in (*given, cols.get(row, "Name 6")) if p)
