@@ -107,6 +107,7 @@ def rates_table(report: dict[str, Any], against: str) -> Table:
     """Precision, recall and value caught at each inspection rate, model beside the rules baseline."""
     title = {
         "outcomes": "against inspection outcomes (inspected lines)",
+        "exploration": "against outcomes weighted by inverse propensity (estimates over all lines)",
         "truth": "against ground truth (all lines)",
     }
     table = Table(title=f"model vs rules baseline, {title[against]}", title_justify="left")
@@ -121,6 +122,8 @@ def rates_table(report: dict[str, Any], against: str) -> Table:
             row += [f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['value_caught']:.3f}"]
         table.add_row(*row)
     for metric in ("pr_auc", "roc_auc"):
+        if metric not in report["model"][against]:
+            continue
         model, base = report["model"][against][metric], report["baseline"][against][metric]
         table.add_row(metric.upper().replace("_", "-"), f"{model:.3f}", "", "", f"{base:.3f}", "", "")
     return table
@@ -158,6 +161,16 @@ def print_report(report: dict[str, Any], period: str = "the holdout") -> None:
     absent = no_outcomes_warning(report, period)
     if not absent:
         console.print(rates_table(report, "outcomes"))
+    explored = report["model"].get("exploration", {})
+    if explored and "absent" not in explored:
+        console.print(rates_table(report, "exploration"))
+        console.print(
+            f"exploration sample: {explored['sample_lines']:,} lines drawn and inspected, "
+            f"{explored['sample_violations']:,} violations ({explored.get('sample_violation_rate', 0):.2%}); "
+            f"estimated prevalence of violations over all lines {explored['prevalence']:.2%}"
+        )
+    elif explored:
+        console.print(f"[dim]no inverse-propensity figures: {explored['absent']}[/dim]")
     if "truth" in report["model"]:
         console.print(rates_table(report, "truth"))
         console.print(schemes_table(report))

@@ -32,6 +32,7 @@ from roundabout.data.rules import (
     NonNegative,
     NotAbove,
     OneOf,
+    Probability,
     Required,
     RequiredWhen,
     TableRules,
@@ -91,6 +92,8 @@ def _breaks(rule: FieldRule) -> Callable[[Any], bool]:
         return lambda value: not math.isfinite(value)
     if isinstance(rule, NonNegative):
         return lambda value: value < 0
+    if isinstance(rule, Probability):
+        return lambda value: not 0 < value <= 1
     if isinstance(rule, OneOf | InSet):
         allowed = frozenset(rule.choices if isinstance(rule, OneOf) else rule.values)
         return lambda value: value not in allowed

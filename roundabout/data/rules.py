@@ -130,6 +130,11 @@ class NonNegative(Rule):
 
 
 @dataclass(frozen=True)
+class Probability(Rule):
+    """A number must be a probability of selection: above 0, at most 1."""
+
+
+@dataclass(frozen=True)
 class OneOf(Rule):
     choices: tuple[str, ...]
 
@@ -191,7 +196,18 @@ class EmptyWhen(Rule):
     value: str
 
 
-FieldRule = Required | DateRange | Finite | NonNegative | OneOf | Matches | InSet | MaxLength | NoCharacters
+FieldRule = (
+    Required
+    | DateRange
+    | Finite
+    | NonNegative
+    | Probability
+    | OneOf
+    | Matches
+    | InSet
+    | MaxLength
+    | NoCharacters
+)
 CrossRule = NotAbove | RequiredWhen | EmptyWhen
 
 _COMPILED: dict[str, re.Pattern[str]] = {}
@@ -248,6 +264,8 @@ def field_rules(spec: FieldSpec, rules: FormatRules) -> list[FieldRule]:
         out.append(Finite(spec.name, "not a finite number"))
         if spec.non_negative:
             out.append(NonNegative(spec.name, "must not be negative"))
+        if spec.probability:
+            out.append(Probability(spec.name, "must be a probability above 0 and at most 1"))
     elif spec.kind is Kind.TEXT:
         out.append(NoCharacters(spec.name, "NUL characters (\\u0000) are not allowed", "\x00"))
         if spec.name == "line_id":

@@ -36,12 +36,16 @@ class FieldSpec:
     pattern: str | None = None
     country: bool = False
     non_negative: bool = False
+    #: A probability of selection: more than 0, at most 1.
+    probability: bool = False
 
 
 DOCUMENT_KINDS = ("DT", "SNT")
 DIRECTIONS = ("import", "export", "transit")
 TRANSPORT_MODES = ("road", "rail", "air", "sea", "pipeline", "post")
 OUTCOMES = ("violation", "clean")
+#: How a line came to be inspected: the model's channel, the exploration quota, or a mandatory rule.
+SELECTIONS = ("model", "exploration", "rule")
 
 #: Kazakh format rules, the default: a 12-digit BIN and a 10-digit EAEU commodity code.
 KZ_TRADER_ID_PATTERN = r"\d{12}"
@@ -93,6 +97,16 @@ INSPECTION_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("inspected_on", Kind.DATE, True, "Date of the inspection"),
     FieldSpec("outcome", Kind.TEXT, True, "violation or clean", OUTCOMES),
     FieldSpec("violation_type", Kind.TEXT, False, "Kind of violation found (empty when clean)"),
+    FieldSpec(
+        "selection", Kind.TEXT, False, "Why the line was inspected: model, exploration or rule", SELECTIONS
+    ),
+    FieldSpec(
+        "propensity",
+        Kind.NUMBER,
+        False,
+        "Probability that the policy in force would select the line for inspection (0 < p <= 1)",
+        probability=True,
+    ),
 )
 
 TRUTH_FIELDS: tuple[FieldSpec, ...] = (

@@ -31,6 +31,7 @@ from roundabout.data.rules import (
     NonNegative,
     NotAbove,
     OneOf,
+    Probability,
     Required,
     RequiredWhen,
     TableRules,
@@ -179,6 +180,8 @@ def _broken(rule: FieldRule, value: pd.Series, present: np.ndarray) -> np.ndarra
         return given & ~np.isfinite(value.to_numpy(dtype="float64", na_value=np.nan))
     if isinstance(rule, NonNegative):
         return (value < 0).fillna(False).to_numpy(dtype=bool)
+    if isinstance(rule, Probability):
+        return given & ~((value > 0) & (value <= 1)).fillna(False).to_numpy(dtype=bool)
     if isinstance(rule, OneOf | InSet):
         allowed = rule.choices if isinstance(rule, OneOf) else list(rule.values)
         return given & ~value.isin(allowed).to_numpy()

@@ -97,8 +97,12 @@ class RiskClassifier:
         categorical: list[str],
         X_valid: np.ndarray | None = None,
         y_valid: np.ndarray | None = None,
+        weight: np.ndarray | None = None,
+        weight_valid: np.ndarray | None = None,
     ) -> Self:
-        """Train; with a validation set, stop when its average precision has not improved for a while."""
+        """Train; with a validation set, stop when its average precision has not improved for a while.
+        `weight` and `weight_valid` weigh lines (inverse propensities); the class balance is then taken
+        over the weighted counts."""
         y = np.asarray(y, dtype="float64")
         positives = float(y.sum())
         if positives == 0 or positives == len(y):
@@ -106,7 +110,11 @@ class RiskClassifier:
                 "the training period's inspections need both violations and clean ones: train on a longer "
                 "history or give the split a longer training period"
             )
-        spw = self.scale_pos_weight or positive_weight(self.class_weight, len(y) - positives, positives)
+        w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype="float64")
+        weighted_pos = float(w @ y)
+        spw = self.scale_pos_weight or positive_weight(
+            self.class_weight, float(w.sum()) - weighted_pos, weighted_pos
+        )
         params = {
             **self.params,
             "scale_pos_weight": spw,
@@ -118,13 +126,16 @@ class RiskClassifier:
         }
         cats = [c for c in categorical if c in feature_names]
         train = lgb.Dataset(
-            X, label=y, feature_name=feature_names, categorical_feature=cats, free_raw_data=False
-        )
+            X, label=y, weight=weight, feature_name=feature_names, categorical_feature=cats,
+            free_raw_data=False,
+        )  # fmt: skip
         sets, names = [train], ["train"]
         callbacks: list[Any] = [lgb.record_evaluation(self.evals_)]
         has_valid = X_valid is not None and y_valid is not None and 0 < np.sum(y_valid) < len(y_valid)
         if has_valid:
-            valid = lgb.Dataset(X_valid, label=np.asarray(y_valid, dtype="float64"), reference=train)
+            valid = lgb.Dataset(
+                X_valid, label=np.asarray(y_valid, dtype="float64"), weight=weight_valid, reference=train
+            )
             sets, names = [train, valid], ["train", "valid"]
             callbacks.append(
                 lgb.early_stopping(self.early_stopping_rounds, first_metric_only=True, verbose=False)

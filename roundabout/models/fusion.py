@@ -75,8 +75,10 @@ class Fusion:
         oddness_weight: float | None = None,
         oddness_quantile: float = 0.99,
         oddness_cap: float = 1.0,
+        weight: np.ndarray | None = None,
     ) -> Self:
-        """Fit a, b, d, c on labelled validation lines; the references are the scores of training lines."""
+        """Fit a, b, d, c on labelled validation lines (weighted by `weight`: inverse propensities); the
+        references are the scores of training lines."""
         median = float(np.median(anomaly_reference))
         spread = float(np.quantile(anomaly_reference, 0.99) - median) or 1e-6
         out = cls(anomaly_median=median, anomaly_spread=spread, oddness_cap=oddness_cap)
@@ -93,7 +95,7 @@ class Fusion:
         while True:
             free = [k for k in parts if k not in fixed]
             offset = sum((fixed[k] * parts[k] for k in fixed), np.zeros(len(raw)))
-            coef, c = _platt(np.column_stack([raw, *(parts[k] for k in free)]), y, offset=offset)
+            coef, c = _platt(np.column_stack([raw, *(parts[k] for k in free)]), y, offset, weight)
             fitted = dict(zip(free, coef[1:], strict=True))
             low = {k: floors[k] for k, v in fitted.items() if v < floors[k]}
             if not low:
@@ -113,6 +115,11 @@ class Fusion:
             return np.zeros(1)
         excess = np.asarray(oddness, dtype="float64") - self.oddness_threshold
         return np.clip(excess, 0.0, self.oddness_cap)
+
+    def evidence(self, anomaly: np.ndarray | float, oddness: np.ndarray | float | None) -> np.ndarray:
+        """Log-odds the unsupervised parts add (`b * z + d * w`): what the anomaly strategy explores by."""
+        out = self.b * self.anomaly_z(anomaly)
+        return out + self.d * self.oddness_excess(oddness) if oddness is not None else out
 
     def logit(self, raw: np.ndarray, anomaly: np.ndarray, oddness: np.ndarray | None = None) -> np.ndarray:
         out = self.a * np.asarray(raw, dtype="float64") + self.b * self.anomaly_z(anomaly) + self.c
@@ -137,8 +144,10 @@ class Fusion:
         return cls(**{k: float(v) for k, v in body.items()})
 
 
-def _platt(X: np.ndarray, y: np.ndarray, offset: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-    """Unpenalised logistic regression of y on X (plus a fixed offset in the log-odds)."""
+def _platt(
+    X: np.ndarray, y: np.ndarray, offset: np.ndarray | None = None, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """Unpenalised logistic regression of y on X (plus a fixed offset in the log-odds), lines weighted."""
     if len(np.unique(y)) < 2:
         raise ConfigError(
             "calibration needs both violations and clean inspections in the validation period: give the "
@@ -146,15 +155,16 @@ def _platt(X: np.ndarray, y: np.ndarray, offset: np.ndarray | None = None) -> tu
         )
     if offset is None or not np.any(offset):
         model = LogisticRegression(C=np.inf, max_iter=1000)
-        model.fit(X, y)
+        model.fit(X, y, sample_weight=weight)
         return model.coef_[0], float(model.intercept_[0])
     # An offset is a sample-specific intercept: fit by Newton steps on the log-likelihood.
     Xb = np.column_stack([X, np.ones(len(X))])
     w = np.zeros(Xb.shape[1])
+    sw = np.ones(len(y)) if weight is None else np.asarray(weight, dtype="float64")
     for _ in range(100):
         p = expit(Xb @ w + offset)
-        grad = Xb.T @ (y - p)
-        hess = (Xb * (p * (1 - p))[:, None]).T @ Xb + 1e-9 * np.eye(len(w))
+        grad = Xb.T @ (sw * (y - p))
+        hess = (Xb * (sw * p * (1 - p))[:, None]).T @ Xb + 1e-9 * np.eye(len(w))
         step = np.linalg.solve(hess, grad)
         w += step
         if np.max(np.abs(step)) < 1e-10:

@@ -12,8 +12,10 @@ once. Two ways to use it:
   feature store provides; prefixed because some features share a name with a line field), those are used
   as they are; otherwise features are built from the lines given, which are then their
   own only history (trader and chain features see nothing before them). It returns one row per line:
-  `line_id`, `risk_score`, `anomaly_score`, `channel`, and `reasons` and `contributions` as JSON text
-  (a list of {feature, value, contribution, text}; a {feature: share of the fused log-odds} map).
+  `line_id`, `risk_score`, `anomaly_score`, `channel`, `selection`, `propensity`, and `reasons` and
+  `contributions` as JSON text (a list of {feature, value, contribution, text}; a {feature: share of the
+  fused log-odds} map). The pyfunc holds no exploration key, so it draws no line for exploration (every
+  `selection` is `model` or `rule`); the service and `roundabout score` do.
 """
 
 import tempfile
@@ -27,8 +29,8 @@ from mlflow.types import ColSpec, Schema
 
 from roundabout.data.io import INSPECTIONS_SCHEMA, CanonicalData, empty_frame
 from roundabout.data.schema import LINE_FIELDS, Kind
-from roundabout.models.risk_model import LineRecords, RiskModel
-from roundabout.models.scores import scores_frame
+from roundabout.models.risk_model import RiskModel
+from roundabout.models.scores import LineRecords, scores_frame
 
 ARTIFACT_KEY = "risk_model"
 #: Prefix of feature columns in the pyfunc input.
@@ -103,6 +105,8 @@ def signature(model: RiskModel) -> ModelSignature:
         ColSpec("double", "anomaly_score"),
         ColSpec("double", "oddness_score"),
         ColSpec("string", "channel"),
+        ColSpec("string", "selection"),
+        ColSpec("double", "propensity"),
         ColSpec("string", "reasons"),
         ColSpec("string", "contributions"),
     ]

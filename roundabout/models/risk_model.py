@@ -37,7 +37,8 @@ from roundabout.models.explain import Explainer, Reason, reason_evidence, reason
 from roundabout.models.fusion import Fusion
 from roundabout.models.list_rule import ListRule
 from roundabout.models.oddness import OddnessDetector
-from roundabout.models.scores import BatchScores, LineScore, scores_frame
+from roundabout.models.policy import SelectionPolicy, draws
+from roundabout.models.scores import BatchScores, LineRecords, LineScore, scores_frame
 from roundabout.models.target_stats import TargetStats
 from roundabout.parties.index import ScreeningIndex
 
@@ -69,6 +70,8 @@ class RiskModel:
     classifier_base: list[str] | None = None
     #: The oddness detector (None in models trained before it: their oddness_score is missing).
     oddness: OddnessDetector | None = None
+    #: The exploration quota and strategy the channels were cut for (`policy.py`).
+    policy: SelectionPolicy = field(default_factory=SelectionPolicy)
 
     def __post_init__(self) -> None:
         base = self.base_features
@@ -168,8 +171,10 @@ class RiskModel:
         line: Mapping[str, Any] | None = None,
         explain: bool = True,
         top_k: int | None = None,
+        draw: float | None = None,
     ) -> LineScore:
-        """Score one line: the single-line path (numpy and the native booster only)."""
+        """Score one line: the single-line path (numpy and the native booster only); `draw` is the line's
+        exploration draw (`policy.draw`; None: not drawn)."""
         x = self.vector(features, line)
         xc = self.classifier_part(x)
         # LightGBM's single-row fast path: in the calling thread, without Booster.predict's Python layer.
@@ -178,14 +183,15 @@ class RiskModel:
         oddness, oddest = self._oddness(x[None, :])
         odd = float(oddness[0]) if self.oddness else None
         risk, hit = self.list_rule.lift_one(self.fusion.risk_one(raw, anomaly, odd), x, self.thresholds.red)
-        channel = self.thresholds.channel_one(risk)
+        evidence = float(self.fusion.evidence(anomaly, odd))
+        chosen = self.policy.select_one(self.thresholds, risk, hit, evidence, draw)
         if not explain:
-            return LineScore(risk, anomaly, channel, [], {}, odd)
+            return LineScore(risk, anomaly, chosen[0], [], {}, odd, chosen[1], chosen[2])
         contrib = self.classifier.contributions_one(xc)
         reasons, contributions = self._explain(xc, contrib, anomaly, top_k, (odd, int(oddest[0]), line))
         if hit:
             reasons = self.list_rule.first(x, reasons, self.explainer.top_k if top_k is None else top_k)
-        return LineScore(risk, anomaly, channel, reasons, contributions, odd)
+        return LineScore(risk, anomaly, chosen[0], reasons, contributions, odd, chosen[1], chosen[2])
 
     def score_batch(
         self,
@@ -193,9 +199,11 @@ class RiskModel:
         explain: bool = False,
         top_k: int | None = None,
         lines: Sequence[Mapping[str, Any]] | None = None,
+        draws: np.ndarray | None = None,
     ) -> BatchScores:
         """Score an input matrix (`matrix()`: base features, then id statistics). With `lines` (the
-        canonical lines of the rows) an oddness reason names the line's own figures."""
+        canonical lines of the rows) an oddness reason names the line's own figures; `draws` are the rows'
+        exploration draws (None: none drawn)."""
         X = np.asarray(X, dtype="float64")
         Xc = self.classifier_part(X)
         raw = self.classifier.raw_score(Xc) if len(X) else np.empty(0)
@@ -206,7 +214,10 @@ class RiskModel:
         hits = self.list_rule.hits(X)
         risk = self.list_rule.lift(self.fusion.risk(raw, anomaly, fused), hits, self.thresholds.red)
         shown = oddness if self.oddness else np.full(len(X), np.nan)
-        out = BatchScores(risk, anomaly, self.thresholds.channel(risk), raw, shown)
+        evidence = self.fusion.evidence(anomaly, fused)
+        chosen = self.policy.select(self.thresholds, risk, hits, evidence, draws)
+        out = BatchScores(risk, anomaly, chosen.channel, raw, shown)
+        out.selection, out.propensity = chosen.selection, chosen.propensity
         if explain and len(X):
             contrib = self.classifier.contributions(Xc)
 
@@ -235,19 +246,23 @@ class RiskModel:
         progress: Any = None,
         history: CanonicalData | None = None,
         screening: ScreeningIndex | None = None,
+        key: bytes | None = None,
     ) -> pd.DataFrame:
         """Build features and score every line of a canonical data folder (the back-fill path); the frame
-        of `scores_frame`. With a `history` (the folders before a held-out period, stacked), features are
-        built over the history and `data` together, with the history's outcomes only (`data`'s own are
-        ignored: a held-out period must not see its labels), and only `data`'s lines are scored."""
+        of `scores_frame`; `key` draws lines for exploration (`policy.py`; None: none drawn). With a
+        `history` (the folders before a held-out period, stacked), features are built over the history
+        and `data` together, with the history's outcomes only (`data`'s own are ignored: a held-out period
+        must not see its labels), and only `data`'s lines are scored."""
         if history is None:
             features = self.features_of(data, progress, screening)
         else:
             beside = beside_history(data, history)
             features = self.features_of(beside.data, progress, screening)[beside.target]
         records = LineRecords(data.lines) if explain else None
-        scores = self.score_batch(self.matrix(features, data.lines), explain=explain, lines=records)
-        return scores_frame(data.lines["line_id"].to_numpy(dtype=object), scores)
+        ids = data.lines["line_id"].to_numpy(dtype=object)
+        u = draws(key, ids) if key is not None and self.policy.rate else None
+        X = self.matrix(features, data.lines)
+        return scores_frame(ids, self.score_batch(X, explain=explain, lines=records, draws=u))
 
     def _oddness(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Oddness of input rows and the detector's index of each row's oddest trait."""
@@ -308,6 +323,7 @@ class RiskModel:
             "feature_names": self.feature_names,
             "fusion": self.fusion.to_dict(),
             "thresholds": self.thresholds.to_dict(),
+            "policy": self.policy.to_dict(),
             "target_stats": self.target_stats.to_dict(),
             "top_k": self.top_k,
             "n_contributions": self.n_contributions,
@@ -346,6 +362,7 @@ class RiskModel:
             n_contributions=int(body["n_contributions"]),
             metadata=dict(body["metadata"]),
             oddness=_load_oddness(directory / ODDNESS_FILE),
+            policy=SelectionPolicy.from_dict(body.get("policy")),
         )
         if model.feature_names != body["feature_names"] or model.classifier.booster.num_feature() != len(
             model.feature_names
@@ -367,22 +384,6 @@ def anomaly_inputs(base_features: list[str], categorical: list[str]) -> list[int
     recall and found the odd lines no better: docs/models.md)."""
     skip = set(categorical) | set(CONTEXT_FEATURES)
     return [i for i, name in enumerate(base_features) if name not in skip]
-
-
-class LineRecords(Sequence[Mapping[str, Any]]):
-    """The lines of a frame as records, made one at a time when asked for (an explained batch reads the
-    fields of its odd lines only; a million dicts up front would be most of its memory)."""
-
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame
-
-    def __len__(self) -> int:
-        return len(self.frame)
-
-    def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        return self.frame.iloc[i].to_dict()
 
 
 def _load_oddness(path: Path) -> OddnessDetector | None:

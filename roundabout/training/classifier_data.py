@@ -27,6 +27,9 @@ class ClassifierData:
     X_valid: np.ndarray
     y_valid: np.ndarray
     seed: int = 0
+    #: Weights of the training and validation lines (inverse propensities; None: every line 1).
+    w_train: np.ndarray | None = None
+    w_valid: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self._index = {name: i for i, name in enumerate(self.names)}
@@ -58,6 +61,8 @@ class ClassifierData:
             [name for name in inputs if name in self.categorical],
             self.X_valid[:, cols],
             self.y_valid,
+            self.w_train,
+            self.w_valid,
         )
 
     def predict(self, inputs: Sequence[str], config: ClassifierConfig) -> np.ndarray:
@@ -67,4 +72,6 @@ class ClassifierData:
 
     def score(self, inputs: Sequence[str], config: ClassifierConfig) -> float:
         """Validation average precision of the classifier on `inputs` with `config`."""
-        return float(average_precision_score(self.y_valid, self.predict(inputs, config)))
+        return float(
+            average_precision_score(self.y_valid, self.predict(inputs, config), sample_weight=self.w_valid)
+        )

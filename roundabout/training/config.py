@@ -185,7 +185,8 @@ class FusionConfig(_Options):
 
 
 class ChannelConfig(_Options):
-    """Channel thresholds, saved with the model."""
+    """The selection policy, saved with the model: channel shares (the capacity, exploration included) and
+    the exploration quota (docs/models.md, "Selection")."""
 
     red_share: float = Field(
         0.01, gt=0, lt=1, description="Share of traffic sent to red (physical inspection)"
@@ -195,6 +196,57 @@ class ChannelConfig(_Options):
     )
     period_days: int = Field(
         90, ge=1, description="The most recent this many days of data set the thresholds"
+    )
+    exploration_rate: float = Field(
+        0.002,
+        ge=0,
+        lt=1,
+        description="Share of lines drawn at random for inspection whatever their score (part of the "
+        "capacity: the model's thresholds leave room for it); 0: no exploration",
+    )
+    exploration_strategy: Literal["uniform", "risk", "anomaly"] = Field(
+        "uniform",
+        description="How draws are spread: uniform; risk: in proportion to the risk score; anomaly: in "
+        "proportion to the odds the anomaly and oddness parts add (each mixed with a uniform floor)",
+    )
+    exploration_channel: Literal["red", "yellow"] = Field(
+        "red", description="Channel of a drawn line: red (physical inspection) or yellow (documentary)"
+    )
+    exploration_floor: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="Uniform share of a non-uniform strategy: every line keeps at least this share of the "
+        "rate as its chance, which bounds inverse-propensity weights",
+    )
+
+    @model_validator(mode="after")
+    def _fits(self) -> Self:
+        room = self.red_share if self.exploration_channel == "red" else self.yellow_share
+        if self.exploration_rate >= room:
+            raise ValueError(
+                f"channels.exploration_rate {self.exploration_rate} does not fit in the "
+                f"{self.exploration_channel} share {room}: the quota is part of the capacity"
+            )
+        if self.red_share + self.yellow_share >= 1:
+            raise ValueError("channels: red_share + yellow_share must be below 1")
+        return self
+
+
+class LabelsConfig(_Options):
+    """How inspected lines are weighted in training (docs/models.md, "Learning from biased labels")."""
+
+    weighting: Literal["ipw", "none"] = Field(
+        "ipw",
+        description="ipw: each inspected line weighs 1/propensity (clipped at max_weight), so the labels "
+        "stand for the traffic rather than for what was chosen; none: every line 1. Lines without a "
+        "recorded propensity weigh 1",
+    )
+    max_weight: float = Field(
+        20.0,
+        ge=1,
+        description="Clip of the inverse-propensity weight: a line drawn with chance 1/500 counts as this "
+        "many, not 500, trading a little bias for much less variance",
     )
 
 
@@ -246,8 +298,11 @@ class PromotionConfig(_Options):
     metric: Literal["precision", "recall", "value_caught"] = Field(
         "precision", description="Metric compared at that rate"
     )
-    against: Literal["outcomes", "truth"] = Field(
-        "outcomes", description="outcomes: inspected holdout lines (always available); truth: simulation only"
+    against: Literal["outcomes", "exploration", "truth"] = Field(
+        "outcomes",
+        description="outcomes: inspected holdout lines (always available); exploration: the same weighted "
+        "by inverse propensity, so a challenger is not judged only on lines the champion chose (needs "
+        "propensities); truth: simulation only",
     )
     min_gain: float = Field(0.0, ge=0, description="The new model must beat the champion by more than this")
 
@@ -262,6 +317,7 @@ class TrainConfig(_Options):
     anomaly: AnomalyConfig = AnomalyConfig()
     fusion: FusionConfig = FusionConfig()
     channels: ChannelConfig = ChannelConfig()
+    labels: LabelsConfig = LabelsConfig()
     target_stats: TargetStatsConfig = TargetStatsConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
     promotion: PromotionConfig = PromotionConfig()

@@ -28,8 +28,9 @@ from roundabout.models.risk_model import RiskModel
 from roundabout.parties.index import ScreeningIndex
 from roundabout.training.baseline import RulesBaseline
 from roundabout.training.config import TrainConfig
+from roundabout.training.exploration import EXPLORATION, exploration_report
 from roundabout.training.metrics import full_report
-from roundabout.training.split import Split, labels
+from roundabout.training.split import Split, labels, selection_of
 from roundabout.training.stages import Mark, StageClock
 
 EVALUATE_STAGES = ["load model", "load data", "features", "score", "evaluate"]
@@ -40,18 +41,26 @@ HOLDOUT_PERIOD, SINCE_PERIOD, ALL_LINES = "the model's holdout period", "--since
 def evaluate_holdout(
     split: Split, scores: dict[str, np.ndarray], config: TrainConfig, prob: np.ndarray | None
 ) -> dict[str, Any]:
-    """The report of each scorer (model, baseline, ...) on the same holdout lines."""
+    """The report of each scorer (model, baseline, ...) on the same holdout lines: against outcomes
+    (unweighted), against outcomes weighted by inverse propensity (`exploration`) and against truth."""
     hold = split.data.lines[split.holdout]
-    return full_report(
+    value = hold["value_usd"].to_numpy(dtype="float64", na_value=0.0)
+    label = labels(split.data)[split.holdout]
+    rates = config.evaluation.inspection_rates
+    report = full_report(
         hold["line_id"].to_numpy(dtype=object),
-        hold["value_usd"].to_numpy(dtype="float64", na_value=0.0),
-        labels(split.data)[split.holdout],
+        value,
+        label,
         scores,
         split.data.truth,
-        config.evaluation.inspection_rates,
+        rates,
         prob,
         config.evaluation.calibration_bins,
     )
+    selection, propensity = (a[split.holdout] for a in selection_of(split.data))
+    for name, s in scores.items():
+        report[name][EXPLORATION] = exploration_report(s, label, propensity, selection, value, rates)
+    return report
 
 
 def baseline_scores(split: Split) -> np.ndarray:

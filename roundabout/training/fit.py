@@ -18,18 +18,19 @@ import pandas as pd
 from roundabout.data.io import CanonicalData
 from roundabout.features import FeatureArtifacts, build_features, feature_names
 from roundabout.models.anomaly import AnomalyDetector
-from roundabout.models.channels import Thresholds
 from roundabout.models.classifier import RiskClassifier
 from roundabout.models.fusion import Fusion
 from roundabout.models.list_rule import ListRule
 from roundabout.models.oddness import ODDNESS_INPUTS, OddnessDetector
+from roundabout.models.policy import SelectionPolicy
 from roundabout.models.risk_model import RiskModel, anomaly_inputs, categorical_inputs
 from roundabout.models.target_stats import TargetStats
 from roundabout.training.classifier_data import ClassifierData
 from roundabout.training.config import TrainConfig
+from roundabout.training.exploration import weights
 from roundabout.training.inputs import families, usable_inputs
 from roundabout.training.search import SearchResult, chosen_config, search_classifier, without_families
-from roundabout.training.split import Split, labels
+from roundabout.training.split import Split, labels, selection_of
 from roundabout.training.stages import Mark, no_mark
 from roundabout.training.tuning import TrialReport
 
@@ -69,6 +70,9 @@ def fit_risk_model(
     config.target_stats.check_columns(data.extra_columns)
     lines = data.lines
     label = labels(data)
+    _, propensity = selection_of(data)
+    ipw = config.labels.weighting == "ipw" and bool((propensity < 1).any())
+    weight = weights(propensity, config.labels.max_weight) if ipw else None
 
     mark("features")
     train_lines = lines[split.train]
@@ -93,6 +97,8 @@ def fit_risk_model(
         np.hstack([X_all[idx_valid], stats.transform(lines.iloc[idx_valid])]),
         label[idx_valid],
         config.seed,
+        weight[idx_train] if weight is not None else None,
+        weight[idx_valid] if weight is not None else None,
     )
     known = _all_families(artifacts, id_columns)
     groups = without_families(families(usable, id_columns), config.search.drop_families, known)
@@ -135,6 +141,8 @@ def fit_risk_model(
         [name for name in categorical if name in chosen],
         for_classifier(X_valid),
         label[idx_valid],
+        weight[idx_train] if weight is not None else None,
+        weight[idx_valid] if weight is not None else None,
     )
 
     mark("fit anomaly")
@@ -171,6 +179,7 @@ def fit_risk_model(
         config.fusion.oddness_weight,
         config.fusion.oddness_quantile,
         config.fusion.max_oddness_excess,
+        weight[idx_valid] if weight is not None else None,
     )
     idx_hold = np.flatnonzero(split.holdout)
     X_hold = inputs(idx_hold)
@@ -181,19 +190,22 @@ def fit_risk_model(
     dates = lines["date"].to_numpy(dtype="datetime64[D]")
     recent = dates >= dates.max() - np.timedelta64(config.channels.period_days - 1, "D")
     if np.array_equal(recent, recent & split.holdout):
-        recent_risk = risk_hold[recent[idx_hold]]
+        in_hold = recent[idx_hold]
+        recent_risk = risk_hold[in_hold]
+        recent_evidence = fusion.evidence(anomaly_hold[in_hold], odd(X_hold[in_hold]))
     else:
         idx_recent = np.flatnonzero(recent)
         X_recent = inputs(idx_recent)
-        recent_risk = fusion.risk(
-            classifier.raw_score(for_classifier(X_recent)),
-            anomaly.anomaly_score(X_recent[:, cols]),
-            odd(X_recent),
-        )
+        anomaly_recent, odd_recent = anomaly.anomaly_score(X_recent[:, cols]), odd(X_recent)
+        recent_risk = fusion.risk(classifier.raw_score(for_classifier(X_recent)), anomaly_recent, odd_recent)
+        recent_evidence = fusion.evidence(anomaly_recent, odd_recent)
     period = (str(dates[recent].min()), str(dates[recent].max()))
-    thresholds = Thresholds.from_scores(
-        recent_risk, config.channels.red_share, config.channels.yellow_share, period
-    )
+    ch = config.channels
+    policy = SelectionPolicy.fit(
+        ch.exploration_rate, ch.exploration_strategy, ch.exploration_channel, ch.exploration_floor,
+        recent_risk, recent_evidence,
+    )  # fmt: skip
+    thresholds = policy.thresholds(recent_risk, recent_evidence, ch.red_share, ch.yellow_share, period)
     # the sanctions-list rule lifts list hits into the red band (models/list_rule.py)
     fusion.list_rule = 1.0 if config.fusion.list_hits_red else 0.0
     rule = ListRule.for_inputs(base, config.fusion.list_hits_red, artifacts.prior_violation_rate)
@@ -210,6 +222,7 @@ def fit_risk_model(
         target_stats=stats,
         top_k=config.top_k_reasons,
         oddness=oddness,
+        policy=policy,
         metadata={"best_iteration": classifier.best_iteration_, "trained_on": split.summary()},
     )
     counts = {
@@ -219,6 +232,8 @@ def fit_risk_model(
         "valid_violations": int(label[idx_valid].sum()),
         "holdout_lines": len(idx_hold),
         "holdout_labelled": int((~np.isnan(label[idx_hold])).sum()),
+        "train_weighted": int(ipw),
+        "train_explored": int((propensity[idx_train] < 1).sum()),
     }
     counts["inputs"] = len(model.feature_names)
     chosen = chosen_config(config, search)

@@ -250,7 +250,7 @@ def versus(report: dict[str, Any], first: str, second: str) -> dict[str, Any]:
     precision, recall and value caught at each rate, and of their PR-AUC, against outcomes (and truth), when
     the report has those figures."""
     out: dict[str, Any] = {}
-    for against in ("outcomes", "truth"):
+    for against in ("outcomes", "exploration", "truth"):
         a, b = report[first].get(against), report[second].get(against)
         if a is None or b is None or ABSENT in a or ABSENT in b:
             continue

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from roundabout.data.history import stack
 from roundabout.data.io import CanonicalData, read_folder
@@ -54,6 +55,22 @@ def labels(data: CanonicalData) -> np.ndarray:
     outcome = data.inspections.drop_duplicates("line_id").set_index("line_id")["outcome"]
     mapped = data.lines["line_id"].map(outcome)
     return np.where(mapped == "violation", 1.0, np.where(mapped == "clean", 0.0, np.nan))
+
+
+def selection_of(data: CanonicalData) -> tuple[np.ndarray, np.ndarray]:
+    """Per line: how it was selected for inspection ("" when not inspected or not recorded) and its
+    propensity (NaN when not inspected or not recorded)."""
+    first = data.inspections.drop_duplicates("line_id").set_index("line_id")
+    ids = data.lines["line_id"]
+    if "selection" in first.columns:
+        selection = ids.map(first["selection"]).astype(object).where(lambda s: s.notna(), "")
+    else:
+        selection = pd.Series("", index=ids.index, dtype=object)
+    if "propensity" in first.columns:
+        propensity = pd.to_numeric(ids.map(first["propensity"]), errors="coerce")
+    else:
+        propensity = pd.Series(np.nan, index=ids.index)
+    return selection.to_numpy(dtype=object), propensity.to_numpy(dtype="float64", na_value=np.nan)
 
 
 def split_data(data: CanonicalData, config: SplitConfig) -> Split:

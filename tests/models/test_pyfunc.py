@@ -86,9 +86,12 @@ def test_mlflow_pyfunc_round_trip(tmp_path: Path, split: Split, fitted: Fitted) 
         "oddness_score",
         "anomaly_score",
         "channel",
+        "selection",
+        "propensity",
         "reasons",
         "contributions",
     }
+    assert set(got["selection"]) <= {"model", "rule"}  # no key, no draw
     assert got["risk_score"].between(0, 1).all()
     assert isinstance(json.loads(got["reasons"][0]), list)
 

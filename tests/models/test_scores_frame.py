@@ -41,6 +41,8 @@ def test_reasons_with_numbers_and_level_names_write_to_parquet_and_read_back(tmp
         "anomaly_score",
         "oddness_score",
         "channel",
+        "selection",
+        "propensity",
         "reasons",
         "contributions",
     ]
@@ -55,4 +57,7 @@ def test_reasons_with_numbers_and_level_names_write_to_parquet_and_read_back(tmp
 
 def test_without_reasons_there_are_no_reason_columns() -> None:
     frame = scores_frame(np.array(["a/1", "b/1"], dtype=object), _scores(explain=False))
-    assert list(frame.columns) == ["line_id", "risk_score", "anomaly_score", "oddness_score", "channel"]
+    assert list(frame.columns) == [
+        "line_id", "risk_score", "anomaly_score", "oddness_score", "channel", "selection", "propensity"
+    ]  # fmt: skip
+    assert frame["selection"].tolist() == ["model", "model"]  # scores without a policy: the model chose
