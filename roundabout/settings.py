@@ -9,7 +9,7 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     )
     store_timeout_seconds: float = Field(
         5.0, gt=0, description="Longest wait for the store before answering 503"
+    )
+    selection_key: SecretStr | None = Field(
+        None,
+        description="Secret key of the exploration draws (a keyed hash of each line id decides whether it is "
+        "drawn); default: a random key made once and kept in the store, which every worker on the store "
+        "shares. Whoever holds it can tell which lines will be drawn",
     )
     mlflow_request_retries: int = Field(
         2,

@@ -136,6 +136,7 @@ def score(
     ] = None,
 ) -> None:
     """Score every line of a canonical data folder offline (features included) and write the scores."""
+    from roundabout.cli.store_calls import selection_key_of
     from roundabout.data.history import read_history
     from roundabout.data.io import read_folder
 
@@ -147,7 +148,8 @@ def score(
         past = read_history(history) if history else None
         mark("features and scores")
         screening = store_screening(ctx.obj)
-        scores = risk_model.score_data(folder, explain=explain, history=past, screening=screening)
+        key = selection_key_of(ctx.obj) if risk_model.policy.rate else None
+        scores = risk_model.score_data(folder, explain, None, past, screening, key)
         mark("write")
         with writing(out):
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -155,6 +157,7 @@ def score(
     counts = scores["channel"].value_counts()
     rows: dict[str, object] = {"lines": len(scores)}
     rows |= {f"channel {c}": int(counts.get(c, 0)) for c in ("red", "yellow", "green")}
+    rows["drawn for exploration"] = int((scores["selection"] == "exploration").sum())
     console.print(summary_table(f"scored {data}", rows))
     if past is not None and len(folder.inspections):
         note(

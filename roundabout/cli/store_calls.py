@@ -90,6 +90,25 @@ def backfill(
     return url, counts
 
 
+def selection_key_of(settings: Settings) -> bytes | None:
+    """The key of the exploration draws for an offline job (`score`): `ROUNDABOUT_SELECTION_KEY`, else the
+    store's, so offline scores draw the lines the service would. None, with a note, without either (the
+    job then draws no line)."""
+    from roundabout.cli.render import note
+    from roundabout.store.schema import current_revision, head_revision
+
+    if settings.selection_key is not None:
+        return settings.selection_key.get_secret_value().encode("utf-8")
+
+    def read(store: ServiceStore) -> bytes | None:
+        return store.selection_key() if current_revision(store.backend) == head_revision() else None
+
+    key = None if missing_file(settings) is not None else with_store(settings, "read", read)
+    if key is None:
+        note("no exploration key (ROUNDABOUT_SELECTION_KEY, or a current store): no line is drawn")
+    return key
+
+
 def with_store(settings: Settings, doing: str, call: Callable[[ServiceStore], T]) -> T:
     """`call(store)` on the settings' store."""
     with opened(settings, doing) as store:

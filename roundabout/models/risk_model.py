@@ -15,7 +15,6 @@ inputs in order. Two paths, same numbers:
 which is what the MLflow pyfunc packs as its artifact.
 """
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,19 +36,14 @@ from roundabout.models.explain import Explainer, Reason, reason_evidence, reason
 from roundabout.models.fusion import Fusion
 from roundabout.models.list_rule import ListRule
 from roundabout.models.oddness import OddnessDetector
+from roundabout.models.persistence import load_parts, save_parts
 from roundabout.models.policy import SelectionPolicy, draws
 from roundabout.models.scores import BatchScores, LineRecords, LineScore, scores_frame
 from roundabout.models.target_stats import TargetStats
 from roundabout.parties.index import ScreeningIndex
 
-MODEL_FILE = "model.json"
-CLASSIFIER_FILE = "classifier.txt"
-ANOMALY_FILE = "anomaly.npz"
-ODDNESS_FILE = "oddness.json"
 #: Reason feature name of the oddness detector's part of the score.
 ODDNESS = "oddness"
-#: Format of the saved folder; bump when the layout changes.
-FORMAT_VERSION = 1
 
 
 @dataclass
@@ -308,65 +302,15 @@ class RiskModel:
 
     # persistence -----------------------------------------------------------------------------------
     def save(self, directory: Path) -> Path:
-        """Write the model as a folder of plain files; returns the folder."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.classifier.save(directory / CLASSIFIER_FILE)
-        self.anomaly.save(directory / ANOMALY_FILE)
-        self.artifacts.save(directory)
-        if self.oddness is not None:
-            (directory / ODDNESS_FILE).write_text(json.dumps(self.oddness.to_dict()))
-        body = {
-            "format_version": FORMAT_VERSION,
-            "base_features": self.base_features,
-            "classifier_base": self.classifier_base,
-            "feature_names": self.feature_names,
-            "fusion": self.fusion.to_dict(),
-            "thresholds": self.thresholds.to_dict(),
-            "policy": self.policy.to_dict(),
-            "target_stats": self.target_stats.to_dict(),
-            "top_k": self.top_k,
-            "n_contributions": self.n_contributions,
-            "features_version": self.artifacts.version,
-            "features_hash": self.artifacts.content_hash,
-            "metadata": self.metadata,
-        }
-        (directory / MODEL_FILE).write_text(json.dumps(body, indent=1, sort_keys=True, default=str))
-        return directory
+        """Write the model as a folder of plain files (`persistence.py`); returns the folder."""
+        return save_parts(directory, self)
 
     @classmethod
     def load(cls, directory: Path) -> Self:
-        """Read a saved model folder; a missing or inconsistent part raises."""
-        directory = Path(directory)
-        path = directory / MODEL_FILE
-        if not path.exists():
-            raise FileNotFoundError(f"no risk model at {directory} ({MODEL_FILE} missing)")
-        body = json.loads(path.read_text())
-        if body.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{path}: model format {body.get('format_version')}, this code reads {FORMAT_VERSION}"
-            )
-        artifacts = FeatureArtifacts.load(directory)
-        if artifacts.content_hash != body["features_hash"]:
-            raise ValueError(f"{directory}: feature artifacts are not the ones the model was trained with")
-        model = cls(
-            classifier=RiskClassifier.load(directory / CLASSIFIER_FILE),
-            anomaly=AnomalyDetector.load(directory / ANOMALY_FILE),
-            fusion=Fusion.from_dict(body["fusion"]),
-            thresholds=Thresholds.from_dict(body["thresholds"]),
-            artifacts=artifacts,
-            base_features=list(body["base_features"]),
-            classifier_base=body.get("classifier_base"),
-            target_stats=TargetStats.from_dict(body["target_stats"]),
-            top_k=int(body["top_k"]),
-            n_contributions=int(body["n_contributions"]),
-            metadata=dict(body["metadata"]),
-            oddness=_load_oddness(directory / ODDNESS_FILE),
-            policy=SelectionPolicy.from_dict(body.get("policy")),
-        )
-        if model.feature_names != body["feature_names"] or model.classifier.booster.num_feature() != len(
-            model.feature_names
-        ):
+        """Read a saved model folder (`persistence.py`); a missing or inconsistent part raises."""
+        parts, saved_inputs = load_parts(directory)
+        model = cls(**parts)
+        if model.feature_names != saved_inputs or model.classifier.booster.num_feature() != len(saved_inputs):
             raise ValueError(f"{directory}: the classifier's inputs do not match the saved feature list")
         return model
 
@@ -384,11 +328,6 @@ def anomaly_inputs(base_features: list[str], categorical: list[str]) -> list[int
     recall and found the odd lines no better: docs/models.md)."""
     skip = set(categorical) | set(CONTEXT_FEATURES)
     return [i for i, name in enumerate(base_features) if name not in skip]
-
-
-def _load_oddness(path: Path) -> OddnessDetector | None:
-    """The saved oddness detector; None for a model saved before it existed."""
-    return OddnessDetector.from_dict(json.loads(path.read_text())) if path.exists() else None
 
 
 def _as_float(value: Any) -> float:

@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
             )
         try:
             await asyncio.to_thread(store.migrate)
+            await asyncio.to_thread(state.selection_key)
         except STORE_ERRORS as exc:
             live_model.last_error = f"store unavailable at start: {type(exc).__name__}"
             log.error(live_model.last_error)

@@ -139,6 +139,16 @@ class LineResult(BaseModel):
         "lines as extreme (2: one in a hundred; 6: one in a million). null for models without the detector"
     )
     channel: Literal["green", "yellow", "red"]
+    selection: Literal["model", "exploration", "rule"] = Field(
+        description="How the channel was chosen: model (its thresholds), exploration (drawn at random by "
+        "the quota, whatever the score) or rule (a sanctions-list hit)"
+    )
+    propensity: float = Field(
+        ge=0,
+        le=1,
+        description="Probability that the policy in force selects this line for inspection (red or yellow): "
+        "1 when the model or a rule does, the line's exploration chance otherwise",
+    )
     reasons: list[ReasonOut]
 
 
@@ -207,6 +217,12 @@ class DecisionOut(BaseModel):
         default_factory=dict,
         description="The sanctions list versions the line's parties were screened against",
     )
+    selection: str | None = Field(
+        None, description="How the line was selected (model, exploration, rule); null before the policy"
+    )
+    propensity: float | None = Field(
+        None, description="The line's probability of inspection under the policy; null before the policy"
+    )
 
 
 class DecisionsResponse(BaseModel):
@@ -222,6 +238,14 @@ class ModelInfo(BaseModel):
     trained_at: str | None
     holdout_metrics: dict[str, float]
     thresholds: dict[str, float | int | str]
+    policy: dict[str, float | str] = Field(
+        description="The selection policy: exploration rate, strategy, channel, floor and weight scale"
+    )
+    exploration: dict[str, float] = Field(
+        description="Figures of the model's holdout estimated from the exploration sample by inverse "
+        "propensity (prevalence, precision and recall at each inspection rate, PR-AUC); empty when the "
+        "holdout had none"
+    )
     features: list[str]
 
 

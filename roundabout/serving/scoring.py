@@ -28,6 +28,7 @@ import numpy as np
 
 from roundabout.features.parties import party_reason
 from roundabout.models import LineScore
+from roundabout.models.policy import draw, draws
 from roundabout.parties.index import ScreeningIndex
 from roundabout.serving.live_lists import versions_of
 from roundabout.serving.live_model import ServingVersion
@@ -44,6 +45,8 @@ class LineCall:
     top_k: int
     request_id: str
     key_id: str
+    #: The key of the exploration draws (`models/policy.py`).
+    selection_key: bytes
 
 
 def score_calls(
@@ -56,7 +59,8 @@ def score_calls(
     with writes, store.transaction() as conn:
         features = version.features.read_then_add(conn, [call.line for call in calls], index)
         for call, row in zip(calls, features, strict=True):
-            score = model.score_one(row, call.line, call.explain, call.top_k)
+            u = draw(call.selection_key, call.line["line_id"]) if model.policy.rate else None
+            score = model.score_one(row, call.line, call.explain, call.top_k, u)
             result = _result(call.line, score, call.explain, index)
             results.append(result)
             decisions.append(_decision(version, result, call.request_id, call.key_id, index))
@@ -73,8 +77,10 @@ def score_lines(
     top_k: int,
     request_id: str,
     key_id: str,
+    selection_key: bytes,
 ) -> list[dict[str, Any]]:
-    """Score, store and decide checked lines of one call (distinct line_ids); results in the call's order."""
+    """Score, store and decide checked lines of one call (distinct line_ids); results in the call's order.
+    `selection_key` keys the lines' exploration draws."""
     by_date: dict[Any, list[int]] = defaultdict(list)
     for i, line in enumerate(lines):
         by_date[line["date"]].append(i)
@@ -88,7 +94,9 @@ def score_lines(
         with writes, store.transaction() as conn:
             version.features.add(conn, group, index)
     model = version.model
-    scores = model.score_batch(model.matrix(features, lines), explain=explain, top_k=top_k, lines=lines)
+    u = draws(selection_key, [line["line_id"] for line in lines]) if model.policy.rate else None
+    X = model.matrix(features, lines)
+    scores = model.score_batch(X, explain=explain, top_k=top_k, lines=lines, draws=u)
     results = [_result(line, scores.line(i), explain, index) for i, line in enumerate(lines)]
     with writes, store.transaction() as conn:
         store.decisions.record(conn, [_decision(version, r, request_id, key_id, index) for r in results])
@@ -118,6 +126,8 @@ def _result(
         "anomaly_score": score.anomaly_score,
         "oddness_score": score.oddness_score,
         "channel": score.channel,
+        "selection": score.selection,
+        "propensity": score.propensity,
         "reasons": _reasons(line, score, index) if explain else [],
     }
 
@@ -141,4 +151,6 @@ def _decision(
         "channel": result["channel"],
         "reasons": result["reasons"],
         "list_versions": versions_of(index),
+        "selection": result["selection"],
+        "propensity": result["propensity"],
     }

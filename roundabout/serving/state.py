@@ -21,8 +21,8 @@ from roundabout.store import ServiceStore
 @dataclass
 class ServiceState:
     """Everything one app instance needs: settings, keys, the live model, the store (with its decision
-    log), the turns its writes take, metrics, the thread that scores single-line calls, and the sanctions
-    lists it screens against."""
+    log), the turns its writes take, metrics, the thread that scores single-line calls, the sanctions
+    lists it screens against, and the key of its exploration draws."""
 
     settings: Settings
     keys: KeyRing
@@ -32,6 +32,17 @@ class ServiceState:
     metrics: Metrics
     single_lines: SingleLineScorer
     lists: LiveLists
+    _selection_key: bytes | None = None
+
+    def selection_key(self) -> bytes:
+        """The key of the exploration draws: `ROUNDABOUT_SELECTION_KEY`, else the one kept in the store
+        (made on first use), read once."""
+        if self._selection_key is None:
+            given = self.settings.selection_key
+            self._selection_key = (
+                given.get_secret_value().encode("utf-8") if given else self.store.selection_key()
+            )
+        return self._selection_key
 
 
 # The dependencies are `async def`: they never block, and FastAPI runs a plain `def` dependency in the

@@ -1,8 +1,9 @@
 """Every option of the synthetic world in one typed, documented place.
 
 Scheme prevalences are shares of *all* lines of the world (import and export legs together), so the
-circumvention share of the data is their sum; schemes only run after the invasion (24 Feb 2022), so the
-share after it is higher. The defaults are what docs/simulation.md describes and what the tests check.
+circumvention share of the data is their sum; schemes only run after the invasion (24 Feb 2022, or a
+scheme's later `starts`), so the share after it is higher. The defaults are what docs/simulation.md
+describes and what the tests check.
 """
 
 from datetime import date
@@ -30,6 +31,12 @@ class SchemeConfig(_Options):
     prevalence: float = Field(0.01, ge=0, le=0.2, description="Share of all lines that belong to the scheme")
     lines_per_actor: int = Field(
         40, gt=0, description="Expected lines per complicit trader: sets how many traders run the scheme"
+    )
+    starts: date | None = Field(
+        None,
+        description="First day the scheme runs (never before the invasion or the world's start): its first "
+        "actor starts then, the others join over the following months as they otherwise do after the "
+        "invasion. None: actors join from the invasion on",
     )
 
 
@@ -148,6 +155,12 @@ class InspectionConfig(_Options):
     chain_import_detection: float = Field(
         0.4, ge=0, le=1, description="Detection factor on import legs of chains: the evidence is downstream"
     )
+    documentary_detection: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Detection factor of a documentary (yellow) check against a physical (red) inspection",
+    )
     high_value_usd: float = Field(200_000, gt=0, description="Legacy rule: DT lines above this value")
     low_unit_value_ratio: float = Field(
         0.3, gt=0, lt=1, description="Legacy rule: import unit value below this share of the HS6 median"
@@ -220,6 +233,10 @@ class SimulationConfig(_Options):
             raise ValueError(f"end ({self.end}) must be after start ({self.start})")
         if sum(self.schemes.prevalences().values()) > 0.5:
             raise ValueError("scheme prevalences add up to more than half of all lines")
+        for name in type(self.schemes).model_fields:
+            starts = getattr(self.schemes, name).starts
+            if starts is not None and starts >= self.end:
+                raise ValueError(f"schemes.{name}.starts ({starts}) must be before end ({self.end})")
         return self
 
     @property

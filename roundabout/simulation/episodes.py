@@ -57,6 +57,9 @@ class Context:
     weights: np.ndarray  # relative documents per day, start..end
     complicit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     fronts: dict[str, np.ndarray] = field(default_factory=dict)
+    #: The configured first day of the scheme being generated (`SchemeConfig.starts`): the world sets it
+    #: before each scheme, so every scheme function respects it through `first_day` and `scheme_starts`.
+    scheme_start: int | None = None
 
     def setup(self, rng: np.random.Generator) -> None:
         """Complicit brokers and front companies shared by the schemes."""
@@ -66,13 +69,21 @@ class Context:
         for country in ("RU", "BY", "HK", "AE", "TR", "CN", "KG", "UZ", "TJ", "MN", "AF"):
             self.fronts[country] = scheme_counterparties(rng, self.cps, country, size)
 
+    @property
+    def first_day(self) -> int:
+        """The first day the current scheme may run: the invasion, the world's start or its `starts`."""
+        return max(self.start, INVASION_DAY, self.scheme_start if self.scheme_start is not None else 0)
+
     def scheme_starts(
         self, rng: np.random.Generator, n: int, max_delay: int, spread: float = 0.5
     ) -> np.ndarray:
-        """Days complicit traders start: after the invasion (and the world's start), spread over up to
-        `max_delay` days but never past `spread` of the remaining period."""
-        lo = max(self.start, INVASION_DAY)
-        return lo + rng.integers(0, max(1, min(max_delay, int((self.end - lo) * spread))), n)
+        """Days complicit traders start: from `first_day`, spread over up to `max_delay` days but never past
+        `spread` of the remaining period; with a configured start, the earliest starts on it (sharp onset)."""
+        lo = self.first_day
+        days = lo + rng.integers(0, max(1, min(max_delay, int((self.end - lo) * spread))), n)
+        if self.scheme_start is not None and n:
+            days -= days.min() - lo
+        return days
 
     def front(
         self, rng: np.random.Generator, country: np.ndarray, share: float, trader: np.ndarray

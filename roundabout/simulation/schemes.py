@@ -1,11 +1,11 @@
 """The planted circumvention schemes, one function each, with ground truth on every line they create.
 
-All schemes start after the invasion. Most are built from episodes (`episodes.py`): an import of CHPL goods,
-often through a hub, followed within days by an SNT export of most of the quantity to a Russian or
-Belarusian buyer. Before the SNT obligation (1 Apr 2023) the export leg leaves no line, exactly as in
-reality: only the import is visible. Import legs are circumvention lines too (the goods were bought for
-Russia). Each scheme varies who does it, which goods, and what it hides; see docs/simulation.md for
-parameters, prevalence, traces and honest look-alikes.
+All schemes start after the invasion, or from their `starts` day when it is later (`Context.first_day`).
+Most are built from episodes (`episodes.py`): an import of CHPL goods, often through a hub, followed within
+days by an SNT export of most of the quantity to a Russian or Belarusian buyer. Before the SNT obligation
+(1 Apr 2023) the export leg leaves no line, exactly as in reality: only the import is visible. Import legs
+are circumvention lines too (the goods were bought for Russia). Each scheme varies who does it, which goods,
+and what it hides; see docs/simulation.md for parameters, prevalence, traces and honest look-alikes.
 """
 
 import numpy as np
@@ -65,7 +65,9 @@ def shell_company(rng: np.random.Generator, ctx: Context, target: int) -> TradeA
     c = ctx.cfg.schemes.shell_company
     n = n_actors(target, c.lines_per_actor)
     first = ctx.scheme_starts(rng, n, 10_000, spread=0.9)
-    reg = np.minimum(np.maximum(INVASION_DAY + 6, first - rng.integers(5, 200, n)), first)  # some lie dormant
+    # registered for the scheme (after the invasion, and its `starts`), before trading; some lie dormant
+    earliest = INVASION_DAY + 6 if ctx.scheme_start is None else max(INVASION_DAY + 6, ctx.first_day)
+    reg = np.minimum(np.maximum(earliest, first - rng.integers(5, 200, n)), first)
     last = np.minimum(first + rng.integers(c.min_life_days, c.max_life_days + 1, n), ctx.end)
     sector = rng.choice(np.array([4, 9, 7]), size=n, p=[0.4, 0.3, 0.3])
     shells = make_traders(rng, ctx.cat, reg, sector, ctx.n_brokers, last_day=last)
@@ -121,14 +123,15 @@ def mix_shift(rng: np.random.Generator, ctx: Context, target: int) -> TradeArray
     """Established traders outside electronics switch to CHPL goods with Russian buyers from some date."""
     c = ctx.cfg.schemes.mix_shift
     t = ctx.traders
-    switch_all = ctx.scheme_starts(rng, len(t), 60 + 700) + 60
-    ok = (
-        np.isin(t.sector, (0, 1, 2, 3, 6, 7))
-        & (t.reg_day <= switch_all - int(c.min_age_years * 365))
-        & (t.pivot_day > ctx.end)
-    )
+    lag = 60 if ctx.scheme_start is None else 0  # traders take a while to turn after the invasion
+    switch_all = ctx.scheme_starts(rng, len(t), lag + 700) + lag
+    min_age = int(c.min_age_years * 365)
+    ok = np.isin(t.sector, (0, 1, 2, 3, 6, 7)) & (t.reg_day <= switch_all - min_age) & (t.pivot_day > ctx.end)
     actors = pick_actors(rng, ctx, ok, n_actors(target, c.lines_per_actor))
     first = switch_all[actors]
+    if ctx.scheme_start is not None and len(actors):
+        # a configured start: the earliest actor switches on it (each still old enough), the others after
+        first = np.maximum(first - (first.min() - ctx.first_day), t.reg_day[actors] + min_age)
     export_p = min(c.export_share / max(1 - c.export_share, 1e-9), 1.0)
     n_ep = int(target / expected_lines(1.5, export_p) * 1.5) + 10
     who, d = episodes_for(rng, ctx, actors, first, np.full(len(actors), ctx.end), n_ep)

@@ -10,7 +10,7 @@ another administration's shape (`foreign.py`). Every component draws from its ow
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -24,7 +24,7 @@ from roundabout.simulation.config import SimulationConfig
 from roundabout.simulation.episodes import Context
 from roundabout.simulation.foreign import foreign_shape
 from roundabout.simulation.goods import catalog
-from roundabout.simulation.inspections import inspect
+from roundabout.simulation.inspections import HiddenTruth, inspect
 from roundabout.simulation.itineraries import INVASION_DAY
 from roundabout.simulation.parties.world import plant_parties
 from roundabout.simulation.population import (
@@ -49,10 +49,13 @@ Progress = Callable[[str], None]
 
 @dataclass
 class SimulatedWorld:
-    """The world's canonical data and the sanctions list it publishes."""
+    """The world's canonical data, the sanctions list it publishes, and the hidden truth of its lines (in
+    the order of `data.lines`, for `inspections.inspect_selected`); in a foreign-shaped world, the truth of
+    the foreign lines (the Kazakh DT imports they are made from)."""
 
     data: CanonicalData
     sanctions: list[ListEntry]
+    hidden: HiddenTruth
 
 
 def simulate(config: SimulationConfig | None = None, progress: Progress | None = None) -> CanonicalData:
@@ -96,8 +99,11 @@ def simulate_world(
     for (name, make), rng in zip(SCHEME_FUNCTIONS.items(), scheme_rngs, strict=True):
         # schemes run after the invasion: a world that ends before it (or just after) has none
         target = round(prevalence[name] * cfg.n_lines) if end > INVASION_DAY + 60 else 0
+        starts = getattr(cfg.schemes, name).starts
+        ctx.scheme_start = None if starts is None else day(starts)
         if target > 0:
             batches.append(make(rng, ctx, target))
+    ctx.scheme_start = None
     n_scheme = sum(b.n_lines for b in batches)
 
     report("honest trade")
@@ -117,11 +123,9 @@ def simulate_world(
     lines = built.lines
 
     report("inspections")
-    scheme = world.line["scheme"][built.order]
-    inspections = inspect(
-        rng_inspect, lines, scheme, world.line["violation"][built.order], world.line["leg"][built.order],
-        cfg.inspections,
-    )  # fmt: skip
+    hidden = HiddenTruth(*(world.line[key][built.order] for key in ("scheme", "violation", "leg")))
+    scheme = hidden.scheme
+    inspections = inspect(rng_inspect, lines, hidden, cfg.inspections)
 
     report("ground truth")
     names = np.array(SCHEMES, dtype=object)
@@ -137,8 +141,23 @@ def simulate_world(
     if cfg.shape == "foreign":
         # the Kazakh world's draws are untouched: the foreign shape has a generator of its own
         report(FOREIGN_STAGE)
+        kept = world_data.lines["procedure"].eq("40").fillna(False).to_numpy(dtype=bool)  # as foreign.py
         world_data = foreign_shape(np.random.default_rng(seeds[6]), world_data, cfg.foreign)
-    return SimulatedWorld(world_data, planted.entries)
+        world_data = replace(world_data, inspections=outcome_only(world_data.inspections))
+        hidden = hidden.take(kept)
+        foreign_truth = world_data.truth
+        if foreign_truth is None or not np.array_equal(
+            hidden.scheme > 0, foreign_truth["is_circumvention"].to_numpy(dtype=bool)
+        ):
+            raise RuntimeError("the foreign lines are not the Kazakh DT imports in their order")
+    return SimulatedWorld(world_data, planted.entries, hidden)
+
+
+def outcome_only(inspections: pd.DataFrame) -> pd.DataFrame:
+    """Inspections without how each line was picked: a foreign administration hands over its label and
+    date only (`foreign.py`, `handover.py`), so the foreign folder holds what its CSV gives back."""
+    empty = pd.Series(None, index=inspections.index, dtype="str")
+    return inspections.assign(selection=empty, propensity=np.nan)
 
 
 def listed_party(lines: pd.DataFrame, listed: dict[str, date]) -> np.ndarray:

@@ -51,11 +51,27 @@ class StoreExporter:
         return frame
 
     def outcomes(self) -> pd.DataFrame:
-        """Every stored inspection outcome as a canonical frame (ordered by line_id)."""
-        t = self.tables.outcomes
+        """Every stored inspection outcome as a canonical frame (ordered by line_id). An outcome fed back
+        to the service takes how its line was selected, and its propensity, from the line's latest
+        decision; one loaded with a history keeps its own."""
+        t, d = self.tables.outcomes, self.tables.decisions
+        latest = sa.select(sa.func.max(d.c.id).label("id")).group_by(d.c.line_id).subquery()
+        decided = (
+            sa.select(d.c.line_id, d.c.selection.label("decided"), d.c.propensity.label("decided_p"))
+            .join(latest, latest.c.id == d.c.id)
+            .subquery()
+        )
+        query = (
+            sa.select(t, decided.c.decided, decided.c.decided_p)
+            .outerjoin(decided, decided.c.line_id == t.c.line_id)
+            .order_by(t.c.line_id)
+        )
         with self.backend.connect() as conn:
-            frame = pd.read_sql(sa.select(t).order_by(t.c.line_id), conn)
+            frame = pd.read_sql(query, conn)
         frame["inspected_on"] = pd.to_datetime(frame["inspected_on"]).astype("datetime64[ns]")
+        decided_p = pd.to_numeric(frame.pop("decided_p"))
+        frame["selection"] = frame["selection"].where(frame["selection"].notna(), frame.pop("decided"))
+        frame["propensity"] = pd.to_numeric(frame["propensity"]).fillna(decided_p)
         return frame
 
     def canonical(self, extra_columns: dict[str, str] | None = None) -> CanonicalData:

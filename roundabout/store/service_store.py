@@ -1,18 +1,20 @@
 """The service store as one object: what a process opens once and hands to whatever reads or writes it.
 
 It wires the collaborators on one backend (one engine, one connection pool): the tables and their
-migrations, the history reader, the aggregate writer, the exporter, the decision log and the sanctions
-list snapshots. The service
+migrations, the history reader, the aggregate writer, the exporter, the decision log, the sanctions
+list snapshots and the key of the exploration draws. The service
 needs two calls of it: score lines (`features(artifacts).read_then_add`, each line read as of its date then
 added, in one transaction with its decision) and record outcomes (`add_outcomes`). Inputs are checked
 lines and outcomes (`roundabout.data.records`, `roundabout.data.validation`): the store checks nothing
 again.
 """
 
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Self
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from roundabout.errors import InvalidInputError
@@ -27,6 +29,9 @@ from roundabout.store.reader import HistoryReader
 from roundabout.store.sanction_lists import ListStore
 from roundabout.store.tables import StoreTables
 from roundabout.store.writer import AggregateWriter
+
+#: The name of the exploration key in `service_secrets`.
+SELECTION_KEY = "selection_key"
 
 
 class ServiceStore:
@@ -83,6 +88,23 @@ class ServiceStore:
             return 0
         with self.backend.transaction() as conn:
             return self.writer.add_outcomes(conn, list(outcomes))
+
+    def selection_key(self) -> bytes:
+        """The key of the exploration draws (`models/policy.py`): made once at random and kept in the store,
+        so every worker on it, and every restart, draws the same lines."""
+        t = self.tables.secrets
+        query = sa.select(t.c.value).where(t.c.name == SELECTION_KEY)
+        with self.backend.connect() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        if value is None:
+            try:
+                with self.backend.transaction() as conn:
+                    conn.execute(t.insert().values(name=SELECTION_KEY, value=secrets.token_hex(32)))
+            except sa.exc.IntegrityError:
+                pass  # another worker made it first: read theirs
+            with self.backend.connect() as conn:
+                value = conn.execute(query).scalar_one()
+        return bytes.fromhex(value)
 
     def analyze(self) -> None:
         """Refresh the planner's statistics after a bulk load (PostgreSQL; nothing to do on SQLite)."""

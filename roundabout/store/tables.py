@@ -9,7 +9,9 @@
 - `feat_pairs`: the first day each distinct value was seen with a key (and each `FirstDay` key's first day);
 - `feat_distinct`: per `Distinct` query and key, how many pairs were first seen each day, with a running
   total, so a count of distinct values is one index seek however many values a key has;
-- `decisions`: every scoring decision (the audit trail), with the list versions it was screened against;
+- `decisions`: every scoring decision (the audit trail), with the list versions it was screened against,
+  how the line was selected and its propensity;
+- `service_secrets`: the key of the exploration draws, made once and shared by every worker;
 - `sanction_lists`, `sanction_entries`: each loaded sanctions list version and its entries.
 
 The schema is created and upgraded by the migrations in `migrations/` (Alembic), never from this metadata
@@ -77,6 +79,8 @@ class StoreTables:
             sa.Column("inspected_on", sa.Date, nullable=False),
             sa.Column("outcome", sa.Text, nullable=False),
             sa.Column("violation_type", sa.Text),
+            sa.Column("selection", sa.Text),
+            sa.Column("propensity", sa.Double),
         )
         self.aggs = {
             agg.name: sa.Table(
@@ -131,6 +135,14 @@ class StoreTables:
             sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
             sa.Column("oddness_score", sa.Float, nullable=True),
             sa.Column("list_versions", sa.Text, nullable=True),
+            sa.Column("selection", sa.String(16), nullable=True),
+            sa.Column("propensity", sa.Float, nullable=True),
+        )
+        self.secrets = sa.Table(
+            "service_secrets",
+            self.meta,
+            sa.Column("name", sa.String(64), primary_key=True),
+            sa.Column("value", sa.Text, nullable=False),
         )
         self.sanction_lists = sa.Table(
             "sanction_lists",

@@ -47,7 +47,10 @@ class AggregateUpserts:
         one = sa.bindparam("id", type_=sa.Text)
         out["known_line"] = sa.select(t.lines.c.line_id).where(t.lines.c.line_id == one)
         out["known_outcome"] = sa.select(t.outcomes.c.line_id).where(t.outcomes.c.line_id == one)
-        out["pending_outcome"] = sa.select(t.outcomes).where(t.outcomes.c.line_id == one)
+        o = t.outcomes.c
+        out["pending_outcome"] = sa.select(o.line_id, o.inspected_on, o.outcome, o.violation_type).where(
+            o.line_id == one
+        )
         k, d = sa.bindparam("k", type_=sa.Text), sa.bindparam("d", type_=sa.Integer)
         for agg in AGGREGATES:
             table = t.aggs[agg.name]

@@ -9,7 +9,8 @@ import pytest
 
 from roundabout.models.fusion import Fusion
 from roundabout.models.oddness import TAIL_QUANTILE, OddnessDetector
-from roundabout.models.risk_model import ODDNESS_FILE, RiskModel
+from roundabout.models.persistence import ODDNESS_FILE
+from roundabout.models.risk_model import RiskModel
 from roundabout.training.fit import Fitted
 from roundabout.training.split import Split
 

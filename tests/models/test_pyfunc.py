@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from roundabout.models.persistence import ANOMALY_FILE, CLASSIFIER_FILE
 from roundabout.models.pyfunc import FEATURE_PREFIX, load_risk_model, predict_frame, save_risk_model
-from roundabout.models.risk_model import ANOMALY_FILE, CLASSIFIER_FILE, RiskModel
+from roundabout.models.risk_model import RiskModel
 from roundabout.training.fit import Fitted
 from roundabout.training.split import Split
 

@@ -14,7 +14,7 @@ import pytest
 
 from roundabout.models import classifier as classifier_module
 from roundabout.models.classifier import RiskClassifier
-from roundabout.models.risk_model import CLASSIFIER_FILE
+from roundabout.models.persistence import CLASSIFIER_FILE
 from roundabout.training.fit import Fitted
 from roundabout.training.split import Split
 

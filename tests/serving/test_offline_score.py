@@ -26,7 +26,9 @@ def test_score_writes_one_row_per_line_with_its_id(registry: Registry, tmp_path:
     assert done.returncode == 0, done.stdout + done.stderr
     scores = pd.read_parquet(out)
     lines = read_folder(registry.data_dir).lines
-    assert list(scores.columns) == ["line_id", "risk_score", "anomaly_score", "oddness_score", "channel"]
+    assert list(scores.columns) == [
+        "line_id", "risk_score", "anomaly_score", "oddness_score", "channel", "selection", "propensity"
+    ]  # fmt: skip
     assert sorted(scores["line_id"]) == sorted(lines["line_id"])
     assert scores["risk_score"].between(0, 1).all()
     assert set(scores["channel"]) <= {"green", "yellow", "red"}
@@ -61,6 +63,8 @@ def test_score_with_reasons_writes_json_columns_that_read_back(registry: Registr
         "anomaly_score",
         "oddness_score",
         "channel",
+        "selection",
+        "propensity",
         "reasons",
         "contributions",
     ]

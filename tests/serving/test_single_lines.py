@@ -77,7 +77,7 @@ def served(world: Any, tmp_path: Path) -> Any:
 
 
 def _calls(lines: list[dict[str, Any]]) -> list[LineCall]:
-    return [LineCall(line, True, 5, f"r{i}", "k") for i, line in enumerate(lines)]
+    return [LineCall(line, True, 5, f"r{i}", "k", b"selection-key") for i, line in enumerate(lines)]
 
 
 def test_a_group_scores_and_stores_as_one_call_after_the_other(world: Any, tmp_path: Path) -> None:

@@ -23,9 +23,10 @@ N, SEED = 20_000, 3
 #: SHA-256 of write_folder(simulate(SimulationConfig(n_lines=20_000, seed=3))) (pinned versions of
 #: constraints.txt): the foreign shape must not move the Kazakh one. Computed on main at 7e92fbb before the
 #: foreign shape existed; lines and truth renewed when the world began to plant sanctioned parties (their
-#: names and the `listed_party` truth), the inspections unchanged.
+#: names and the `listed_party` truth), the inspections unchanged; inspections renewed when they gained
+#: `selection` and `propensity` (the same lines inspected, detection drawn per inspected line).
 KAZAKH_SHA = {
-    "inspections.parquet": "942372817a1133d8cb8c02bef45acd4b22f460e8726dbfc362094a71f6dc71f3",
+    "inspections.parquet": "45c5c815ce9cfe893d89b0edc33a4bc4eab21fb8662c263b3cbccafba1e4618a",
     "lines.parquet": "43e6fcea46912757855dcb634ff88eb2296313b49fc985ed7d3727700f16805f",
     "manifest.json": "0e9cd842eca0919066b081131919691f6b214e813a44338c9a5b2ad659615f88",
     "truth.parquet": "ddb8955c6895b6248d7a3c8737cb786f3892a6ca8f2660ed4f2e64b698da4a41",

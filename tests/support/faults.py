@@ -297,7 +297,7 @@ def register_bad_version(tracking_uri: str, kind: str, workdir: Path) -> str:
     import mlflow
     from mlflow import MlflowClient
 
-    from roundabout.models.risk_model import MODEL_FILE
+    from roundabout.models.persistence import MODEL_FILE
 
     mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient(tracking_uri)

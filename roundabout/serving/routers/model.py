@@ -10,6 +10,8 @@ from roundabout.serving.schemas import DecisionsResponse, ModelInfo, ModelRef, R
 from roundabout.serving.state import CurrentModel, State, require
 
 router = APIRouter(prefix="/v1", tags=["model"])
+#: Holdout metrics of the exploration figures (`training/exploration.py`), as logged.
+EXPLORATION_PREFIX = "holdout.model.exploration."
 
 #: A line id in a path: as long as a stored one can be, without control characters (as in scoring).
 LineIdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
@@ -30,6 +32,12 @@ def model_info(current: CurrentModel, _key: Annotated[ApiKey, Depends(require(Sc
         trained_at=current.trained_at,
         holdout_metrics=current.holdout_metrics,
         thresholds=current.model.thresholds.to_dict(),
+        policy=current.model.policy.to_dict(),
+        exploration={
+            k.removeprefix(EXPLORATION_PREFIX): v
+            for k, v in current.holdout_metrics.items()
+            if k.startswith(EXPLORATION_PREFIX)
+        },
         features=list(current.model.feature_names),
     )
 

@@ -44,7 +44,7 @@ async def score(
     if len(body.lines) == 1:
         # The common call: checked here, then scored with the single lines that came in alongside it.
         line = checked_lines(current, body)[0]
-        call = LineCall(line, body.explain, body.top_k, request_id, key.id)
+        call = LineCall(line, body.explain, body.top_k, request_id, key.id, state.selection_key())
         return _answer(state, current, request_id, [await state.single_lines.score(current, call)])
     # Many lines: checked, scored and serialised in the thread pool, so the event loop stays free.
     return await run_in_threadpool(_score_many, body, state, current, request_id, key.id)
@@ -79,8 +79,9 @@ def _score_many(
 ) -> Response:
     lines = checked_lines(current, body)
     results = score_lines(
-        current, state.store, state.writes, lines, body.explain, body.top_k, request_id, key_id
-    )
+        current, state.store, state.writes, lines, body.explain, body.top_k, request_id, key_id,
+        state.selection_key(),
+    )  # fmt: skip
     return _answer(state, current, request_id, results)
 
 
