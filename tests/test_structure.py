@@ -26,11 +26,16 @@ RANKS = {
     "store": 4,
     "training": 5,
     "serving": 5,
-    "cli": 6,
+    "loop": 6,
+    "cli": 7,
 }
 #: Who may import these at all (beyond the rank rule).
 ONLY_FROM = {
-    "simulation": {"simulation", "cli"},  # the synthetic world feeds the CLI, tests and benchmarks only
+    "simulation": {
+        "simulation",
+        "loop",
+        "cli",
+    },  # the synthetic world feeds the loop, the CLI, tests and bench
     "settings": {"settings", "cli", "serving"},  # settings are read at the edges
 }
 #: The only modules that touch MLflow: the model's flavour and the adapter everyone else goes through.

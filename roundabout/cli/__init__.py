@@ -14,7 +14,7 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from roundabout.cli import data, demo, model, parties, service
+from roundabout.cli import data, demo, loop, model, parties, service
 from roundabout.cli.render import error, say
 from roundabout.errors import ConfigError, RoundaboutError
 from roundabout.settings import get_settings, settings_problems
@@ -65,7 +65,7 @@ def main(
 
 for command in (data.simulate, data.ingest, data.features, model.train, model.evaluate, model.score):
     app.command()(command)
-for command in (service.serve, service.backfill, parties.screen, demo.demo):
+for command in (service.serve, service.backfill, parties.screen, demo.demo, loop.simulate_loop):
     app.command()(command)
 app.add_typer(service.keys_app, name="keys")
 app.add_typer(service.store_app, name="store")

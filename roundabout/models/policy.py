@@ -22,10 +22,11 @@ Each line gets
 The model's thresholds are cut so that the expected red and yellow counts, exploration included, meet
 the stated shares (`thresholds`): the quota is part of the capacity, not on top of it.
 
-Per office and day, `cap_per_office_day` applies a budget of inspections: rule and exploration lines
-keep their channel (the quota is not given up on a busy day); the model's lines fill what is left by
-descending risk, red then yellow, and a line past both goes green with its exploration probability as
-propensity.
+Where the lines of a period are known together (a back-fill, the loop simulation), `fill_budget` selects
+exactly a number of them the same way. Per office and day, `cap_per_office_day` applies a budget of
+inspections: rule and exploration lines keep their channel (the quota is not given up on a busy day); the
+model's lines fill what is left by descending risk, red then yellow, and a line past both goes green with
+its exploration probability as propensity.
 """
 
 import hashlib
@@ -205,6 +206,34 @@ class SelectionPolicy:
     def from_dict(cls, body: dict[str, Any] | None) -> Self:
         """A saved policy; a model saved before policies explores nothing."""
         return cls(**body) if body else cls()
+
+
+def fill_budget(
+    risk: np.ndarray,
+    rule: np.ndarray,
+    exploration: np.ndarray,
+    u: np.ndarray,
+    budget: int,
+    channel: str = RED,
+) -> Selection:
+    """Selection of exactly `budget` inspections among lines known together (a period's, a day's): rule
+    lines first, then the lines drawn for exploration (`u < exploration`), then the rest by descending risk.
+    A line's propensity is 1 if the model's share would take it anyway (its risk reaches the last one
+    taken), else its exploration probability."""
+    risk = np.asarray(risk, dtype="float64")
+    rule = np.asarray(rule, dtype=bool)
+    drawn = (np.asarray(u) < exploration) & ~rule
+    slots = max(0, budget - int(rule.sum()) - int(drawn.sum()))
+    free = np.flatnonzero(~rule & ~drawn)
+    taken = free[np.argsort(-risk[free], kind="stable")[:slots]]
+    by_model = np.zeros(len(risk), dtype=bool)
+    by_model[taken] = True
+    edge = risk[taken].min() if len(taken) else np.inf
+    chosen = rule | drawn | by_model
+    out = np.where(chosen, channel, GREEN).astype(object)
+    selection = np.where(rule, RULE, np.where(drawn, EXPLORATION, MODEL)).astype(object)
+    propensity = np.where(rule | (risk >= edge), 1.0, np.asarray(exploration, dtype="float64"))
+    return Selection(out, selection, propensity)
 
 
 def cap_per_office_day(

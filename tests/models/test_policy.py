@@ -14,6 +14,7 @@ from roundabout.models.policy import (
     cap_per_office_day,
     draw,
     draws,
+    fill_budget,
 )
 
 IDS = np.array([f"DT-{i:07d}/{i % 7 + 1}" for i in range(40_000)], dtype=object)
@@ -143,3 +144,24 @@ def test_office_day_budgets_keep_rules_and_exploration_and_fill_the_rest_by_risk
     assert capped.selection.tolist() == [MODEL] * 5 + [RULE, EXPLORATION, MODEL]
     assert capped.propensity.tolist() == [1, 1, 0.1, 0.1, 0.1, 1, 0.1, 1]  # the drawn line: its chance
     assert cap_per_office_day(chosen, risk, np.full(8, 0.1), office, day, None, None) is chosen
+
+
+def test_a_budget_is_filled_exactly_with_rules_and_draws_first_and_honest_propensities() -> None:
+    risk, evidence = _traffic(5000)
+    rule = np.zeros(5000, dtype=bool)
+    rule[:7] = True
+    policy = SelectionPolicy.fit(0.02, "uniform", RED, 0.25, risk, evidence)
+    e = policy.probabilities(risk, evidence)
+    u = draws(b"k", IDS[:5000])
+    chosen = fill_budget(risk, rule, e, u, 400)
+    assert (chosen.channel != GREEN).sum() == 400
+    assert (chosen.selection[rule] == RULE).all()
+    drawn = (u < e) & ~rule
+    assert (chosen.selection[drawn] == EXPLORATION).all() and (chosen.channel[drawn] == RED).all()
+    by_model = chosen.selection == MODEL
+    taken = risk[by_model & (chosen.channel == RED)]
+    assert taken.min() >= risk[by_model & (chosen.channel == GREEN)].max()  # the model takes the riskiest
+    # a line is certain exactly when the model's share would take it; otherwise its chance is its draw's
+    certain = chosen.propensity == 1
+    assert (risk[certain & ~rule] >= taken.min()).all()
+    assert np.allclose(chosen.propensity[~certain], e[~certain])

@@ -44,7 +44,8 @@ def test_promotion_gate_refuses_bad_versions(own_registry: Registry, tmp_path: P
     good = service.load_model("models:/roundabout/1")
     fitted = SimpleNamespace(features=None, model=good)
     p = config.promotion
-    unbeatable = {p.against: {"rates": {rate_key(p.rate): {p.metric: 1.0}}}}
+    # above any real figure, so only the gate's refusal can keep a version from beating the champion
+    unbeatable = {p.against: {"rates": {rate_key(p.rate): {p.metric: 1.5}}}}
     for kind in BAD_KINDS:
         version = register_bad_version(own_registry.tracking_uri, kind, tmp_path)
         decision = promote(service, "roundabout", version, unbeatable, split, fitted, config)  # type: ignore[arg-type]
