@@ -5,7 +5,7 @@ into a throw-away SQLite store) on a simulated world, prints the time of each st
 precision / recall at inspection rates of 1, 2, 5 and 10% against ground truth for the model and the
 rules baseline (the quality targets: recall at 5% at least twice the baseline's, precision at 1% >= 0.8).
 
-Usage: .venv/bin/python bench/bench_train.py [--lines 100000] [--seed 7] [--data DIR]
+Usage: .venv/bin/python bench/bench_train.py [--lines 100000] [--seed 7] [--data DIR] [--weighting none]
 (`--data` reuses a simulated folder; otherwise the world is simulated and written first, untimed.)
 """
 
@@ -26,6 +26,9 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument(
+        "--weighting", choices=["ipw", "none"], default="ipw", help="labels.weighting (the peer: none)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -42,12 +45,13 @@ def main() -> None:
         settings = get_settings()
         service = MlflowService(settings.mlflow_tracking_uri, settings.mlflow_artifact_root)
         start = time.perf_counter()
-        result = train(data, service, TrainConfig(), experiment="bench")
+        config = TrainConfig.model_validate({"labels": {"weighting": args.weighting}})
+        result = train(data, service, config, experiment="bench")
         total = time.perf_counter() - start
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"Machine: {machine}, {date.today()}")
-    print(f"Data: {data} ({sum(result.counts.values()) and result.counts})\n")
+    print(f"Data: {data} ({sum(result.counts.values()) and result.counts}); weighting {args.weighting}\n")
     print("| stage | seconds |\n|---|---:|")
     for stage, secs in result.timings.items():
         print(f"| {stage} | {secs:.1f} |")

@@ -28,16 +28,16 @@ class PolicySpec(_Options):
 
 
 def default_policies() -> list[PolicySpec]:
-    """Greedy, uniform exploration at 2, 5 and 10% of lines, the anomaly strategy at 5%, and the uniform and
-    anomaly 5% policies without inverse-propensity weighting."""
+    """Greedy, uniform exploration at 2, 5 and 10% of lines, the risk strategy at 5%, and the uniform and
+    risk 5% policies without inverse-propensity weighting."""
     return [
         PolicySpec(name="greedy"),
         PolicySpec(name="uniform-2", exploration_rate=0.02),
         PolicySpec(name="uniform-5", exploration_rate=0.05),
         PolicySpec(name="uniform-10", exploration_rate=0.10),
-        PolicySpec(name="anomaly-5", exploration_rate=0.05, strategy="anomaly"),
+        PolicySpec(name="risk-5", exploration_rate=0.05, strategy="risk"),
         PolicySpec(name="uniform-5-noipw", exploration_rate=0.05, ipw=False),
-        PolicySpec(name="anomaly-5-noipw", exploration_rate=0.05, strategy="anomaly", ipw=False),
+        PolicySpec(name="risk-5-noipw", exploration_rate=0.05, strategy="risk", ipw=False),
     ]
 
 
@@ -56,7 +56,11 @@ class LoopConfig(_Options):
     ] = Field("transit_diversion", description="The scheme that begins during the deployment")
     new_scheme_starts: date = Field(date(2024, 3, 1), description="The day the new scheme begins")
     new_scheme_prevalence: float = Field(
-        0.006, gt=0, le=0.2, description="Share of all lines of the world that belong to the new scheme"
+        0.008, gt=0, le=0.2, description="Share of all lines of the world that belong to the new scheme"
+    )
+    new_scheme_options: dict[str, float] = Field(
+        default_factory=lambda: {"complicit_broker_share": 0.0},
+        description="Further options of the new scheme's config (docs/simulation.md), e.g. export_share: 0",
     )
     deploy_start: date = Field(date(2024, 1, 1), description="First day the loop selects inspections")
     period: Literal["month", "week"] = Field("month", description="Length of one period")

@@ -54,15 +54,11 @@ class LoopResult:
 
 def world_config(config: LoopConfig) -> SimulationConfig:
     """The simulated world: the default one, sized and seeded, with the new scheme starting mid-way."""
-    base = SimulationConfig(n_lines=config.lines, seed=config.seed)
-    schemes = base.schemes.model_copy(
-        update={
-            config.new_scheme: getattr(base.schemes, config.new_scheme).model_copy(
-                update={"prevalence": config.new_scheme_prevalence, "starts": config.new_scheme_starts}
-            )
-        }
+    body = SimulationConfig(n_lines=config.lines, seed=config.seed).model_dump()
+    body["schemes"][config.new_scheme].update(
+        prevalence=config.new_scheme_prevalence, starts=config.new_scheme_starts, **config.new_scheme_options
     )
-    return base.model_copy(update={"schemes": schemes})
+    return SimulationConfig.model_validate(body)
 
 
 def boundaries(config: LoopConfig) -> list[pd.Timestamp]:

@@ -32,6 +32,13 @@ class SchemeConfig(_Options):
     lines_per_actor: int = Field(
         40, gt=0, description="Expected lines per complicit trader: sets how many traders run the scheme"
     )
+    complicit_broker_share: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Share of the scheme's declarations lodged by the brokers complicit in every scheme "
+        "(None: the scheme's own share, mostly 0.7); 0 makes a scheme run by people no other scheme shares",
+    )
     starts: date | None = Field(
         None,
         description="First day the scheme runs (never before the invasion or the world's start): its first "

@@ -169,8 +169,9 @@ def run_plan(rng: np.random.Generator, ctx: Context, plan: Plan) -> tuple[TradeA
         _, b_start, b_count = brand_table()
         g = BRAND_GROUP_NAMES.index("chips")
         brand = np.where(rng.random(n) < plan.brand_share, b_start[g] + rng.integers(0, b_count[g], n), -1)
+    own = getattr(ctx.cfg.schemes, plan.scheme).complicit_broker_share
     broker = np.where(
-        rng.random(n_ep) < plan.complicit_share,
+        rng.random(n_ep) < (plan.complicit_share if own is None else own),
         ctx.complicit[rng.integers(0, len(ctx.complicit), n_ep)],
         ctx.traders.broker[plan.actor],
     )

@@ -193,7 +193,7 @@ def transit_diversion(rng: np.random.Generator, ctx: Context, target: int) -> Tr
             "mode": mode,
             "office": office,
             "declarant": np.where(
-                rng.random(n_docs) < 0.6,
+                rng.random(n_docs) < (0.6 if c.complicit_broker_share is None else c.complicit_broker_share),
                 -(ctx.complicit[rng.integers(0, len(ctx.complicit), n_docs)] + 1),
                 who,
             ),

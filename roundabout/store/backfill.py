@@ -40,16 +40,33 @@ def _checked(result: ValidationResult) -> None:
 
 
 def outcome_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Checked outcomes (a frame from `validate_inspections`) as the records the store takes."""
-    columns = (frame["line_id"], frame["inspected_on"], frame["outcome"], frame["violation_type"])
+    """Checked outcomes (a frame from `validate_inspections`) as the records the store takes, with how each
+    line was selected and its propensity when the history recorded them."""
+    n = len(frame)
+    selection = (
+        frame["selection"] if "selection" in frame.columns else pd.Series([None] * n, index=frame.index)
+    )
+    propensity = (
+        frame["propensity"] if "propensity" in frame.columns else pd.Series([None] * n, index=frame.index)
+    )
+    columns = (
+        frame["line_id"],
+        frame["inspected_on"],
+        frame["outcome"],
+        frame["violation_type"],
+        selection,
+        propensity,
+    )
     return [
         {
             "line_id": line_id,
             "inspected_on": inspected_on.date(),
             "outcome": outcome,
             "violation_type": None if pd.isna(violation_type) else violation_type,
+            "selection": None if pd.isna(chosen) else chosen,
+            "propensity": None if pd.isna(p) else float(p),
         }
-        for line_id, inspected_on, outcome, violation_type in zip(*columns, strict=True)
+        for line_id, inspected_on, outcome, violation_type, chosen, p in zip(*columns, strict=True)
     ]
 
 

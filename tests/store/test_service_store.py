@@ -182,3 +182,48 @@ def test_a_backfill_whose_outcome_differs_from_the_stored_one_is_refused(opened)
     with pytest.raises(ConflictError, match=f"{first!r}"):
         backfill(store, CanonicalData(data.lines, changed), RULES)
     assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("store_url", ["sqlite://", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_exported_outcomes_take_selection_and_propensity_from_the_lines_decision(
+    opened, store_url, request
+) -> None:
+    """An outcome fed back to the service carries no propensity: the export joins its line's latest decision;
+    an outcome loaded with its own (a simulated or recorded history) keeps it."""
+    url = request.getfixturevalue("postgres_url") if store_url == "postgres" else store_url
+    data = random_history(30, seed=4)
+    first_ids = data.lines["line_id"].iloc[:3].tolist()
+    own = data.inspections[~data.inspections["line_id"].isin(first_ids)].assign(
+        selection="rule", propensity=0.25
+    )
+    store, _ = opened(url, data)
+    backfill(store, CanonicalData(data.lines, own), RULES)
+    decision = {
+        "request_id": "r", "key_id": "k", "model_name": "m", "risk_score": 0.1, "anomaly_score": 0.5,
+        "oddness_score": None, "channel": "red", "reasons": [], "list_versions": {},
+    }  # fmt: skip
+    with store.transaction() as conn:
+        store.decisions.record(
+            conn,
+            [
+                {**decision, "line_id": first_ids[0], "model_version": "1", "selection": "model",
+                 "propensity": 1.0},
+                {**decision, "line_id": first_ids[0], "model_version": "2", "selection": "exploration",
+                 "propensity": 0.02},
+            ],
+        )  # fmt: skip
+    store.add_outcomes(
+        [
+            {
+                "line_id": first_ids[0],
+                "inspected_on": date(2024, 12, 1),
+                "outcome": "clean",
+                "violation_type": None,
+            }
+        ]
+    )
+    back = store.exporter.outcomes().set_index("line_id")
+    assert back.loc[first_ids[0], "selection"] == "exploration"  # the latest decision's
+    assert back.loc[first_ids[0], "propensity"] == pytest.approx(0.02)
+    kept = own["line_id"].iloc[0]
+    assert back.loc[kept, "selection"] == "rule" and back.loc[kept, "propensity"] == pytest.approx(0.25)
