@@ -6,8 +6,8 @@ Summary per policy:
   count over the greedy policy's (the price of exploring while nothing new happens);
 - `found`, `circumvention_found`, `value_caught` (mean per period), `inspections` over the whole run;
 - `detected_after`: periods from the scheme's first period to the first in which the policy selected at
-  least half of the scheme's lines (1: in its first period; empty: not within the run), and the share it
-  selected in the last period;
+  least half of the scheme's lines (1: in its first period; empty: not within the run), `detected_90_after`
+  the same for nine lines in ten, and the share it selected in the last period;
 - `ipw_error` and `naive_error`: the mean absolute gap, in points, between the retrained models' precision
   estimated from the holdout's inspections (inverse-propensity and naive) and the truth.
 """
@@ -41,8 +41,11 @@ def summary(result: LoopResult) -> pd.DataFrame:
     for name, part in periods.groupby("policy", sort=False):
         share = part["new_scheme_selected"] / part["new_scheme_lines"].where(part["new_scheme_lines"] > 0)
         running = part[~before[part.index] & (part["new_scheme_lines"] >= MIN_SCHEME_LINES)]
-        detected = running[share[running.index] >= 0.5]
-        first = running["period"].min() if len(running) else np.nan
+
+        def after(level: float, running: pd.DataFrame = running, share: pd.Series = share) -> int | None:
+            reached = running[share[running.index] >= level]
+            return int(reached["period"].min() - running["period"].min() + 1) if len(reached) else None
+
         rows.append(
             {
                 "policy": name,
@@ -52,7 +55,8 @@ def summary(result: LoopResult) -> pd.DataFrame:
                 "value_caught": float(part["value_caught"].mean()),
                 "inspections": int(part["inspections"].sum()),
                 "explored": int(part["explored"].sum()),
-                "detected_after": (int(detected["period"].min() - first + 1) if len(detected) else None),
+                "detected_after": after(0.5),
+                "detected_90_after": after(0.9),
                 "last_share_selected": float(share.iloc[-1]) if np.isfinite(share.iloc[-1]) else np.nan,
             }
         )

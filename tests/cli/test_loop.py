@@ -35,7 +35,7 @@ def test_bad_options_are_refused_naming_them(tmp_path: Path, args: list[str], na
 def test_a_short_loop_writes_its_tables_curves_and_run(tmp_path: Path) -> None:
     env = {**os.environ, "ROUNDABOUT_HOME": str(tmp_path / "home")}
     env.pop("MLFLOW_TRACKING_URI", None)
-    command = [sys.executable, "-m", "roundabout", "simulate-loop", "--lines", "20000", "--periods", "3"]
+    command = [sys.executable, "-m", "roundabout.cli", "simulate-loop", "--lines", "20000", "--periods", "3"]
     done = subprocess.run(
         [*command, "--policies", "greedy,uniform-5"], env=env, capture_output=True, text=True, timeout=900
     )

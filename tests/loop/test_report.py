@@ -52,5 +52,6 @@ def test_summary_prices_exploration_and_dates_the_detection() -> None:
     assert table.loc["uniform-5", "vs_greedy"] == pytest.approx(74 / 80)
     assert pd.isna(table.loc["greedy", "detected_after"])  # never half of the scheme's lines
     assert table.loc["uniform-5", "detected_after"] == 3  # periods 3, 4, 5 of the run: the third
+    assert pd.isna(table.loc["uniform-5", "detected_90_after"])  # 20 of 30 at best
     assert table.loc["uniform-5", "ipw_error"] == pytest.approx(2.0)
     assert table.loc["uniform-5", "naive_error"] == pytest.approx(15.0)
