@@ -1,6 +1,8 @@
 """`roundabout simulate-loop`: months of deployment of several selection policies on one simulated world
 (`roundabout.loop`), with a summary table, CSV files, the curves as PNG and an MLflow run."""
 
+import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -50,6 +52,9 @@ def simulate_loop(
         cfg = validate_options(LoopConfig, {**base, **given}, "loop options")
     else:
         cfg = validate_options(LoopConfig, given, "loop options")
+    # dozens of trainings: MLflow's per-model notices and download bars would bury the progress bar
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     folder = out or ctx.obj.home / "loop"
     with writing(folder):
         folder.mkdir(parents=True, exist_ok=True)
