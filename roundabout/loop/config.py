@@ -9,8 +9,9 @@ from datetime import date
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from roundabout.simulation.trade_arrays import SCHEMES
 from roundabout.yaml_config import load_yaml_config
 
 
@@ -46,14 +47,10 @@ class LoopConfig(_Options):
 
     lines: int = Field(150_000, ge=20_000, description="Goods lines of the world (2021-2024)")
     seed: int = Field(7, ge=0, description="Seed of the world, the draws and the inspections")
-    new_scheme: Literal[
-        "reexport_chain",
-        "shell_company",
-        "misclassification",
+    new_scheme: str = Field(
         "transit_diversion",
-        "price_anomaly",
-        "mix_shift",
-    ] = Field("transit_diversion", description="The scheme that begins during the deployment")
+        description="The scheme that begins during the deployment (a planted scheme's name)",
+    )
     new_scheme_starts: date = Field(date(2024, 3, 1), description="The day the new scheme begins")
     new_scheme_prevalence: float = Field(
         0.008, gt=0, le=0.2, description="Share of all lines of the world that belong to the new scheme"
@@ -74,6 +71,13 @@ class LoopConfig(_Options):
     )
     search_minutes: float = Field(0.0, ge=0, description="Selection and tuning budget of each retraining")
     policies: list[PolicySpec] = Field(default_factory=default_policies, min_length=1)
+
+    @field_validator("new_scheme")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value not in SCHEMES[1:]:
+            raise ValueError(f"unknown scheme {value!r}; expected one of {', '.join(SCHEMES[1:])}")
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Self:
