@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         "drawn); default: a random key made once and kept in the store, which every worker on the store "
         "shares. Whoever holds it can tell which lines will be drawn",
     )
+    office_red_per_day: int | None = Field(
+        None, ge=0, description="Most lines of one customs office and day sent red (None: the red share only)"
+    )
+    office_yellow_per_day: int | None = Field(
+        None, ge=0, description="Most lines of one customs office and day sent yellow (None: the share only)"
+    )
     mlflow_request_retries: int = Field(
         2,
         ge=0,

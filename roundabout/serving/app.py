@@ -18,6 +18,7 @@ from fastapi_offline import FastAPIOffline
 from roundabout.data.rules import FormatRules
 from roundabout.models.mlflow_service import MlflowService
 from roundabout.serving.background import checkpoint_periodically, follow
+from roundabout.serving.budget import OfficeDayBudget
 from roundabout.serving.errors import install_error_handlers
 from roundabout.serving.keys import KeyRing
 from roundabout.serving.live_lists import LiveLists
@@ -66,7 +67,9 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
     writes = Turns()
     single_lines = SingleLineScorer(store, writes, on_group=metrics.score_groups.observe)
     keys = KeyRing(settings.api_keys)
-    state = ServiceState(settings, keys, live_model, store, writes, metrics, single_lines, lists)
+    capped = settings.office_red_per_day is not None or settings.office_yellow_per_day is not None
+    budget = OfficeDayBudget(settings.office_red_per_day, settings.office_yellow_per_day) if capped else None
+    state = ServiceState(settings, keys, live_model, store, writes, metrics, single_lines, lists, budget)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

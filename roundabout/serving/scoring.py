@@ -30,6 +30,7 @@ from roundabout.features.parties import party_reason
 from roundabout.models import LineScore
 from roundabout.models.policy import draw, draws
 from roundabout.parties.index import ScreeningIndex
+from roundabout.serving.budget import OfficeDayBudget
 from roundabout.serving.live_lists import versions_of
 from roundabout.serving.live_model import ServingVersion
 from roundabout.serving.turns import Turns
@@ -47,6 +48,8 @@ class LineCall:
     key_id: str
     #: The key of the exploration draws (`models/policy.py`).
     selection_key: bytes
+    #: The office-day budgets (None: the channel shares only).
+    budget: OfficeDayBudget | None = None
 
 
 def score_calls(
@@ -62,6 +65,8 @@ def score_calls(
             u = draw(call.selection_key, call.line["line_id"]) if model.policy.rate else None
             score = model.score_one(row, call.line, call.explain, call.top_k, u)
             result = _result(call.line, score, call.explain, index)
+            if call.budget is not None:
+                call.budget.place(conn, store, model, call.line, result)
             results.append(result)
             decisions.append(_decision(version, result, call.request_id, call.key_id, index))
         store.decisions.record(conn, decisions)
@@ -78,6 +83,7 @@ def score_lines(
     request_id: str,
     key_id: str,
     selection_key: bytes,
+    budget: OfficeDayBudget | None = None,
 ) -> list[dict[str, Any]]:
     """Score, store and decide checked lines of one call (distinct line_ids); results in the call's order.
     `selection_key` keys the lines' exploration draws."""
@@ -99,6 +105,9 @@ def score_lines(
     scores = model.score_batch(X, explain=explain, top_k=top_k, lines=lines, draws=u)
     results = [_result(line, scores.line(i), explain, index) for i, line in enumerate(lines)]
     with writes, store.transaction() as conn:
+        if budget is not None:  # places in the call's order
+            for line, result in zip(lines, results, strict=True):
+                budget.place(conn, store, model, line, result)
         store.decisions.record(conn, [_decision(version, r, request_id, key_id, index) for r in results])
     return results
 

@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
 from roundabout.errors import UnavailableError
+from roundabout.serving.budget import OfficeDayBudget
 from roundabout.serving.errors import ForbiddenError, UnauthorizedError
 from roundabout.serving.keys import KEY_HEADER, ApiKey, KeyRing, Scope
 from roundabout.serving.live_lists import LiveLists
@@ -22,7 +23,7 @@ from roundabout.store import ServiceStore
 class ServiceState:
     """Everything one app instance needs: settings, keys, the live model, the store (with its decision
     log), the turns its writes take, metrics, the thread that scores single-line calls, the sanctions
-    lists it screens against, and the key of its exploration draws."""
+    lists it screens against, its office-day budgets and the key of its exploration draws."""
 
     settings: Settings
     keys: KeyRing
@@ -32,6 +33,7 @@ class ServiceState:
     metrics: Metrics
     single_lines: SingleLineScorer
     lists: LiveLists
+    budget: OfficeDayBudget | None = None
     _selection_key: bytes | None = None
 
     def selection_key(self) -> bytes:

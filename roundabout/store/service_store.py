@@ -24,6 +24,7 @@ from roundabout.store import schema
 from roundabout.store.backends import Backend, open_backend
 from roundabout.store.decisions import DecisionLog
 from roundabout.store.exporter import StoreExporter
+from roundabout.store.office_places import OfficePlaces
 from roundabout.store.online_features import OnlineFeatures
 from roundabout.store.reader import HistoryReader
 from roundabout.store.sanction_lists import ListStore
@@ -46,6 +47,7 @@ class ServiceStore:
         self.exporter = StoreExporter(backend, self.tables)
         self.decisions = DecisionLog(backend, self.tables)
         self.sanction_lists = ListStore(backend, self.tables)
+        self.places = OfficePlaces(self.tables)
 
     @classmethod
     def open(cls, url: str, timeout: float | None = None, autocheckpoint: bool = True) -> Self:

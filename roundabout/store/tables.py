@@ -12,6 +12,7 @@
 - `decisions`: every scoring decision (the audit trail), with the list versions it was screened against,
   how the line was selected and its propensity;
 - `service_secrets`: the key of the exploration draws, made once and shared by every worker;
+- `office_day_places`: the lines that took a place in an office's red or yellow budget of a day;
 - `sanction_lists`, `sanction_entries`: each loaded sanctions list version and its entries.
 
 The schema is created and upgraded by the migrations in `migrations/` (Alembic), never from this metadata
@@ -137,6 +138,15 @@ class StoreTables:
             sa.Column("list_versions", sa.Text, nullable=True),
             sa.Column("selection", sa.String(16), nullable=True),
             sa.Column("propensity", sa.Float, nullable=True),
+        )
+        self.places = sa.Table(
+            "office_day_places",
+            self.meta,
+            sa.Column("line_id", sa.String(128), primary_key=True),
+            sa.Column("office", sa.Text, nullable=False),
+            sa.Column("day", sa.Date, nullable=False),
+            sa.Column("channel", sa.String(8), nullable=False),
+            sa.Index("ix_office_day_places", "office", "day", "channel"),
         )
         self.secrets = sa.Table(
             "service_secrets",

@@ -44,7 +44,9 @@ async def score(
     if len(body.lines) == 1:
         # The common call: checked here, then scored with the single lines that came in alongside it.
         line = checked_lines(current, body)[0]
-        call = LineCall(line, body.explain, body.top_k, request_id, key.id, state.selection_key())
+        call = LineCall(
+            line, body.explain, body.top_k, request_id, key.id, state.selection_key(), state.budget
+        )
         return _answer(state, current, request_id, [await state.single_lines.score(current, call)])
     # Many lines: checked, scored and serialised in the thread pool, so the event loop stays free.
     return await run_in_threadpool(_score_many, body, state, current, request_id, key.id)
@@ -80,7 +82,7 @@ def _score_many(
     lines = checked_lines(current, body)
     results = score_lines(
         current, state.store, state.writes, lines, body.explain, body.top_k, request_id, key_id,
-        state.selection_key(),
+        state.selection_key(), state.budget,
     )  # fmt: skip
     return _answer(state, current, request_id, results)
 
