@@ -70,3 +70,32 @@ def test_figures_are_absent_with_a_reason_when_they_cannot_be_had() -> None:
         np.arange(4.0), label, np.array([1, np.nan, 1, 1.0]), selection, np.ones(4), [0.5]
     )
     assert ABSENT in report and "rates" not in report
+
+
+def test_training_weighs_lines_by_their_recorded_propensity_and_reports_both_figures(split, fitted) -> None:
+    """The fixture's world records propensities: the default fit is weighted (and differs from the
+    unweighted one); without any propensity the fit is unweighted; the report holds both figures."""
+    from dataclasses import replace
+
+    from roundabout.data.io import CanonicalData
+    from roundabout.training.evaluate import evaluate_holdout
+    from roundabout.training.fit import fit_risk_model
+    from tests.training.conftest import small_config
+
+    assert fitted.counts["train_weighted"] == 1 and fitted.counts["train_explored"] > 0
+    plain = fit_risk_model(split, small_config(labels={"weighting": "none"}))
+    assert plain.counts["train_weighted"] == 0
+    assert not np.allclose(plain.holdout_raw, fitted.holdout_raw)
+    data = split.data
+    unrecorded = CanonicalData(
+        data.lines, data.inspections.drop(columns=["selection", "propensity"]), data.truth, data.extra_columns
+    )
+    bare = fit_risk_model(replace(split, data=unrecorded), small_config())
+    assert bare.counts["train_weighted"] == 0
+    np.testing.assert_allclose(bare.holdout_raw, plain.holdout_raw)  # no propensity: the unweighted fit
+    report = evaluate_holdout(split, {"model": fitted.holdout_risk}, small_config(), fitted.holdout_risk)
+    assert "rates" in report["model"]["outcomes"] and "rates" in report["model"]["exploration"]
+    absent = evaluate_holdout(
+        replace(split, data=unrecorded), {"model": fitted.holdout_risk}, small_config(), None
+    )
+    assert "no recorded propensity" in absent["model"]["exploration"][ABSENT]
