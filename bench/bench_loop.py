@@ -22,7 +22,7 @@ from pathlib import Path
 
 from roundabout.loop.config import LoopConfig
 from roundabout.loop.report import summary, write
-from roundabout.loop.run import run_loop, train_config, world_config
+from roundabout.loop.run import run_loop, train_config
 from roundabout.models.mlflow_service import MlflowService
 
 
@@ -72,7 +72,7 @@ def main() -> int:
         from roundabout.simulation.world import simulate_world
         from roundabout.training.train import train
 
-        world = simulate_world(world_config(config))
+        world = simulate_world(config.world())
         cut = pd.Timestamp(config.deploy_start) + pd.DateOffset(months=config.periods - 1)
         keep = (world.data.lines["date"] < cut).to_numpy()
         data = CanonicalData(

@@ -9,8 +9,9 @@ from datetime import date
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from roundabout.simulation.config import SimulationConfig
 from roundabout.simulation.trade_arrays import SCHEMES
 from roundabout.yaml_config import load_yaml_config
 
@@ -88,11 +89,24 @@ class LoopConfig(_Options):
         names = [p.name for p in self.policies]
         if len(set(names)) != len(names):
             raise ValueError(f"policy names must be distinct: {names}")
+        try:
+            self.world()
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ValueError(f"new_scheme_options do not make a world: {problems}") from None
         if too_big := [p.name for p in self.policies if p.exploration_rate >= self.red_share]:
             raise ValueError(
                 f"exploration_rate of {too_big} does not fit the capacity red_share {self.red_share}"
             )
         return self
+
+    def world(self) -> SimulationConfig:
+        """The simulated world: the default one, sized and seeded, with the new scheme starting mid-way."""
+        body = SimulationConfig(n_lines=self.lines, seed=self.seed).model_dump()
+        body["schemes"][self.new_scheme].update(
+            prevalence=self.new_scheme_prevalence, starts=self.new_scheme_starts, **self.new_scheme_options
+        )
+        return SimulationConfig.model_validate(body)
 
     @classmethod
     def from_yaml(cls, path: Path) -> Self:

@@ -32,7 +32,6 @@ from roundabout.models.policy import (
     fill_budget,
 )
 from roundabout.models.risk_model import RiskModel
-from roundabout.simulation.config import SimulationConfig
 from roundabout.simulation.inspections import HiddenTruth, inspect_selected
 from roundabout.simulation.world import SimulatedWorld, simulate_world
 from roundabout.training.config import TrainConfig
@@ -50,15 +49,6 @@ class LoopResult:
     retrains: pd.DataFrame
     config: LoopConfig
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-def world_config(config: LoopConfig) -> SimulationConfig:
-    """The simulated world: the default one, sized and seeded, with the new scheme starting mid-way."""
-    body = SimulationConfig(n_lines=config.lines, seed=config.seed).model_dump()
-    body["schemes"][config.new_scheme].update(
-        prevalence=config.new_scheme_prevalence, starts=config.new_scheme_starts, **config.new_scheme_options
-    )
-    return SimulationConfig.model_validate(body)
 
 
 def boundaries(config: LoopConfig) -> list[pd.Timestamp]:
@@ -134,7 +124,7 @@ def run_loop(config: LoopConfig, out: Path, mlflow_service: MlflowService, progr
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
     progress("world")
-    world = simulate_world(world_config(config))
+    world = simulate_world(config.world())
     lines = world.data.lines
     dates = lines["date"].to_numpy(dtype="datetime64[ns]")
     edges = boundaries(config)
@@ -155,7 +145,7 @@ def run_loop(config: LoopConfig, out: Path, mlflow_service: MlflowService, progr
     seconds["world_and_first_model"] = time.perf_counter() - clock
     recent = (dates >= np.datetime64(edges[0] - step))[history]
     reference = reference_scores(first.model, start, recent)
-    chance = chance_of_finding(world.hidden, world_config(config).inspections)
+    chance = chance_of_finding(world.hidden, config.world().inspections)
     period_rows, retrain_rows = [], []
     for spec in config.policies:
         name = f"loop-{spec.name}"
@@ -253,5 +243,5 @@ def _inspect(
         chosen.channel[rows],
         chosen.selection[rows],
         chosen.propensity[rows],
-        world_config(config).inspections,
+        config.world().inspections,
     )

@@ -53,3 +53,11 @@ def test_a_short_loop_writes_its_tables_curves_and_run(tmp_path: Path) -> None:
     (run,) = client.search_runs([client.get_experiment_by_name("loop").experiment_id])
     assert run.data.metrics["greedy.inspections"] == summary.loc["greedy", "inspections"]
     assert "plots/loop_curves.png" in {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+
+
+def test_options_of_the_new_scheme_the_world_does_not_have_are_refused(tmp_path: Path) -> None:
+    config = tmp_path / "loop.yaml"
+    config.write_text("new_scheme_options: {coalition_share: 0}\n")
+    result = runner.invoke(app, ["simulate-loop", "--out", str(tmp_path / "loop"), "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert "schemes.transit_diversion.coalition_share" in result.stderr
