@@ -13,9 +13,10 @@ rule or the model picked (propensity 1) crowd out the rest, which only the explo
 - *Holdout figures* (`exploration_report`): Horvitz-Thompson estimates over every holdout line from
   its inspected ones weighted by 1/propensity (unclipped: estimates need no variance control to be
   unbiased): the prevalence of violations found if every line were inspected, and a scorer's precision,
-  recall and value caught when it inspects the top r of *all* lines (not of inspected ones) and its
-  weighted PR-AUC. The raw violation rate of the exploration sample (lines selected by the draw) is given
-  beside them: for a uniform strategy it is itself an unbiased estimate of prevalence.
+  recall and value caught when it inspects the top r of *all* lines (not of inspected ones), its hit rate
+  against the prevalence (`lift`: precision over prevalence) and its weighted PR-AUC. The raw violation
+  rate of the exploration sample (lines selected by the draw) is given beside them: for a uniform
+  strategy it is itself an unbiased estimate of prevalence.
 
 These hold only if every line had a chance: a holdout with no inspected line of propensity below 1 (no
 exploration), or inspected lines without a recorded propensity, has these figures *absent*, with why.
@@ -91,8 +92,10 @@ def exploration_report(
         top = top_mask(scores, rate) & inspected
         weight_top = float(w[top].sum())
         caught = float(w[top] @ y[top])
+        precision = caught / weight_top if weight_top else 0.0
         report["rates"][rate_key(rate)] = {
-            "precision": caught / weight_top if weight_top else 0.0,
+            "precision": precision,
+            "lift": precision / report["prevalence"] if report["prevalence"] else 0.0,
             "recall": caught / found if found else 0.0,
             "value_caught": float(w[top] @ (y[top] * v[top])) / found_value if found_value else 0.0,
             "inspected_sample": float(top.sum()),

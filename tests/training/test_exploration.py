@@ -50,6 +50,7 @@ def test_estimates_from_the_exploration_sample_are_near_the_truth_and_the_naive_
     assert report["prevalence"] == pytest.approx(p["violation"].mean(), abs=0.006)
     true_precision = p["violation"][top_mask(p["new"], 0.05)].mean()
     estimate = report["rates"]["at_5pct"]["precision"]
+    assert report["rates"]["at_5pct"]["lift"] == pytest.approx(estimate / report["prevalence"])
     assert estimate == pytest.approx(true_precision, abs=0.06)  # ~330 drawn lines in its top: SE 0.03
     inspected = ~np.isnan(p["label"])
     naive = p["label"][inspected & top_mask(p["new"], 0.05)].mean()
