@@ -164,7 +164,7 @@ def run_loop(config: LoopConfig, out: Path, mlflow_service: MlflowService, progr
                 result = train(folder, mlflow_service, train_config(config, spec, lo, step), register=name)
                 holdout = (data.lines["date"] >= lo - step).to_numpy()
                 check = precision_check(
-                    result, data, holdout, chance[: len(data.lines)][holdout], config.red_share
+                    result, data, holdout, chance[dates < np.datetime64(lo)][holdout], config.red_share
                 )
                 retrain_rows.append({"policy": spec.name, "period": k + 1, **check})
                 if result.decision is not None and result.decision.alias == CHAMPION:
@@ -214,16 +214,12 @@ def _select(
     period = lines.iloc[part]
     ids = period["line_id"].to_numpy(dtype=object)
     scores = model.score_batch(model.matrix(features, period))
-    odd = scores.oddness_score if model.oddness is not None else None
-    e = model.policy.probabilities(scores.risk_score, model.fusion.evidence(scores.anomaly_score, odd))
-    rule = scores.selection == "rule" if scores.selection is not None else np.zeros(len(ids), dtype=bool)
+    rule = scores.selection == "rule"
     budget = round(config.red_share * len(ids))
-    chosen = fill_budget(scores.risk_score, rule, e, draws(key, ids), budget)
+    chosen = fill_budget(scores.risk_score, rule, scores.exploration, draws(key, ids), budget)
     if config.office_red_per_day is not None:
         office, day = period["customs_office"], period["date"]
-        chosen = cap_per_office_day(
-            chosen, scores.risk_score, e, office, day, config.office_red_per_day, None
-        )
+        chosen = cap_per_office_day(chosen, scores.risk_score, office, day, config.office_red_per_day, None)
     return chosen, part
 
 

@@ -130,10 +130,14 @@ class Fusion:
         return 1.0 / (1.0 + np.exp(-np.clip(self.logit(raw, anomaly, oddness), -_CLIP, _CLIP)))
 
     def risk_one(self, raw: float, anomaly: float, oddness: float | None = None) -> float:
+        logit = min(max(self.a * raw + self.evidence_one(anomaly, oddness) + self.c, -_CLIP), _CLIP)
+        return float(1.0 / (1.0 + np.exp(-logit)))
+
+    def evidence_one(self, anomaly: float, oddness: float | None) -> float:
+        """`evidence` of one line, in plain Python (the single-line path)."""
         z = max(0.0, (anomaly - self.anomaly_median) / self.anomaly_spread)
         w = 0.0 if oddness is None else min(max(0.0, oddness - self.oddness_threshold), self.oddness_cap)
-        logit = min(max(self.a * raw + self.b * z + self.d * w + self.c, -_CLIP), _CLIP)
-        return float(1.0 / (1.0 + np.exp(-logit)))
+        return self.b * z + self.d * w
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

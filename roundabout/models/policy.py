@@ -31,6 +31,7 @@ its exploration probability as propensity.
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Self
 
@@ -58,11 +59,13 @@ def draws(key: bytes, line_ids: Any) -> np.ndarray:
 
 @dataclass
 class Selection:
-    """What the policy decided for each line: channel, how it was selected, and its propensity."""
+    """What the policy decided for each line: channel, how it was selected, its propensity, and its
+    exploration probability (its propensity should a budget leave it out)."""
 
     channel: np.ndarray
     selection: np.ndarray
     propensity: np.ndarray
+    exploration: np.ndarray
 
 
 @dataclass
@@ -102,6 +105,13 @@ class SelectionPolicy:
             return np.full(len(risk), self.rate)
         w = self.weights(risk, np.atleast_1d(evidence)) / (self.weight_mean or 1.0)
         return np.minimum(1.0, self.rate * (self.floor + (1.0 - self.floor) * w))
+
+    def probability_one(self, risk: float, evidence: float) -> float:
+        """`probabilities` of one line, in plain Python (the single-line path)."""
+        if self.rate == 0 or self.strategy == "uniform":
+            return self.rate
+        weight = risk if self.strategy == "risk" else min(max(evidence, 0.0), _EVIDENCE_CAP)
+        return min(1.0, self.rate * (self.floor + (1.0 - self.floor) * weight / (self.weight_mean or 1.0)))
 
     @classmethod
     def fit(
@@ -182,22 +192,23 @@ class SelectionPolicy:
             channel[drawn & (model == GREEN)] = YELLOW
         selection = np.where(rule, RULE, np.where(drawn, EXPLORATION, MODEL)).astype(object)
         propensity = np.where(rule | (model != GREEN), 1.0, e)
-        return Selection(channel, selection, propensity)
+        return Selection(channel, selection, propensity, e)
 
     def select_one(
         self, thresholds: Thresholds, risk: float, rule: bool, evidence: float, u: float | None
-    ) -> tuple[str, str, float]:
-        """`select` of one line, without arrays (the single-line path): channel, selection, propensity."""
+    ) -> tuple[str, str, float, float]:
+        """`select` of one line, without arrays (the single-line path): channel, selection, propensity and
+        exploration probability."""
         model = thresholds.channel_one(risk)
+        e = self.probability_one(risk, evidence)
         if rule:
-            return model, RULE, 1.0
-        e = float(self.probabilities(np.array([risk]), np.array([evidence]))[0]) if self.rate else 0.0
+            return model, RULE, 1.0, e
         propensity = 1.0 if model != GREEN else e
         if u is None or u >= e:
-            return model, MODEL, propensity
+            return model, MODEL, propensity, e
         if self.channel == RED:
-            return RED, EXPLORATION, propensity
-        return (YELLOW if model == GREEN else model), EXPLORATION, propensity
+            return RED, EXPLORATION, propensity, e
+        return (YELLOW if model == GREEN else model), EXPLORATION, propensity, e
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -232,49 +243,48 @@ def fill_budget(
     chosen = rule | drawn | by_model
     out = np.where(chosen, channel, GREEN).astype(object)
     selection = np.where(rule, RULE, np.where(drawn, EXPLORATION, MODEL)).astype(object)
-    propensity = np.where(rule | (risk >= edge), 1.0, np.asarray(exploration, dtype="float64"))
-    return Selection(out, selection, propensity)
+    exploration = np.asarray(exploration, dtype="float64")
+    propensity = np.where(rule | (risk >= edge), 1.0, exploration)
+    return Selection(out, selection, propensity, exploration)
+
+
+def place(wanted: str, keeps: bool, room: Callable[[str], bool]) -> str:
+    """The channel a line gets in an office-day budget: a line that `keeps` its place (rule, exploration)
+    gets `wanted`; a model line sent red the first of red and yellow with `room`, one sent yellow yellow
+    if it has room; else green."""
+    if wanted == GREEN or keeps:
+        return wanted
+    for level in (RED, YELLOW) if wanted == RED else (YELLOW,):
+        if room(level):
+            return level
+    return GREEN
 
 
 def cap_per_office_day(
-    chosen: Selection,
-    risk: np.ndarray,
-    exploration: np.ndarray,
-    office: Any,
-    day: Any,
-    red: int | None,
-    yellow: int | None,
+    chosen: Selection, risk: np.ndarray, office: Any, day: Any, red: int | None, yellow: int | None
 ) -> Selection:
-    """`chosen` with at most `red` and `yellow` inspections per office and day (None: no cap); see the
-    module docstring for who keeps a place. `exploration` is each line's exploration probability."""
+    """`chosen` with at most `red` and `yellow` inspections per office and day (None: no cap), places
+    taken by rule and exploration lines first, then by the model's lines by descending risk (`place`)."""
     if red is None and yellow is None:
         return chosen
-    channel, selection = chosen.channel.copy(), chosen.selection
-    propensity = chosen.propensity.copy()
-    frame = pd.DataFrame(
-        {
-            "office": pd.Series(office, dtype=object).fillna("").to_numpy(),
-            "day": np.asarray(day),
-            "keep": selection != MODEL,
-            "risk": np.asarray(risk, dtype="float64"),
-        }
-    )
-    # places are taken in this order: rule and exploration lines first, then the model's by risk
-    order = frame.sort_values(["keep", "risk"], ascending=[False, False], kind="stable").index.to_numpy()
+    channel, propensity = chosen.channel.copy(), chosen.propensity.copy()
+    offices = pd.Series(office, dtype=object).fillna("").to_numpy()
+    days = np.asarray(day)
+    keeps = chosen.selection != MODEL
+    order = np.lexsort((-np.asarray(risk, dtype="float64"), ~keeps))
     used: dict[tuple[Any, Any, str], int] = {}
-    budget = {RED: red, YELLOW: yellow}
+    caps = {RED: red, YELLOW: yellow}
     for i in order:
-        wanted = channel[i]
-        if wanted == GREEN:
-            continue
-        group = (frame.at[i, "office"], frame.at[i, "day"])
-        for level in (RED, YELLOW) if wanted == RED else (YELLOW,):
-            cap = budget[level]
-            if cap is None or used.get((*group, level), 0) < cap or selection[i] != MODEL:
-                used[(*group, level)] = used.get((*group, level), 0) + 1
-                channel[i] = level
-                break
-        else:
-            channel[i] = GREEN
-            propensity[i] = exploration[i]
-    return Selection(channel, selection, propensity)
+        group = (offices[i], days[i])
+
+        def room(level: str, group: tuple[Any, Any] = group) -> bool:
+            cap = caps[level]
+            return cap is None or used.get((*group, level), 0) < cap
+
+        got = place(channel[i], bool(keeps[i]), room)
+        if got != GREEN:
+            used[(*group, got)] = used.get((*group, got), 0) + 1
+        elif channel[i] != GREEN:
+            propensity[i] = chosen.exploration[i]
+        channel[i] = got
+    return Selection(channel, chosen.selection, propensity, chosen.exploration)

@@ -177,15 +177,15 @@ class RiskModel:
         oddness, oddest = self._oddness(x[None, :])
         odd = float(oddness[0]) if self.oddness else None
         risk, hit = self.list_rule.lift_one(self.fusion.risk_one(raw, anomaly, odd), x, self.thresholds.red)
-        evidence = float(self.fusion.evidence(anomaly, odd))
+        evidence = self.fusion.evidence_one(anomaly, odd)
         chosen = self.policy.select_one(self.thresholds, risk, hit, evidence, draw)
         if not explain:
-            return LineScore(risk, anomaly, chosen[0], [], {}, odd, chosen[1], chosen[2])
+            return LineScore(risk, anomaly, chosen[0], [], {}, odd, *chosen[1:])
         contrib = self.classifier.contributions_one(xc)
         reasons, contributions = self._explain(xc, contrib, anomaly, top_k, (odd, int(oddest[0]), line))
         if hit:
             reasons = self.list_rule.first(x, reasons, self.explainer.top_k if top_k is None else top_k)
-        return LineScore(risk, anomaly, chosen[0], reasons, contributions, odd, chosen[1], chosen[2])
+        return LineScore(risk, anomaly, chosen[0], reasons, contributions, odd, *chosen[1:])
 
     def score_batch(
         self,
@@ -210,8 +210,8 @@ class RiskModel:
         shown = oddness if self.oddness else np.full(len(X), np.nan)
         evidence = self.fusion.evidence(anomaly, fused)
         chosen = self.policy.select(self.thresholds, risk, hits, evidence, draws)
-        out = BatchScores(risk, anomaly, chosen.channel, raw, shown)
-        out.selection, out.propensity = chosen.selection, chosen.propensity
+        out = BatchScores(risk, anomaly, chosen.channel, raw, shown, selection=chosen.selection)
+        out.propensity, out.exploration = chosen.propensity, chosen.exploration
         if explain and len(X):
             contrib = self.classifier.contributions(Xc)
 

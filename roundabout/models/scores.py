@@ -24,6 +24,8 @@ class LineScore:
     #: How the channel was chosen (`model`, `exploration`, `rule`) and the chance of inspection (`policy.py`).
     selection: str = "model"
     propensity: float = 1.0
+    #: The line's exploration probability: its propensity should an office-day budget leave it out.
+    exploration: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +55,7 @@ class BatchScores:
     #: Per line: how its channel was chosen, and its propensity (None: every line `model`, 1.0).
     selection: np.ndarray | None = None
     propensity: np.ndarray | None = None
+    exploration: np.ndarray | None = None
 
     def line(self, i: int) -> LineScore:
         oddness = float(self.oddness_score[i])
@@ -65,6 +68,7 @@ class BatchScores:
             oddness if np.isfinite(oddness) else None,
             str(self.selection[i]) if self.selection is not None else "model",
             float(self.propensity[i]) if self.propensity is not None else 1.0,
+            float(self.exploration[i]) if self.exploration is not None else 0.0,
         )
 
 

@@ -14,12 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from sqlalchemy.engine import Connection
 
 from roundabout.models.channels import GREEN, RED, YELLOW
-from roundabout.models.policy import MODEL
-from roundabout.models.risk_model import RiskModel
+from roundabout.models.policy import MODEL, place
 from roundabout.store import ServiceStore
 
 
@@ -34,11 +32,12 @@ class OfficeDayBudget:
         self,
         conn: Connection,
         store: ServiceStore,
-        model: RiskModel,
         line: Mapping[str, Any],
         result: dict[str, Any],
+        exploration: float,
     ) -> None:
-        """Give a decided line its place; `result`'s channel (and propensity) change if the budget says."""
+        """Give a decided line its place (`policy.place`); `result`'s channel, and its propensity (then
+        `exploration`, the line's exploration probability), change if the budget says."""
         wanted = result["channel"]
         if wanted == GREEN:
             return
@@ -48,14 +47,15 @@ class OfficeDayBudget:
             result["channel"] = held
             return
         office, day = line.get("customs_office") or "", line["date"]
-        must = result["selection"] != MODEL
-        for level in (RED, YELLOW) if wanted == RED else (YELLOW,):
-            cap = self.red if level == RED else self.yellow
-            if must or cap is None or places.taken(conn, office, day, level) < cap:
-                places.take(conn, line["line_id"], office, day, level)
-                result["channel"] = level
-                return
-        result["channel"] = GREEN
-        evidence = model.fusion.evidence(result["anomaly_score"], result["oddness_score"])
-        chance = model.policy.probabilities(np.array([result["risk_score"]]), np.atleast_1d(evidence))
-        result["propensity"] = float(chance[0])
+        caps = {RED: self.red, YELLOW: self.yellow}
+
+        def room(level: str) -> bool:
+            cap = caps[level]
+            return cap is None or places.taken(conn, office, day, level) < cap
+
+        got = place(wanted, result["selection"] != MODEL, room)
+        if got == GREEN:
+            result["propensity"] = exploration
+        else:
+            places.take(conn, line["line_id"], office, day, got)
+        result["channel"] = got

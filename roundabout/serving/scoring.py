@@ -66,7 +66,7 @@ def score_calls(
             score = model.score_one(row, call.line, call.explain, call.top_k, u)
             result = _result(call.line, score, call.explain, index)
             if call.budget is not None:
-                call.budget.place(conn, store, model, call.line, result)
+                call.budget.place(conn, store, call.line, result, score.exploration)
             results.append(result)
             decisions.append(_decision(version, result, call.request_id, call.key_id, index))
         store.decisions.record(conn, decisions)
@@ -106,8 +106,8 @@ def score_lines(
     results = [_result(line, scores.line(i), explain, index) for i, line in enumerate(lines)]
     with writes, store.transaction() as conn:
         if budget is not None:  # places in the call's order
-            for line, result in zip(lines, results, strict=True):
-                budget.place(conn, store, model, line, result)
+            for i, (line, result) in enumerate(zip(lines, results, strict=True)):
+                budget.place(conn, store, line, result, float(scores.exploration[i]))
         store.decisions.record(conn, [_decision(version, r, request_id, key_id, index) for r in results])
     return results
 

@@ -233,7 +233,7 @@ def fit_risk_model(
         "holdout_lines": len(idx_hold),
         "holdout_labelled": int((~np.isnan(label[idx_hold])).sum()),
         "train_weighted": int(ipw),
-        "train_explored": int((propensity[idx_train] < 1).sum()),
+        "train_uncertain": int((propensity[idx_train] < 1).sum()),
     }
     counts["inputs"] = len(model.feature_names)
     chosen = chosen_config(config, search)

@@ -111,7 +111,12 @@ def test_the_single_line_path_agrees_with_the_batch() -> None:
             one = policy.select_one(
                 thresholds, float(risk[i]), bool(rule[i]), float(evidence[i]), float(u[i])
             )
-            assert one == (batch.channel[i], batch.selection[i], pytest.approx(batch.propensity[i]))
+            assert one == (
+                batch.channel[i],
+                batch.selection[i],
+                pytest.approx(batch.propensity[i]),
+                pytest.approx(batch.exploration[i]),
+            )
 
 
 def test_a_quota_that_does_not_fit_the_capacity_is_refused() -> None:
@@ -138,12 +143,12 @@ def test_office_day_budgets_keep_rules_and_exploration_and_fill_the_rest_by_risk
     u = np.array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.01, 0.5])  # line 6 is drawn
     chosen = policy.select(thresholds, risk, rule, np.zeros(8), u)
     assert chosen.channel.tolist() == [RED] * 8
-    capped = cap_per_office_day(chosen, risk, np.full(8, 0.1), office, day, red=3, yellow=1)
+    capped = cap_per_office_day(chosen, risk, office, day, red=3, yellow=1)
     # office A: the rule line and the drawn line keep red, one place left goes to the riskiest model line
     assert capped.channel.tolist() == [RED, YELLOW, GREEN, GREEN, GREEN, RED, RED, RED]
     assert capped.selection.tolist() == [MODEL] * 5 + [RULE, EXPLORATION, MODEL]
     assert capped.propensity.tolist() == [1, 1, 0.1, 0.1, 0.1, 1, 0.1, 1]  # the drawn line: its chance
-    assert cap_per_office_day(chosen, risk, np.full(8, 0.1), office, day, None, None) is chosen
+    assert cap_per_office_day(chosen, risk, office, day, None, None) is chosen
 
 
 def test_a_budget_is_filled_exactly_with_rules_and_draws_first_and_honest_propensities() -> None:

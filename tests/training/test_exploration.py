@@ -83,7 +83,7 @@ def test_training_weighs_lines_by_their_recorded_propensity_and_reports_both_fig
     from roundabout.training.fit import fit_risk_model
     from tests.training.conftest import small_config
 
-    assert fitted.counts["train_weighted"] == 1 and fitted.counts["train_explored"] > 0
+    assert fitted.counts["train_weighted"] == 1 and fitted.counts["train_uncertain"] > 0
     plain = fit_risk_model(split, small_config(labels={"weighting": "none"}))
     assert plain.counts["train_weighted"] == 0
     assert not np.allclose(plain.holdout_raw, fitted.holdout_raw)

@@ -32,17 +32,12 @@ def _score(api: InProcessApp, lines: list[dict[str, object]]) -> list[dict[str, 
     return answer.json()["results"]
 
 
-@pytest.fixture()
-def store_dir(tmp_path: Path) -> Path:
-    return tmp_path
-
-
 def test_answers_and_decisions_carry_selection_and_propensity(
-    registry: Registry, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", registry.tracking_uri)
     keys = {who: key for who, (key, _) in KEYS.items()}
-    with running(create_app(settings_for(registry, store_dir)), keys) as api:
+    with running(create_app(settings_for(registry, tmp_path)), keys) as api:
         _explore(api)
         results = _score(api, _lines("SEL"))
         drawn = [r for r in results if r["selection"] == "exploration"]
@@ -63,10 +58,10 @@ def test_answers_and_decisions_carry_selection_and_propensity(
         assert decided[0]["propensity"] == pytest.approx(drawn[0]["propensity"])
 
     # after a restart on the same store, the same key: the same lines are drawn
-    with running(create_app(settings_for(registry, store_dir)), keys) as api:
+    with running(create_app(settings_for(registry, tmp_path)), keys) as api:
         _explore(api)
         again = _score(api, _lines("SEL2"))
-    with running(create_app(settings_for(registry, store_dir)), keys) as api:
+    with running(create_app(settings_for(registry, tmp_path)), keys) as api:
         _explore(api)
         assert _score(api, _lines("SEL2")) == again
 
