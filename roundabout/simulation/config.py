@@ -8,10 +8,12 @@ describes and what the tests check.
 
 from datetime import date
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from roundabout.reference import EAEU, ISO_ALPHA2
+from roundabout.simulation.goods import catalog
 from roundabout.yaml_config import load_yaml_config
 
 #: Lines of the default demo world: seconds to generate.
@@ -207,6 +209,73 @@ class ForeignConfig(_Options):
     )
 
 
+class _Shift(_Options):
+    """Options shared by every planted drift: from which day, and on what share of the lines it concerns."""
+
+    starts: date | None = Field(
+        None, description="First day of the shift: it touches lines dated on or after it (None: every line)"
+    )
+    share: float = Field(1.0, ge=0, le=1, description="Share of the lines concerned that shift")
+
+
+class RouteShift(_Shift):
+    """DT imports come through a new hub: a share of declarations is now dispatched (and traded) from `to`."""
+
+    kind: Literal["route_shift"] = "route_shift"
+    share: float = Field(0.3, ge=0, le=1, description="Share of the DT import declarations concerned")
+    to: str = Field("GE", description="The new country of dispatch (ISO alpha-2, outside the EAEU)")
+    dispatch: tuple[str, ...] = Field(
+        (), description="Only declarations dispatched from these countries (empty: any but `to`)"
+    )
+    traded: bool = Field(True, description="The trading country becomes `to` too")
+
+    @field_validator("to", "dispatch")
+    @classmethod
+    def _countries(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+        codes = (value,) if isinstance(value, str) else value
+        if unknown := [c for c in codes if c not in ISO_ALPHA2]:
+            raise ValueError(f"not ISO 3166-1 alpha-2 country codes: {', '.join(unknown)}")
+        return value
+
+    @field_validator("to")
+    @classmethod
+    def _outside_the_union(cls, value: str) -> str:
+        if value in EAEU:
+            raise ValueError(
+                f"{value} is in the EAEU: DT imports come from outside it (its trade is on SNTs)"
+            )
+        return value
+
+
+class NewCode(_Shift):
+    """Lines of some chapters declared under a commodity code the world never used (a nomenclature change)."""
+
+    kind: Literal["new_code"] = "new_code"
+    share: float = Field(0.25, ge=0, le=1, description="Share of the lines of `chapters` concerned")
+    code: str = Field(
+        "8524110000",
+        pattern=r"^\d{10}$",
+        description="The new 10-digit code (default: LCD modules, an HS 2022 heading the world lacks)",
+    )
+    chapters: tuple[Annotated[int, Field(ge=1, le=97)], ...] = Field(
+        (85,), description="HS chapters whose lines may take the code (empty: all)"
+    )
+
+
+class PriceShock(_Shift):
+    """Customs values of some chapters multiplied by a factor: unit values jump (masses, quantities stay)."""
+
+    kind: Literal["price_shock"] = "price_shock"
+    factor: float = Field(2.5, gt=0, description="Factor on `value_usd`")
+    chapters: tuple[Annotated[int, Field(ge=1, le=97)], ...] = Field(
+        (), description="HS chapters shocked (empty: all)"
+    )
+
+
+#: One planted drift, told apart by its `kind`.
+DriftShift = Annotated[RouteShift | NewCode | PriceShock, Field(discriminator="kind")]
+
+
 class SimulationConfig(_Options):
     """The whole synthetic world. Same config, same bytes."""
 
@@ -233,6 +302,11 @@ class SimulationConfig(_Options):
         "own columns; `foreign` sets them)",
     )
     foreign: ForeignConfig = ForeignConfig()
+    drift: tuple[DriftShift, ...] = Field(
+        (),
+        description="Planted input drift, applied in order to the assembled lines before inspections "
+        "(`drift.py`); none by default",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -244,6 +318,11 @@ class SimulationConfig(_Options):
             starts = getattr(self.schemes, name).starts
             if starts is not None and starts >= self.end:
                 raise ValueError(f"schemes.{name}.starts ({starts}) must be before end ({self.end})")
+        for i, shift in enumerate(self.drift):
+            if shift.starts is not None and shift.starts >= self.end:
+                raise ValueError(f"drift.{i}.starts ({shift.starts}) must be before end ({self.end})")
+            if isinstance(shift, NewCode):
+                check_new_code(shift.code, f"drift.{i}.code", self.shape)
         return self
 
     @property
@@ -256,3 +335,12 @@ class SimulationConfig(_Options):
         """Load a YAML file of options (any subset), then apply non-None overrides; a problem raises
         ConfigError naming the key."""
         return load_yaml_config(path, cls, "simulation config", overrides)
+
+
+def check_new_code(code: str, key: str, shape: str) -> None:
+    """A planted new code must be new to the world; the foreign shape cannot take one (its own columns know
+    the catalogue's HS6 codes only)."""
+    if code in set(catalog().hs10):
+        raise ValueError(f"{key}: {code} is a code the world already uses")
+    if shape == "foreign":
+        raise ValueError(f"{key}: the foreign shape takes no new code (its own columns know catalogue codes)")

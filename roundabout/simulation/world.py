@@ -2,11 +2,11 @@
 
 Order of work: the population (traders, brokers, counterparties), the schemes (they pick complicit traders
 from the population and add shell companies), honest trade filling the rest of the lines, assembly into the
-canonical lines table, inspections, ground truth; the world's sanctions list is planted before assembly
-(`parties/world.py`: listed buyers and intermediaries among the schemes' fronts, listed shells, honest
-look-alikes); for `shape: foreign`, then the DT imports of that world in
-another administration's shape (`foreign.py`). Every component draws from its own child of one
-`SeedSequence`, so the world is a pure function of the config.
+canonical lines table, any planted drift (`drift.py`), inspections, ground truth; the world's sanctions list
+is planted before assembly (`parties/world.py`: listed buyers and intermediaries among the schemes' fronts,
+listed shells, honest look-alikes); for `shape: foreign`, then the DT imports of that world in another
+administration's shape (`foreign.py`). Every component draws from its own child of one `SeedSequence`, so
+the world is a pure function of the config.
 """
 
 from collections.abc import Callable
@@ -21,6 +21,7 @@ from roundabout.parties.entries import ListEntry
 from roundabout.simulation import trade
 from roundabout.simulation.assemble import assemble
 from roundabout.simulation.config import SimulationConfig
+from roundabout.simulation.drift import plant_drift
 from roundabout.simulation.episodes import Context
 from roundabout.simulation.foreign import foreign_shape
 from roundabout.simulation.goods import catalog
@@ -43,6 +44,8 @@ STAGES: tuple[str, ...] = (
 )  # fmt: skip
 #: The stage a foreign-shaped world adds at the end.
 FOREIGN_STAGE = "foreign shape"
+#: The stage a world with planted drift adds after assembly.
+DRIFT_STAGE = "planted drift"
 
 Progress = Callable[[str], None]
 
@@ -70,7 +73,7 @@ def simulate_world(
     """The synthetic world and its sanctions list (see `simulate`)."""
     cfg = config or SimulationConfig()
     report = progress or (lambda stage: None)
-    seeds = np.random.SeedSequence(cfg.seed).spawn(8)
+    seeds = np.random.SeedSequence(cfg.seed).spawn(9)  # children 0-7 as before drift came: same worlds
     rng_pop, rng_schemes, rng_trade, rng_bins, rng_ids, rng_inspect = (
         np.random.default_rng(s) for s in seeds[:6]
     )
@@ -121,6 +124,9 @@ def simulate_world(
         rng_ids, world, cat, ctx.traders, bins[: len(ctx.traders)], bins[len(ctx.traders) :], ctx.cps
     )
     lines = built.lines
+    if cfg.drift:
+        report(DRIFT_STAGE)
+        lines = plant_drift(np.random.default_rng(seeds[8]), lines, cfg.drift)
 
     report("inspections")
     hidden = HiddenTruth(*(world.line[key][built.order] for key in ("scheme", "violation", "leg")))
@@ -174,4 +180,8 @@ def listed_party(lines: pd.DataFrame, listed: dict[str, date]) -> np.ndarray:
 
 def stages(config: SimulationConfig) -> tuple[str, ...]:
     """The stages `simulate(config)` reports, in order."""
-    return (*STAGES, FOREIGN_STAGE) if config.shape == "foreign" else STAGES
+    out = STAGES
+    if config.drift:
+        at = STAGES.index("inspections")
+        out = (*out[:at], DRIFT_STAGE, *out[at:])
+    return (*out, FOREIGN_STAGE) if config.shape == "foreign" else out
