@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     office_yellow_per_day: int | None = Field(
         None, ge=0, description="Most lines of one customs office and day sent yellow (None: the share only)"
     )
+    monitor_interval_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="How often the service recomputes the monitoring figures in the background (0: never)",
+    )
+    monitor_days: int = Field(30, ge=1, le=3660, description="Days of line dates the service's monitor reads")
     mlflow_request_retries: int = Field(
         2,
         ge=0,

@@ -25,6 +25,7 @@ RANKS = {
     "models": 4,
     "store": 4,
     "training": 5,
+    "monitoring": 4.5,
     "serving": 5,
     "loop": 6,
     "cli": 7,

@@ -2,9 +2,10 @@
 
 Commands only parse options, call library functions and render (`render.py`); they are grouped by area:
 `data.py` (simulate, ingest, features), `model.py` (train, evaluate, score), `service.py` (serve,
-backfill, keys), `parties.py` (lists, screen) and `demo.py`. The entry reads the settings once
-(`ctx.obj`). A `RoundaboutError` raised anywhere below is reported in one place, `ReportingGroup.invoke`:
-`error: <message>` on stderr, exit code `exc.exit_code` (2 for what the user can fix), never a traceback;
+backfill, keys), `parties.py` (lists, screen), `monitor.py`, `loop.py` and `demo.py`. The entry reads the
+settings once (`ctx.obj`). A `RoundaboutError` raised anywhere below is reported in one place,
+`ReportingGroup.invoke`: `error: <message>` on stderr, exit code `exc.exit_code` (2 for what the user can
+fix), never a traceback;
 anything else is a defect and shows one.
 """
 
@@ -14,7 +15,7 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from roundabout.cli import data, demo, loop, model, parties, service
+from roundabout.cli import data, demo, loop, model, monitor, parties, service
 from roundabout.cli.render import error, say
 from roundabout.errors import ConfigError, RoundaboutError
 from roundabout.settings import get_settings, settings_problems
@@ -65,7 +66,14 @@ def main(
 
 for command in (data.simulate, data.ingest, data.features, model.train, model.evaluate, model.score):
     app.command()(command)
-for command in (service.serve, service.backfill, parties.screen, demo.demo, loop.simulate_loop):
+for command in (
+    service.serve,
+    service.backfill,
+    parties.screen,
+    demo.demo,
+    loop.simulate_loop,
+    monitor.monitor,
+):
     app.command()(command)
 app.add_typer(service.keys_app, name="keys")
 app.add_typer(service.store_app, name="store")

@@ -1,6 +1,7 @@
 """Saving and loading a `RiskModel` as a folder of plain files: the LightGBM text model, the exported
-anomaly forest (npz), the oddness detector, the feature artifacts and one JSON file (`model.json`) with
-the fusion, thresholds, selection policy, id statistics, input lists and metadata. The MLflow pyfunc packs
+anomaly forest (npz), the oddness detector, the reference profile (`profile.json`), the feature artifacts
+and one JSON file (`model.json`) with the fusion, thresholds, selection policy, id statistics, input lists
+and metadata. The MLflow pyfunc packs
 this folder as its artifact.
 """
 
@@ -15,12 +16,14 @@ from roundabout.models.classifier import RiskClassifier
 from roundabout.models.fusion import Fusion
 from roundabout.models.oddness import OddnessDetector
 from roundabout.models.policy import SelectionPolicy
+from roundabout.models.profile import ReferenceProfile
 from roundabout.models.target_stats import TargetStats
 
 MODEL_FILE = "model.json"
 CLASSIFIER_FILE = "classifier.txt"
 ANOMALY_FILE = "anomaly.npz"
 ODDNESS_FILE = "oddness.json"
+PROFILE_FILE = "profile.json"
 #: Format of the saved folder; bump when the layout changes.
 FORMAT_VERSION = 1
 
@@ -34,6 +37,8 @@ def save_parts(directory: Path, model: Any) -> Path:
     model.artifacts.save(directory)
     if model.oddness is not None:
         (directory / ODDNESS_FILE).write_text(json.dumps(model.oddness.to_dict()))
+    if model.profile is not None:
+        (directory / PROFILE_FILE).write_text(json.dumps(model.profile.to_dict()))
     body = {
         "format_version": FORMAT_VERSION,
         "base_features": model.base_features,
@@ -56,7 +61,7 @@ def save_parts(directory: Path, model: Any) -> Path:
 def load_parts(directory: Path) -> tuple[dict[str, Any], list[str]]:
     """The constructor arguments of a saved `RiskModel` and its saved input list; a missing or inconsistent
     part raises. A model saved before the oddness detector has none; one saved before the selection policy
-    explores nothing."""
+    explores nothing; one saved before the reference profile has none (nothing to monitor against)."""
     directory = Path(directory)
     path = directory / MODEL_FILE
     if not path.exists():
@@ -68,7 +73,7 @@ def load_parts(directory: Path) -> tuple[dict[str, Any], list[str]]:
     artifacts = FeatureArtifacts.load(directory)
     if artifacts.content_hash != body["features_hash"]:
         raise ValueError(f"{directory}: feature artifacts are not the ones the model was trained with")
-    odd_path = directory / ODDNESS_FILE
+    odd_path, profile_path = directory / ODDNESS_FILE, directory / PROFILE_FILE
     parts = {
         "classifier": RiskClassifier.load(directory / CLASSIFIER_FILE),
         "anomaly": AnomalyDetector.load(directory / ANOMALY_FILE),
@@ -83,5 +88,10 @@ def load_parts(directory: Path) -> tuple[dict[str, Any], list[str]]:
         "metadata": dict(body["metadata"]),
         "oddness": OddnessDetector.from_dict(json.loads(odd_path.read_text())) if odd_path.exists() else None,
         "policy": SelectionPolicy.from_dict(body.get("policy")),
+        "profile": (
+            ReferenceProfile.from_dict(json.loads(profile_path.read_text()))
+            if profile_path.exists()
+            else None
+        ),
     }
     return parts, list(body["feature_names"])

@@ -38,6 +38,7 @@ from roundabout.models.list_rule import ListRule
 from roundabout.models.oddness import OddnessDetector
 from roundabout.models.persistence import load_parts, save_parts
 from roundabout.models.policy import SelectionPolicy, draws
+from roundabout.models.profile import ReferenceProfile
 from roundabout.models.scores import BatchScores, LineRecords, LineScore, scores_frame
 from roundabout.models.target_stats import TargetStats
 from roundabout.parties.index import ScreeningIndex
@@ -66,6 +67,8 @@ class RiskModel:
     oddness: OddnessDetector | None = None
     #: The exploration quota and strategy the channels were cut for (`policy.py`).
     policy: SelectionPolicy = field(default_factory=SelectionPolicy)
+    #: The holdout's inputs, scores and channels, which the monitor compares served lines with (`profile.py`).
+    profile: ReferenceProfile | None = None
 
     def __post_init__(self) -> None:
         base = self.base_features

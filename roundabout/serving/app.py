@@ -3,7 +3,8 @@
 `create_app()` builds a service from settings; nothing happens at import time. On start (the lifespan) it
 migrates the store to this code's schema, indexes the store's active sanctions lists, loads
 `models:/<name>@<alias>` (warm-up: `/readyz` says ready only once a version is serving), then follows the
-alias and the list versions and folds SQLite's log back in the background.
+alias and the list versions, folds SQLite's log back and recomputes the monitoring figures in the
+background.
 """
 
 import asyncio
@@ -17,15 +18,17 @@ from fastapi_offline import FastAPIOffline
 
 from roundabout.data.rules import FormatRules
 from roundabout.models.mlflow_service import MlflowService
+from roundabout.monitoring import MonitorConfig
 from roundabout.serving.background import checkpoint_periodically, follow
 from roundabout.serving.budget import OfficeDayBudget
 from roundabout.serving.errors import install_error_handlers
 from roundabout.serving.keys import KeyRing
 from roundabout.serving.live_lists import LiveLists
 from roundabout.serving.live_model import LiveModel
+from roundabout.serving.live_monitor import LiveMonitor
 from roundabout.serving.metrics import Metrics
 from roundabout.serving.middleware import BodyLimit, RequestMetrics
-from roundabout.serving.routers import feedback, health, model, score, screen
+from roundabout.serving.routers import feedback, health, model, monitoring, score, screen
 from roundabout.serving.single_lines import SingleLineScorer
 from roundabout.serving.state import ServiceState
 from roundabout.serving.turns import Turns
@@ -69,7 +72,10 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
     keys = KeyRing(settings.api_keys)
     capped = settings.office_red_per_day is not None or settings.office_yellow_per_day is not None
     budget = OfficeDayBudget(settings.office_red_per_day, settings.office_yellow_per_day) if capped else None
-    state = ServiceState(settings, keys, live_model, store, writes, metrics, single_lines, lists, budget)
+    monitor = LiveMonitor(live_model, store, MonitorConfig(days=settings.monitor_days), metrics.monitor.show)
+    state = ServiceState(
+        settings, keys, live_model, store, writes, metrics, single_lines, lists, budget, monitor
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -91,6 +97,10 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
             asyncio.create_task(follow(lists.check, settings.lists_reload_interval_seconds, "lists")),
             asyncio.create_task(checkpoint_periodically(store, writes, settings.checkpoint_interval_seconds)),
         ]
+        if settings.monitor_interval_seconds > 0:  # a first pass right away, then on the schedule
+            tasks.append(
+                asyncio.create_task(follow(monitor.run, settings.monitor_interval_seconds, "monitor", 0))
+            )
         try:
             yield
         finally:
@@ -112,7 +122,14 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
     )
     app.state.service = state
     install_error_handlers(app, metrics)
-    for router in (health.router, score.router, screen.router, feedback.router, model.router):
+    for router in (
+        health.router,
+        score.router,
+        screen.router,
+        feedback.router,
+        model.router,
+        monitoring.router,
+    ):
         app.include_router(router)
     app.add_middleware(RequestMetrics, metrics=metrics, routes=app.router.routes)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -41,11 +41,14 @@ def checkpoint(store: ServiceStore, writes: Turns) -> None:
         store.checkpoint(exclusive=True)
 
 
-async def follow(check: Callable[[], str], interval: float, what: str) -> None:
-    """Run `check` (the model alias's, the sanctions lists') every `interval` seconds until cancelled; a
-    failed check keeps what serves now."""
+async def follow(check: Callable[[], str], interval: float, what: str, first: float | None = None) -> None:
+    """Run `check` (the model alias's, the sanctions lists', the monitor's) every `interval` seconds until
+    cancelled, the first time after `first` seconds (default: `interval`); a failed check keeps what serves
+    now."""
+    wait = interval if first is None else first
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(wait)
+        wait = interval
         try:
             await asyncio.to_thread(check)
         except Exception:  # never let the follower die: the next tick tries again

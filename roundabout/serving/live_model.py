@@ -117,6 +117,8 @@ class LiveModel:
                 features = self.store.features(model.artifacts, model.base_features, self.screening)
                 validator = RecordValidator(self.rules, model.artifacts.extra_columns)
                 smoke_check(model, self.store, features, validator)
+                # the order of its decisions' recorded inputs, for the monitor
+                self.store.served.register_inputs(self.name, version, features.names)
             except Exception as exc:  # any failure to load or score keeps the version out
                 return self._failed(f"version {version} refused: {type(exc).__name__}: {exc}", version)
             old = self.current

@@ -35,6 +35,7 @@ from roundabout.serving.live_lists import versions_of
 from roundabout.serving.live_model import ServingVersion
 from roundabout.serving.turns import Turns
 from roundabout.store import ServiceStore
+from roundabout.store.served import encode_inputs
 
 
 @dataclass
@@ -68,7 +69,7 @@ def score_calls(
             if call.budget is not None:
                 call.budget.place(conn, store, call.line, result, score.exploration)
             results.append(result)
-            decisions.append(_decision(version, result, call.request_id, call.key_id, index))
+            decisions.append(_decision(version, result, call.request_id, call.key_id, index, row))
         store.decisions.record(conn, decisions)
     return results
 
@@ -108,7 +109,10 @@ def score_lines(
         if budget is not None:  # places in the call's order
             for i, (line, result) in enumerate(zip(lines, results, strict=True)):
                 budget.place(conn, store, line, result, float(scores.exploration[i]))
-        store.decisions.record(conn, [_decision(version, r, request_id, key_id, index) for r in results])
+        store.decisions.record(
+            conn,
+            [_decision(version, r, request_id, key_id, index, features[i]) for i, r in enumerate(results)],
+        )
     return results
 
 
@@ -147,8 +151,10 @@ def _decision(
     request_id: str,
     key_id: str,
     index: ScreeningIndex | None,
+    inputs: np.ndarray,
 ) -> dict[str, Any]:
     return {
+        "inputs": encode_inputs(inputs),
         "request_id": request_id,
         "key_id": key_id,
         "line_id": result["line_id"],

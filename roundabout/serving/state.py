@@ -12,6 +12,7 @@ from roundabout.serving.errors import ForbiddenError, UnauthorizedError
 from roundabout.serving.keys import KEY_HEADER, ApiKey, KeyRing, Scope
 from roundabout.serving.live_lists import LiveLists
 from roundabout.serving.live_model import LiveModel, ServingVersion
+from roundabout.serving.live_monitor import LiveMonitor
 from roundabout.serving.metrics import Metrics
 from roundabout.serving.single_lines import SingleLineScorer
 from roundabout.serving.turns import Turns
@@ -23,7 +24,7 @@ from roundabout.store import ServiceStore
 class ServiceState:
     """Everything one app instance needs: settings, keys, the live model, the store (with its decision
     log), the turns its writes take, metrics, the thread that scores single-line calls, the sanctions
-    lists it screens against, its office-day budgets and the key of its exploration draws."""
+    lists it screens against, its office-day budgets, its monitor and the key of its exploration draws."""
 
     settings: Settings
     keys: KeyRing
@@ -34,6 +35,7 @@ class ServiceState:
     single_lines: SingleLineScorer
     lists: LiveLists
     budget: OfficeDayBudget | None = None
+    monitor: LiveMonitor | None = None
     _selection_key: bytes | None = None
 
     def selection_key(self) -> bytes:

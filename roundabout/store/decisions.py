@@ -22,6 +22,10 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+#: Columns `for_line` leaves out or shows parsed (the inputs are for monitoring: `served.py`).
+_NOT_SHOWN = frozenset({"id", "reasons", "decided_at", "list_versions", "inputs"})
+
+
 class DecisionLog:
     """Writes and reads decisions in the service store."""
 
@@ -31,7 +35,8 @@ class DecisionLog:
         self._insert: CompiledStatement | None = None
 
     def record(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        """Store decisions (`reasons` a list of dicts) in the caller's transaction `conn`, so they commit
+        """Store decisions (`reasons` a list of dicts, `inputs` the model inputs as `served.encode_inputs`
+        gives them, or absent) in the caller's transaction `conn`, so they commit
         with the lines they decided on."""
         now = datetime.now(UTC)
         payload = [
@@ -40,6 +45,7 @@ class DecisionLog:
                 "reasons": json.dumps(row["reasons"]),
                 "list_versions": json.dumps(row["list_versions"]) if row.get("list_versions") else None,
                 "decided_at": now,
+                "inputs": row.get("inputs"),
             }
             for row in rows
         ]
@@ -60,7 +66,7 @@ class DecisionLog:
             rows = conn.execute(query).mappings().all()
         return [
             {
-                **{k: v for k, v in row.items() if k not in ("id", "reasons", "decided_at", "list_versions")},
+                **{k: v for k, v in row.items() if k not in _NOT_SHOWN},
                 "reasons": json.loads(row["reasons"]),
                 "list_versions": json.loads(row["list_versions"]) if row["list_versions"] else {},
                 "decided_at": _utc(row["decided_at"]).isoformat(),

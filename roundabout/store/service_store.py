@@ -2,7 +2,7 @@
 
 It wires the collaborators on one backend (one engine, one connection pool): the tables and their
 migrations, the history reader, the aggregate writer, the exporter, the decision log, the sanctions
-list snapshots and the key of the exploration draws. The service
+list snapshots, the key of the exploration draws and the served lines read back for monitoring. The service
 needs two calls of it: score lines (`features(artifacts).read_then_add`, each line read as of its date then
 added, in one transaction with its decision) and record outcomes (`add_outcomes`). Inputs are checked
 lines and outcomes (`roundabout.data.records`, `roundabout.data.validation`): the store checks nothing
@@ -28,6 +28,7 @@ from roundabout.store.office_places import OfficePlaces
 from roundabout.store.online_features import OnlineFeatures
 from roundabout.store.reader import HistoryReader
 from roundabout.store.sanction_lists import ListStore
+from roundabout.store.served import ServedLines
 from roundabout.store.tables import StoreTables
 from roundabout.store.writer import AggregateWriter
 
@@ -48,6 +49,7 @@ class ServiceStore:
         self.decisions = DecisionLog(backend, self.tables)
         self.sanction_lists = ListStore(backend, self.tables)
         self.places = OfficePlaces(self.tables)
+        self.served = ServedLines(backend, self.tables)
 
     @classmethod
     def open(cls, url: str, timeout: float | None = None, autocheckpoint: bool = True) -> Self:

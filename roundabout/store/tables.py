@@ -10,7 +10,8 @@
 - `feat_distinct`: per `Distinct` query and key, how many pairs were first seen each day, with a running
   total, so a count of distinct values is one index seek however many values a key has;
 - `decisions`: every scoring decision (the audit trail), with the list versions it was screened against,
-  how the line was selected and its propensity;
+  how the line was selected, its propensity and the model inputs it was made on (float32 bytes);
+- `model_inputs`: each model version's input names, the order of its decisions' inputs;
 - `service_secrets`: the key of the exploration draws, made once and shared by every worker;
 - `office_day_places`: the lines that took a place in an office's red or yellow budget of a day;
 - `sanction_lists`, `sanction_entries`: each loaded sanctions list version and its entries.
@@ -138,6 +139,14 @@ class StoreTables:
             sa.Column("list_versions", sa.Text, nullable=True),
             sa.Column("selection", sa.String(16), nullable=True),
             sa.Column("propensity", sa.Float, nullable=True),
+            sa.Column("inputs", sa.LargeBinary, nullable=True),
+        )
+        self.model_inputs = sa.Table(
+            "model_inputs",
+            self.meta,
+            sa.Column("model_name", sa.String(128), primary_key=True),
+            sa.Column("model_version", sa.String(32), primary_key=True),
+            sa.Column("names", sa.Text, nullable=False),
         )
         self.places = sa.Table(
             "office_day_places",

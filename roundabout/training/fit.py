@@ -23,6 +23,7 @@ from roundabout.models.fusion import Fusion
 from roundabout.models.list_rule import ListRule
 from roundabout.models.oddness import ODDNESS_INPUTS, OddnessDetector
 from roundabout.models.policy import SelectionPolicy
+from roundabout.models.profile import ReferenceProfile, build_profile
 from roundabout.models.risk_model import RiskModel, anomaly_inputs, categorical_inputs
 from roundabout.models.target_stats import TargetStats
 from roundabout.training.classifier_data import ClassifierData
@@ -225,6 +226,7 @@ def fit_risk_model(
         policy=policy,
         metadata={"best_iteration": classifier.best_iteration_, "trained_on": split.summary()},
     )
+    model.profile = reference_profile(model, X_hold, risk_hold, fusion.evidence(anomaly_hold, odd(X_hold)))
     counts = {
         "train_labelled": len(idx_train),
         "train_violations": int(label[idx_train].sum()),
@@ -238,6 +240,25 @@ def fit_risk_model(
     counts["inputs"] = len(model.feature_names)
     chosen = chosen_config(config, search)
     return Fitted(model, features, label, risk_hold, anomaly_hold, raw_hold, counts, unusable, search, chosen)
+
+
+def reference_profile(
+    model: RiskModel, X_hold: np.ndarray, risk_hold: np.ndarray, evidence: np.ndarray
+) -> ReferenceProfile:
+    """The holdout's profile (`models/profile.py`): its base inputs, risk scores, and channels as the service
+    decides them (exploration draws included, from a fixed seed: the shares the thresholds were cut for)."""
+    base = X_hold[:, : len(model.base_features)]
+    draws = np.random.default_rng(0).random(len(risk_hold)) if model.policy.rate else None
+    chosen = model.policy.select(model.thresholds, risk_hold, model.list_rule.hits(X_hold), evidence, draws)
+    gain = model.classifier.importance()
+    total = sum(gain.values()) or 1.0
+    shares = {name: value / total for name, value in gain.items() if name in model.base_features}
+    levels = {name: model.artifacts.level_names(name) for name in model.categorical}
+    part = model.metadata.get("trained_on", {}).get("holdout", {})
+    period = (str(part.get("start", "")), str(part.get("end", "")))
+    return build_profile(
+        base, model.base_features, levels, risk_hold, chosen.channel, period, shares, chosen.selection
+    )
 
 
 def _target_stats(config: TrainConfig, columns: list[str]) -> TargetStats:
