@@ -17,7 +17,7 @@ from roundabout.models import RiskModel
 from roundabout.monitoring.config import MonitorConfig
 from roundabout.monitoring.figures import figures
 from roundabout.monitoring.report import MonitorReport
-from roundabout.store import ServiceStore
+from roundabout.store import ServiceStore, schema
 from roundabout.store.served import decode_inputs
 
 
@@ -95,6 +95,12 @@ def monitor_store(
         raise ConfigError(
             f"model {label[0]} version {label[1]} has no reference profile (trained before monitoring "
             "existed): retrain it to monitor against it"
+        )
+    current, head = schema.current_revision(store.backend), schema.head_revision()
+    if current != head:
+        raise ConfigError(
+            f"the store at {store.url} is at schema {current or 'none'}, this code reads {head}: run "
+            "`roundabout store upgrade` (or start the service, which upgrades it) first"
         )
     last = last or store.served.last_date()
     if last is None:

@@ -32,9 +32,13 @@ def _served(tmp: Path, drift: list[dict]) -> Served:
 
 
 @pytest.fixture(scope="module")
-def steady(tmp_path_factory: pytest.TempPathFactory) -> MonitorReport:
-    served = _served(tmp_path_factory.mktemp("steady"), [])
-    return monitor_store(served.store, served.model, LABEL)
+def steady_model(tmp_path_factory: pytest.TempPathFactory) -> Served:
+    return _served(tmp_path_factory.mktemp("steady"), [])
+
+
+@pytest.fixture(scope="module")
+def steady(steady_model: Served) -> MonitorReport:
+    return monitor_store(steady_model.store, steady_model.model, LABEL)
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +97,10 @@ def test_the_report_is_one_offline_page_and_strict_json(shifted: MonitorReport) 
     assert {h["group"] for h in body["hit_rates"]} == {"channel", "selection"}
 
 
-def test_a_model_without_a_profile_or_an_empty_store_is_a_clear_error(tmp_path: Path) -> None:
-    served = _served(tmp_path, [])
+def test_a_model_without_a_profile_or_an_empty_store_is_a_clear_error(
+    tmp_path: Path, steady_model: Served
+) -> None:
+    served = steady_model
     profile, served.model.profile = served.model.profile, None
     with pytest.raises(ConfigError, match="no reference profile"):
         monitor_store(served.store, served.model, LABEL)
@@ -103,3 +109,12 @@ def test_a_model_without_a_profile_or_an_empty_store_is_a_clear_error(tmp_path: 
     empty.migrate()
     with pytest.raises(NotFoundError, match="no decided line"):
         monitor_store(empty, served.model, LABEL)
+
+
+def test_a_store_of_an_older_schema_is_named_with_the_fix(tmp_path: Path, steady_model: Served) -> None:
+    from roundabout.store import schema
+
+    old = ServiceStore.open(f"sqlite:///{tmp_path / 'old.db'}")
+    schema.migrate(old.backend, "0007")
+    with pytest.raises(ConfigError, match="roundabout store upgrade"):
+        monitor_store(old, steady_model.model, LABEL)
