@@ -9,16 +9,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from roundabout.cli.render import console, note, say, stage_progress, summary_table, warning
+from roundabout.cli.render import alert, console, note, say, stage_progress, summary_table
 from roundabout.errors import ConfigError, writing
 from roundabout.settings import Settings
 
 if TYPE_CHECKING:
     from roundabout.models.mlflow_service import MlflowService
     from roundabout.monitoring import MonitorReport
+    from roundabout.monitoring.report import InputFigure
 
 #: Rows of the drift table.
 TABLE_ROWS = 15
+CHANNELS = ("red", "yellow", "green")
 
 
 def parse_since(value: str) -> int:
@@ -53,14 +55,28 @@ def model_label(service: "MlflowService", uri: str) -> tuple[str, str]:
     return uri, ""
 
 
+def _moved(f: "InputFigure") -> str:
+    """What besides the bins moved: the missing and unknown-level shares when they changed, and the values
+    behind the catch-all bins."""
+    parts = []
+    if f.missing_observed is not None and abs(f.missing_observed - f.missing_reference) >= 0.01:
+        parts.append(f"missing {f.missing_reference:.1%} -> {f.missing_observed:.1%}")
+    unknown, known = f.unknown_observed, f.unknown_reference
+    if unknown is not None and known is not None and abs(unknown - known) >= 0.01:
+        parts.append(f"unknown {f.unknown_reference:.1%} -> {f.unknown_observed:.1%}")
+    named = f.unknown_values[:2] or (f.other_values[:2] if f.status == "drifted" else [])
+    parts += [f"{v} ({n:,})" for v, n in named]
+    return "; ".join(parts)
+
+
 def drift_table(report: "MonitorReport") -> object:
     from rich.table import Table
 
-    table = Table(title=f"inputs that moved most, {report.first} to {report.last}")
-    for column in ("input", "PSI", "status", "lines", "missing", "unknown level", "unknown values"):
-        table.add_column(
-            column, justify="left" if column in ("input", "status", "unknown values") else "right"
-        )
+    table = Table(title=f"inputs that moved most, {report.first} to {report.last} (* important)")
+    table.add_column("input", no_wrap=True)
+    table.add_column("PSI", justify="right")
+    table.add_column("status")
+    table.add_column("what moved")
     colour = {"drifted": "red", "warning": "yellow"}
     for f in report.drifted(TABLE_ROWS):
         style = colour.get(f.status, "")
@@ -68,16 +84,24 @@ def drift_table(report: "MonitorReport") -> object:
             f.name + (" *" if f.important else ""),
             f"{f.psi:.3f}" if f.psi is not None else "",
             f"[{style}]{f.status}[/]" if style else f.status,
-            f"{f.lines:,}",
-            f"{f.missing_reference:.1%} -> {f.missing_observed:.1%}"
-            if f.missing_observed is not None
-            else "",
-            f"{f.unknown_reference:.1%} -> {f.unknown_observed:.1%}"
-            if f.unknown_observed is not None
-            else "",
-            ", ".join(f"{v} ({n})" for v, n in f.unknown_values[:3]),
+            _moved(f),
         )
     return table
+
+
+def show_report(report: "MonitorReport", label: tuple[str, str]) -> None:
+    """The drift table, the period's figures against the holdout's, and the alerts, critical first."""
+    console.print(drift_table(report))
+    ref = report.channels_reference
+    rows: dict[str, object] = {"lines": f"{report.lines:,}"}
+    if report.score.psi is not None:
+        rows["score PSI"] = f"{report.score.psi:.3f} ({report.score.status})"
+    rows |= {f"{c} share": f"{report.channels.get(c, 0):.2%} (holdout {ref.get(c, 0):.2%})" for c in CHANNELS}
+    console.print(summary_table(f"{label[0]} v{label[1]}: {report.first} to {report.last}", rows))
+    if report.lines_without_inputs:
+        note(f"{report.lines_without_inputs:,} lines have no recorded inputs (decided before monitoring)")
+    for a in sorted(report.alerts, key=lambda a: (a.severity != "critical", -a.value)):
+        alert(a.severity, a.message)
 
 
 def monitor(
@@ -125,14 +149,7 @@ def monitor(
         if json_out is not None:
             with writing(json_out):
                 json_out.write_text(json.dumps(report.to_dict(), indent=1))
-    console.print(drift_table(report))
-    rows: dict[str, object] = {"lines": report.lines, "score PSI": report.score.psi}
-    rows |= {f"{c} share": f"{report.channels.get(c, 0):.2%}" for c in ("red", "yellow", "green")}
-    console.print(summary_table(f"{label[0]} v{label[1]}: {report.first} to {report.last}", rows))
-    if report.lines_without_inputs:
-        note(f"{report.lines_without_inputs:,} lines have no recorded inputs (decided before monitoring)")
-    for alert in report.alerts:
-        warning(alert.message)
+    show_report(report, label)
     say(f"wrote {html}" + (f" and {json_out}" if json_out else ""))
     if fail_on_alert and report.alerts:
         raise typer.Exit(1)

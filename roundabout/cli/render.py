@@ -27,6 +27,11 @@ def warning(message: str) -> None:
     err_console.print(f"warning: {message}", markup=False, highlight=False)
 
 
+def alert(severity: str, message: str) -> None:
+    """`alert (<severity>): <message>` on stderr: a monitoring rule that fired."""
+    err_console.print(f"alert ({severity}): {message}", markup=False, highlight=False)
+
+
 def note(message: str) -> None:
     """`note: <message>` on stderr: something the user should know that is not a problem."""
     err_console.print(f"note: {message}", markup=False, highlight=False)

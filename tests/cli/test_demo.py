@@ -30,3 +30,36 @@ def test_a_demo_run_again_reuses_the_registered_version() -> None:
     assert "reusing version 1" in second.output
     versions = MlflowClient(get_settings().mlflow_tracking_uri).search_model_versions("name='roundabout'")
     assert [str(v.version) for v in versions] == ["1"]
+
+
+DRIFT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "drift.yaml"
+
+
+@pytest.mark.slow
+def test_the_drift_demo_shows_the_monitor_firing() -> None:
+    """The documented example: trained on the months before the first shift, the rest replayed through the
+    scoring path, the monitor names the new code and raises alerts."""
+    result = runner.invoke(app, ["demo", "--drift", str(DRIFT), "--lines", "20000", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "replay the shifted months and monitor them" in result.output
+    assert "raw_hs6" in result.output and "852411" in result.output
+    assert "alert (" in result.stderr
+    home = Path(get_settings().home)
+    assert (home / "monitor-report.html").read_text().startswith("<!doctype html>")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("n_lines: 3000\n", "no `drift:` list"),
+        ("drift:\n  - {kind: price_shock, factor: 2}\n", "every shift needs `starts`"),
+        ("drift:\n  - {kind: price_shock, factor: -2, starts: 2024-01-01}\n", "drift.0.price_shock.factor"),
+    ],
+)
+def test_a_bad_drift_file_stops_the_demo_before_any_work(tmp_path: Path, body: str, message: str) -> None:
+    path = tmp_path / "drift.yaml"
+    path.write_text(body)
+    result = runner.invoke(app, ["demo", "--drift", str(path), "--lines", "3000", "--no-serve"])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert not (Path(get_settings().home) / "world").exists()

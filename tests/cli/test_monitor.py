@@ -45,7 +45,7 @@ def test_monitor_prints_what_drifted_and_writes_the_report(
     result = runner.invoke(app, [*args, "--fail-on-alert"])
     assert result.exit_code == 1, result.output  # the price shock raises alerts
     assert "inputs that moved most" in result.output and "uv_kg_z" in result.output
-    assert "drifted" in result.output and "PSI" in result.stderr
+    assert "drifted" in result.output and "alert (critical): uv_kg_abs_z" in result.stderr
     body = json.loads(figures.read_text())
     assert body["first"] == "2024-10-04" and body["last"] == "2024-10-31"
     assert any(a["subject"] == "uv_kg_z" for a in body["alerts"])
