@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from roundabout.errors import NotFoundError
 from roundabout.monitoring import MonitorConfig, MonitorReport, monitor_store
 from roundabout.serving.live_model import LiveModel
 from roundabout.store import ServiceStore
@@ -34,12 +35,15 @@ class LiveMonitor:
         self.config = config
         self.report: MonitorReport | None = None
         self.last_error: str | None = None
+        #: the last pass found nothing to monitor (no decided line yet): not a fault, a state
+        self.nothing_yet = False
         self.last_run: datetime | None = None
         self._on_report = on_report or (lambda _report: None)
         self._lock = threading.Lock()
 
     def run(self) -> str:
-        """One pass: computed, or skipped (no model, nothing decided yet, a model without a profile)."""
+        """One pass: `computed`; `empty` (nothing decided yet); `skipped` (no model); `failed` (a model
+        without a profile, the store down: the last report stays)."""
         with self._lock:
             self.last_run = datetime.now(UTC)
             current = self.live_model.current
@@ -50,10 +54,14 @@ class LiveMonitor:
                 report = monitor_store(
                     self.store, current.model, (current.name, current.version), self.config
                 )
+            except NotFoundError as exc:  # nothing decided yet
+                self.last_error, self.nothing_yet = exc.message, True
+                return "empty"
             except Exception as exc:  # never let the monitor take the service down: keep the last report
                 self.last_error = f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"
+                self.nothing_yet = False
                 log.warning("monitoring pass failed: %s", self.last_error)
                 return "failed"
-            self.report, self.last_error = report, None
+            self.report, self.last_error, self.nothing_yet = report, None, False
             self._on_report(report)
             return "computed"

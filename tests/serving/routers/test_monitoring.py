@@ -11,10 +11,10 @@ from tests.support.inprocess import InProcessApp
 
 
 def test_no_figures_before_a_pass_found_lines(api: InProcessApp) -> None:
-    """A pass on an empty store finds nothing: 503 says why, not an empty report."""
-    assert api.app.state.service.monitor.run() == "failed"
+    """A pass on an empty store finds nothing: 404 says why, not an empty report."""
+    assert api.app.state.service.monitor.run() == "empty"
     answer = api.get("/v1/monitoring", "admin")
-    assert answer.status_code == 503
+    assert answer.status_code == 404
     assert "no decided line" in answer.json()["detail"]
 
 
