@@ -1,9 +1,11 @@
 """The drift monitor: one pass over a big store, and what running it in the background costs scoring.
 
-    .venv/bin/python bench/bench_monitor.py --lines 1000000 --seed 7 [--url URL] [--reuse] [--runs 3]
-                                            [--days 30 365] [--train-lines 150000] [--profile 25]
+    .venv/bin/python bench/bench_monitor.py --lines 1000000 --seed 7 [--url URL [--copy-from SQLITE_URL]]
+                                            [--reuse] [--runs 3] [--days 30 365] [--train-lines 150000]
+                                            [--profile 25]
     .venv/bin/python bench/bench_monitor.py --p99 [--world-lines 100000] [--decided 32000]
                                             [--rates 100 0] [--seconds 30] [--runs 2] [--interval 1]
+                                            [--modes off on beside]
 
 A. One pass (default). Uses the simulated world of bench_features.py (simulated if missing). A model is
    fitted quickly (`fit_risk_model`, few trees, no search) on the first `--train-lines` lines by date;
@@ -11,7 +13,9 @@ A. One pass (default). Uses the simulated world of bench_features.py (simulated 
    (SQLite file under --workdir, or `--url`) gets every line (`backfill`, chunks of 100k, with the
    outcomes the simulator drew) and one decision per line with its recorded inputs
    (`decisions.record`, chunks of 50k lines a transaction, in date order), as the service would have
-   recorded them. `--reuse` keeps a store (and model) already loaded by an earlier run. Then
+   recorded them. `--reuse` keeps a store (and model) already loaded by an earlier run; `--copy-from`
+   fills an empty PostgreSQL `--url` with the tables the monitor reads (lines, outcomes, decisions,
+   input names) of a SQLite store loaded so, by COPY (its backfill of 1M lines takes far longer). Then
    `monitor.monitor_store` over the latest `--days` days of line dates, `--runs` times (min and median),
    beside a peer in the same run: a plain `SELECT count(*)` of the period's decided lines, then the same
    lines' columns read on the DB-API cursor (one join, no latest-decision subquery: each line has one
@@ -20,14 +24,17 @@ A. One pass (default). Uses the simulated world of bench_features.py (simulated 
 B. Scoring p99 with and without the background monitor (`--p99`). bench_api.py's world, registry and
    store (a 100,000-line world trained by `roundabout train`, its history less the latest 20,000 lines
    loaded), plus decisions with recorded inputs on the latest `--decided` history lines (the monitor's
-   period, `--monitor-days`, covers every decided line: about as many lines as 30 days of the 1M-line
-   world). `roundabout serve` (one worker) is started twice per run, alternating: with
-   ROUNDABOUT_MONITOR_INTERVAL_SECONDS=0 (off) and `--interval` (on: 1 s keeps a pass running nearly
-   all the time, the worst case; the default is 300 s); with the monitor on, the load starts once the
-   first pass has finished. Same load each time (bench/loadgen.py in its own process): single-line
-   `POST /v1/score` calls with reasons, open loop at each of `--rates` requests/s (0: closed loop, 8
-   connections back to back), 3 s of warm-up then `--seconds` measured. Reports p50/p95/p99, the
-   server's CPU per call and the monitor's pass time under load.
+   period, `--monitor-days`, covers every decided line: at least as many lines as 30 days of the
+   1M-line world). `roundabout serve` (one worker) is started once per mode and run, the order
+   alternating: `off` (ROUNDABOUT_MONITOR_INTERVAL_SECONDS=0), `on` (`--interval`: 1 s keeps a pass
+   running nearly all the time, the worst case; the default is 300 s) and `beside` (the service's
+   monitor off, the same passes on the same store run by a process of their own, every `--interval`
+   s: the peer that says what the monitor costs when it shares the cores but not the interpreter).
+   With a monitor, the load starts once its first pass has finished. Same load each time
+   (bench/loadgen.py in its own process): single-line `POST /v1/score` calls with reasons, open loop at
+   each of `--rates` requests/s (0: closed loop, `--clients` connections back to back), 3 s of warm-up
+   then `--seconds` measured. Reports p50/p95/p99, the server's CPU per call and the monitor's pass time
+   under load.
 Prints markdown-ready tables; figures go into docs/benchmarks.md.
 """
 
@@ -38,6 +45,7 @@ import json
 import os
 import platform
 import pstats
+import shutil
 import signal
 import statistics
 import subprocess
@@ -169,6 +177,40 @@ def load_store(store: ServiceStore, data: CanonicalData, model: RiskModel) -> di
     return seconds
 
 
+#: What the monitor reads (`StoreTables` attribute: table); `--copy-from` copies these alone.
+MONITOR_TABLES = {"lines": "feat_lines", "outcomes": "feat_outcomes", "decisions": "decisions",
+                  "model_inputs": "model_inputs"}  # fmt: skip
+
+
+def copy_store(source_url: str, store: ServiceStore) -> dict[str, float]:
+    """Copy the tables the monitor reads from a loaded SQLite store into an empty PostgreSQL one with
+    COPY (a 1M-line `backfill` into PostgreSQL takes far longer than the monitor's figures need)."""
+    source = ServiceStore.open(source_url)
+    seconds = {}
+    t0 = time.perf_counter()
+    with source.backend.connect() as src, store.transaction() as dst, progress() as bar:
+        reader = src.connection.dbapi_connection.cursor()
+        writer = dst.connection.dbapi_connection.cursor()
+        for attribute, table in MONITOR_TABLES.items():
+            present = {r[1] for r in reader.execute(f"PRAGMA table_info({table})").fetchall()}
+            names = [c.name for c in getattr(store.tables, attribute).c if c.name in present]
+            total = reader.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            task = bar.add_task(f"copy {table}", total=total)
+            listed = ", ".join(f'"{n}"' for n in names)
+            reader.execute(f"SELECT {listed} FROM {table}")
+            with writer.copy(f"COPY {table} ({listed}) FROM STDIN") as copy:
+                while rows := reader.fetchmany(20_000):
+                    for row in rows:
+                        copy.write_row(row)
+                    bar.advance(task, len(rows))
+    seconds["copy of the monitor's tables (COPY)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    store.analyze()
+    seconds["ANALYZE"] = time.perf_counter() - t0
+    source.dispose()
+    return seconds
+
+
 def ensure_database(url: str) -> None:
     """Create the PostgreSQL database of `url` if it does not exist yet."""
     target = sa.engine.make_url(url)
@@ -280,6 +322,8 @@ def part_a(args: argparse.Namespace) -> None:
         err.print(f"reusing the store at {url}: {held:,} lines, each decided")
     elif held or decided:
         raise SystemExit(f"the store at {url} holds {held:,} lines ({decided:,} decided): use an empty one")
+    elif args.copy_from:
+        loaded = copy_store(args.copy_from, store)
     else:
         loaded = load_store(store, data, model)
     n_lines = len(data.lines)
@@ -381,7 +425,48 @@ def wait_for_report(url: str, headers: dict[str, str], seconds: float = 300) -> 
     raise SystemExit(f"no monitoring report in {seconds:.0f} s: {answer.text[:300]}")
 
 
+def monitor_beside(spec: dict[str, Any], ready: Any, stop: Any, out: Any) -> None:
+    """The peer of the service's monitor: the same passes on the same store, every `interval` s, in a
+    process of their own (the service's monitor is off meanwhile); each pass's start, seconds and lines."""
+    import mlflow
+
+    from roundabout.models.pyfunc import load_risk_model
+
+    mlflow.set_tracking_uri(spec["tracking_uri"])
+    model = load_risk_model("models:/roundabout/1")
+    store = ServiceStore.open(spec["store_url"])
+    config, passes = MonitorConfig(days=spec["days"]), []
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        report = monitor_store(store, model, LABEL, config)
+        passes.append((time.monotonic(), time.perf_counter() - t0, report.lines))
+        ready.set()
+        stop.wait(spec["interval"])
+    store.dispose()
+    out.put(passes)
+
+
+def quietly(call: Any, *a: Any) -> Any:
+    """`call(*a)` with this process's standard output (the CLI runs it starts, too) sent to stderr."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        return call(*a)
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+#: The service's monitor off; on (the service's own, in its process); beside (the same passes in a process
+#: of their own, the service's off).
+MODES = ("off", "on", "beside")
+
+
 def part_b(args: argparse.Namespace) -> None:
+    import multiprocessing
+
     import bench_api
     import loadgen
 
@@ -398,7 +483,7 @@ def part_b(args: argparse.Namespace) -> None:
         (workdir / f"store.db{suffix}").unlink(missing_ok=True)
     store_url = f"sqlite:///{workdir / 'store.db'}"
     err.print(f"world, registry and store under {workdir}")
-    held_out = bench_api.prepare(workdir, args.world_lines, env, store_url)
+    held_out = quietly(bench_api.prepare, workdir, args.world_lines, env, store_url)
     err.print(f"decisions on the latest {args.decided:,} history lines")
     prefill(store_url, workdir, env, args.decided)
     keys = [{"id": "bench", "sha256": hash_key(bench_api.KEY), "scopes": ["score", "admin"]}]
@@ -408,20 +493,27 @@ def part_b(args: argparse.Namespace) -> None:
         line = bench_api.json_line(row)
         line["line_id"] = f"m{LAP}-{line['line_id']}"  # distinct over passes of the list
         bodies.append(json.dumps({"lines": [line], "explain": True, "top_k": 5}))
-    taken = 0
     results = []
     logs = workdir / "logs"
     logs.mkdir(exist_ok=True)
-    modes = [("off", "0"), ("on", f"{args.interval:g}")]
+    spawn = multiprocessing.get_context("spawn")
     print(f"# monitoring, scoring p99 with and without the background monitor; {machine()}")
     for run in range(args.runs):
-        for mode, interval in modes if run % 2 == 0 else modes[::-1]:
+        for mode in args.modes if run % 2 == 0 else args.modes[::-1]:
+            # each server starts on a copy of the same store and gets the same lines
+            copy = workdir / f"store-{run}-{mode}.db"
+            for suffix in ("", "-wal"):
+                if (workdir / f"store.db{suffix}").exists():
+                    shutil.copyfile(workdir / f"store.db{suffix}", f"{copy}{suffix}")
+            copy_url, taken = f"sqlite:///{copy}", 0
+            beside_spec = {"tracking_uri": env["MLFLOW_TRACKING_URI"], "store_url": copy_url,
+                           "days": args.monitor_days, "interval": args.interval}  # fmt: skip
             port = bench_api.free_port()
             server_env = {
                 **env,
-                "ROUNDABOUT_STORE_URL": store_url,
+                "ROUNDABOUT_STORE_URL": copy_url,
                 "ROUNDABOUT_API_KEYS": json.dumps(keys),
-                "ROUNDABOUT_MONITOR_INTERVAL_SECONDS": interval,
+                "ROUNDABOUT_MONITOR_INTERVAL_SECONDS": f"{args.interval:g}" if mode == "on" else "0",
                 "ROUNDABOUT_MONITOR_DAYS": str(args.monitor_days),
             }
             log = (logs / f"serve-{run}-{mode}.log").open("wb")
@@ -430,69 +522,92 @@ def part_b(args: argparse.Namespace) -> None:
                 env=server_env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
             url = f"http://127.0.0.1:{port}"
+            beside = None
             try:
                 bench_api.wait_ready(f"{url}/readyz", server)
                 if mode == "on":
                     wait_for_report(url, headers)
+                if mode == "beside":
+                    ready, stop, out = spawn.Event(), spawn.Event(), spawn.Queue()
+                    beside = spawn.Process(target=monitor_beside, args=(beside_spec, ready, stop, out))
+                    beside.start()
+                    if not ready.wait(300):
+                        raise SystemExit("the monitor beside the service made no pass in 300 s")
                 for rate in args.rates:
                     spec = {"url": f"{url}/v1/score", "headers": headers, "bodies": bodies,
                             "lap_marker": LAP, "clients": args.clients, "rate": rate or None}  # fmt: skip
                     warm = loadgen.run_in_process({**spec, "seconds": 3, "start": taken})
                     taken += warm["sent"]
                     load_before = os.getloadavg()[0]
-                    cpu0 = server_cpu(server.pid)
+                    cpu0, t0 = server_cpu(server.pid), time.monotonic()
                     result = loadgen.run_in_process({**spec, "seconds": args.seconds, "start": taken})
-                    cpu = server_cpu(server.pid) - cpu0
+                    cpu, t1 = server_cpu(server.pid) - cpu0, time.monotonic()
                     taken += result["sent"]
                     for sample in result["error_samples"]:
                         err.print(f"{mode}: {sample}")
-                    report = wait_for_report(url, headers, 5) if mode == "on" else None
                     lat = np.array(result["latencies"]) * 1000
                     results.append({
                         "run": run + 1, "mode": mode, "rate": rate, "sent": result["sent"],
                         "errors": result["errors"], "rps": result["sent"] / result["elapsed"],
                         "p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95)),
                         "p99": float(np.percentile(lat, 99)), "cpu_ms": 1000 * cpu / result["sent"],
-                        "cpu_share": cpu / result["elapsed"], "load": load_before,
-                        "pass_s": report["seconds"] if report else None,
-                        "window": report["lines"] if report else None,
+                        "cpu_share": cpu / result["elapsed"], "load": load_before, "span": (t0, t1),
+                        "pass": wait_for_report(url, headers, 5) if mode == "on" else None,
                     })  # fmt: skip
                     r = results[-1]
                     err.print(f"run {run + 1}, monitor {mode}, rate {rate or 'closed loop'}: "
                               f"{r['rps']:.0f} req/s, p99 {r['p99']:.1f} ms")  # fmt: skip
+                if beside is not None:
+                    stop.set()
+                    passes = out.get(timeout=600)
+                    beside.join(60)
+                    for r in results:
+                        if r["mode"] == "beside" and r["run"] == run + 1:
+                            t0, t1 = r["span"]
+                            mine = [p for p in passes if t0 <= p[0] <= t1] or passes[-1:]
+                            r["pass"] = {
+                                "seconds": statistics.median(p[1] for p in mine),
+                                "lines": mine[-1][2],
+                            }
             finally:
+                if beside is not None and beside.is_alive():
+                    beside.terminate()
                 server.send_signal(signal.SIGTERM)
                 try:
                     server.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     server.kill()
                 log.close()
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{copy}{suffix}").unlink(missing_ok=True)
 
     print(
-        f"world {args.world_lines:,} lines; {args.decided:,} history lines decided beforehand; monitor "
-        f"period {args.monitor_days} days (every decided line); monitor on: every {args.interval:g} s after "
-        f"the last pass; {args.clients} connections; 3 s warm-up, then {args.seconds:.0f} s measured"
+        f"world {args.world_lines:,} lines; {args.decided:,} history lines decided beforehand (each server "
+        f"starts on a copy of that store and gets the same lines); monitor period {args.monitor_days} days; "
+        f"monitor on or beside: a pass every {args.interval:g} s after the last; {args.clients} connections; "
+        f"3 s warm-up, then {args.seconds:.0f} s measured"
     )
     print("\n| load | monitor | run | requests | errors | req/s | p50 ms | p95 ms | p99 ms "
           "| server CPU ms/call | server cores busy | pass s (lines) | load avg before |")  # fmt: skip
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         shown = "closed loop" if not r["rate"] else f"{r['rate']:g} req/s"
-        window = f"{r['pass_s']:.2f} ({r['window']:,})" if r["pass_s"] is not None else ""
+        window = f"{r['pass']['seconds']:.2f} ({r['pass']['lines']:,})" if r["pass"] else ""
         print(
             f"| {shown} | {r['mode']} | {r['run']} | {r['sent']:,} | {r['errors']} | {r['rps']:,.0f} "
             f"| {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['cpu_ms']:.2f} | {r['cpu_share']:.2f} "
             f"| {window} | {r['load']:.2f} |"
         )
-    print("\n| load | p50 on/off | p95 on/off | p99 on/off | req/s on/off | (medians over runs) |")
-    print("|---|---:|---:|---:|---:|---|")
+    print("\n| load | monitor | p50 vs off | p95 vs off | p99 vs off | req/s vs off | (medians over runs) |")
+    print("|---|---|---:|---:|---:|---:|---|")
     for rate in args.rates:
         of = lambda mode, key, rate=rate: statistics.median(  # noqa: E731
             r[key] for r in results if r["rate"] == rate and r["mode"] == mode
         )
         shown = "closed loop" if not rate else f"{rate:g} req/s"
-        ratios = [of("on", k) / of("off", k) for k in ("p50", "p95", "p99", "rps")]
-        print(f"| {shown} | " + " | ".join(f"{x:.2f}x" for x in ratios) + " | |")
+        for mode in (m for m in args.modes if m != "off"):
+            ratios = [of(mode, k) / of("off", k) for k in ("p50", "p95", "p99", "rps")]
+            print(f"| {shown} | {mode} | " + " | ".join(f"{x:.2f}x" for x in ratios) + " | |")
     sys.stdout.flush()
 
 
@@ -509,6 +624,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None, help="world folder (default bench_features.py's)")
     parser.add_argument("--url", default=None, help="store URL (default: SQLite file in --workdir)")
     parser.add_argument("--reuse", action="store_true", help="time a store an earlier run loaded")
+    parser.add_argument(
+        "--copy-from", default=None, help="a loaded SQLite store whose monitor tables --url gets (COPY)"
+    )
     parser.add_argument("--train-lines", type=int, default=150_000, help="earliest lines, to fit on")
     parser.add_argument("--days", type=int, nargs="+", default=[30, 365], help="periods timed")
     parser.add_argument("--profile", type=int, default=25, help="functions shown from the profiled pass")
@@ -520,6 +638,7 @@ def main() -> None:
     parser.add_argument("--rates", type=float, nargs="+", default=[100, 0], help="req/s; 0: closed loop")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="`off` must be one")
     args = parser.parse_args()
     if args.p99:
         args.runs = args.runs or 2

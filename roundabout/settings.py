@@ -19,6 +19,8 @@ class Scope(StrEnum):
     SCORE = "score"
     FEEDBACK = "feedback"
     ADMIN = "admin"
+    #: the analyst console (docs/console.md): read lines and decisions, record outcomes
+    ANALYST = "analyst"
 
 
 class ApiKey(BaseModel):
@@ -91,6 +93,17 @@ class Settings(BaseSettings):
         description="How often the service recomputes the monitoring figures in the background (0: never)",
     )
     monitor_days: int = Field(30, ge=1, le=3660, description="Days of line dates the service's monitor reads")
+    console_session_minutes: int = Field(
+        480, ge=1, le=10_080, description="How long an analyst console session lasts before signing in again"
+    )
+    console_secret: SecretStr | None = Field(
+        None,
+        description="Key that signs console session cookies; default: a random key made once and kept in the "
+        "store, which every worker on it shares. Changing it signs everyone out",
+    )
+    console_secure_cookies: bool = Field(
+        False, description="Send console cookies over HTTPS only (set it when the service is behind TLS)"
+    )
     mlflow_request_retries: int = Field(
         2,
         ge=0,

@@ -26,6 +26,7 @@ RANKS = {
     "store": 4,
     "training": 5,
     "monitoring": 4.5,
+    "console": 4.7,
     "serving": 5,
     "loop": 6,
     "cli": 7,

@@ -112,7 +112,7 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 @keys_app.command("new")
 def keys_new(
     key_id: Annotated[str, typer.Option("--id", help="Name shown in logs and the audit trail")],
-    scopes: Annotated[str, typer.Option(help="Comma-separated: score, feedback, admin")] = "score",
+    scopes: Annotated[str, typer.Option(help="Comma-separated: score, feedback, admin, analyst")] = "score",
 ) -> None:
     """Make a key: prints the key once (give it to the caller) and the entry for ROUNDABOUT_API_KEYS."""
     from roundabout.serving.keys import ApiKey, hash_key, new_key

@@ -20,6 +20,7 @@ Constructing the service does no work; the MLflow client is made on first use.
 """
 
 import os
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 #: Prefix of the metrics a training run computes on its holdout (what `GET /v1/model` shows).
 HOLDOUT_PREFIX = "holdout."
+#: Where a training run keeps its plots.
+PLOTS = "plots"
 _ENV = "MLFLOW_TRACKING_URI"
 _SERVERS = ("http://", "https://", "databricks")
 _SQLITE = "sqlite:///"
@@ -268,6 +271,36 @@ class MlflowService:
         newest = max(found, key=lambda mv: int(mv.version), default=None)
         # A search leaves the aliases out: read the version itself.
         return self.version(name, str(newest.version)) if newest is not None else None
+
+    def versions(self, name: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest `limit` versions of `name`: version, aliases, registration time and the promotion
+        decision of its training run (`promotion.alias` / `promotion.reason` tags)."""
+        client = self._store(write=False)
+        found = sorted(
+            client.search_model_versions(f"name = '{_quoted(name)}'"), key=lambda mv: -int(mv.version)
+        )
+        out = []
+        for mv in found[:limit]:
+            full = client.get_model_version(name, mv.version)  # a search leaves the aliases out
+            tags = client.get_run(mv.run_id).data.tags if mv.run_id else {}
+            promotion = " ".join(x for x in (tags.get("promotion.alias"), tags.get("promotion.reason")) if x)
+            created = datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC).isoformat(timespec="seconds")
+            out.append({"version": str(mv.version), "aliases": list(full.aliases or []), "created": created,
+                        "promotion": promotion})  # fmt: skip
+        return out
+
+    def run_plots(self, run_id: str) -> list[str]:
+        """The PNG plots a training run logged under `plots/` (docs/mlflow.md)."""
+        client = self._store(write=False)
+        return sorted(f.path for f in client.list_artifacts(run_id, PLOTS) if f.path.endswith(".png"))
+
+    def run_plot(self, run_id: str, path: str) -> bytes:
+        """One logged plot's PNG bytes (without MLflow's download progress bar in the service's log)."""
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        client = self._store(write=False)
+        with tempfile.TemporaryDirectory() as folder:
+            local = client.download_artifacts(run_id, path, folder)
+            return Path(local).read_bytes()
 
 
 def _registered(mv: Any) -> RegisteredVersion:

@@ -16,11 +16,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from roundabout.console import console_router, static_files
 from roundabout.data.rules import FormatRules
 from roundabout.models.mlflow_service import MlflowService
 from roundabout.monitoring import MonitorConfig
 from roundabout.serving.background import checkpoint_periodically, follow
 from roundabout.serving.budget import OfficeDayBudget
+from roundabout.serving.console import console_context
 from roundabout.serving.errors import install_error_handlers
 from roundabout.serving.keys import KeyRing
 from roundabout.serving.live_lists import LiveLists
@@ -121,6 +123,7 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
         lifespan=lifespan,
     )
     app.state.service = state
+    app.state.console = console_context(state, mlflow_service)
     install_error_handlers(app, metrics)
     for router in (
         health.router,
@@ -131,6 +134,8 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
         monitoring.router,
     ):
         app.include_router(router)
+    app.include_router(console_router())
+    app.mount("/console/static", static_files(), name="console-static")
     app.add_middleware(RequestMetrics, metrics=metrics, routes=app.router.routes)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

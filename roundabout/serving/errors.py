@@ -16,10 +16,11 @@ import psycopg
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from roundabout.console import CONSOLE_PREFIX, error_page
 from roundabout.errors import RoundaboutError
 from roundabout.serving.keys import KEY_HEADER
 from roundabout.serving.metrics import Metrics
@@ -67,40 +68,44 @@ def problems(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _answer(request: Request, detail: Any, code: int, headers: dict[str, str] | None = None) -> Response:
+    """The error as JSON, or as a page for the analyst console's paths."""
+    if request.url.path.startswith(CONSOLE_PREFIX):
+        return error_page(request, code, detail, headers)
+    return JSONResponse({"detail": detail}, code, headers=headers)
+
+
 def install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = jsonable_encoder(exc.errors(), custom_encoder={bytes: repr})
-        return JSONResponse({"detail": problems(errors)}, status.HTTP_422_UNPROCESSABLE_CONTENT)
+        return _answer(request, problems(errors), status.HTTP_422_UNPROCESSABLE_CONTENT)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail
         if isinstance(detail, list):
             detail = problems(detail)
-        return JSONResponse({"detail": detail}, exc.status_code, headers=getattr(exc, "headers", None))
+        return _answer(request, detail, exc.status_code, getattr(exc, "headers", None))
 
     @app.exception_handler(RoundaboutError)
-    async def _ours(_request: Request, exc: RoundaboutError) -> JSONResponse:
+    async def _ours(request: Request, exc: RoundaboutError) -> Response:
         headers = {"WWW-Authenticate": KEY_HEADER} if isinstance(exc, UnauthorizedError) else None
         if exc.status == status.HTTP_503_SERVICE_UNAVAILABLE:
             headers = {"Retry-After": "5"}
-        return JSONResponse({"detail": exc.detail()}, exc.status, headers=headers)
+        return _answer(request, exc.detail(), exc.status, headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s", request.url.path)
-        return JSONResponse({"detail": f"internal error ({type(exc).__name__}); it has been logged"}, 500)
+        return _answer(request, f"internal error ({type(exc).__name__}); it has been logged", 500)
 
-    async def _store(request: Request, exc: Exception) -> JSONResponse:
+    async def _store(request: Request, exc: Exception) -> Response:
         metrics.store_errors.labels(request.url.path).inc()
         kind = "unavailable" if isinstance(exc, DBAPIError | psycopg.Error | sqlite3.Error) else "error"
         log.error("store %s on %s: %s", kind, request.url.path, type(exc).__name__)
-        return JSONResponse(
-            {"detail": f"store {kind}: nothing was stored by this call; retry later"},
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "5"},
-        )
+        detail = f"store {kind}: nothing was stored by this call; retry later"
+        return _answer(request, detail, status.HTTP_503_SERVICE_UNAVAILABLE, {"Retry-After": "5"})
 
     for error in STORE_ERRORS:
         app.add_exception_handler(error, _store)

@@ -225,9 +225,21 @@ class DecisionOut(BaseModel):
     )
 
 
+class OutcomeOut(BaseModel):
+    """The stored inspection outcome of a line, with who sent it and when (null for a loaded history)."""
+
+    inspected_on: date
+    outcome: str
+    violation_type: str | None
+    key_id: str | None
+    received_at: str | None
+    note: str | None
+
+
 class DecisionsResponse(BaseModel):
     line_id: str
     decisions: list[DecisionOut]
+    outcome: OutcomeOut | None = None
 
 
 class ModelInfo(BaseModel):

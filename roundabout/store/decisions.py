@@ -32,6 +32,7 @@ class DecisionLog:
     def __init__(self, backend: Backend, tables: StoreTables) -> None:
         self.backend = backend
         self.table = tables.decisions
+        self.outcomes = tables.outcomes
         self._insert: CompiledStatement | None = None
 
     def record(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -73,6 +74,17 @@ class DecisionLog:
             }
             for row in rows
         ]
+
+    def outcome_of(self, line_id: str) -> dict[str, Any] | None:
+        """A line's stored outcome with who sent it and when (None: no outcome yet)."""
+        o = self.outcomes
+        columns = (o.c.inspected_on, o.c.outcome, o.c.violation_type, o.c.key_id, o.c.received_at, o.c.note)
+        with self.backend.connect() as conn:
+            row = conn.execute(sa.select(*columns).where(o.c.line_id == line_id)).mappings().first()
+        if row is None:
+            return None
+        received = row["received_at"]
+        return {**row, "received_at": _utc(received).isoformat() if received is not None else None}
 
     def count(self) -> int:
         with self.backend.connect() as conn:

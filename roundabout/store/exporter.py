@@ -8,6 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from roundabout.data.io import CanonicalData
+from roundabout.data.schema import INSPECTION_COLUMNS
 from roundabout.store.backends import Backend
 from roundabout.store.tables import StoreTables
 
@@ -62,7 +63,7 @@ class StoreExporter:
             .subquery()
         )
         query = (
-            sa.select(t, decided.c.decided, decided.c.decided_p)
+            sa.select(*(t.c[c] for c in INSPECTION_COLUMNS), decided.c.decided, decided.c.decided_p)
             .outerjoin(decided, decided.c.line_id == t.c.line_id)
             .order_by(t.c.line_id)
         )

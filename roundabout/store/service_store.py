@@ -10,13 +10,14 @@ again.
 """
 
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from roundabout.data.rules import FormatRules
 from roundabout.errors import InvalidInputError
 from roundabout.features.artifacts import FeatureArtifacts
 from roundabout.parties.index import ScreeningIndex
@@ -24,6 +25,7 @@ from roundabout.store import schema
 from roundabout.store.backends import Backend, open_backend
 from roundabout.store.decisions import DecisionLog
 from roundabout.store.exporter import StoreExporter
+from roundabout.store.feedback import attributed, checked_outcomes
 from roundabout.store.office_places import OfficePlaces
 from roundabout.store.online_features import OnlineFeatures
 from roundabout.store.reader import HistoryReader
@@ -93,17 +95,36 @@ class ServiceStore:
         with self.backend.transaction() as conn:
             return self.writer.add_outcomes(conn, list(outcomes))
 
+    def record_outcomes(
+        self,
+        sent: Sequence[Mapping[str, Any]],
+        key_id: str,
+        rules: FormatRules,
+        notes: Mapping[str, str] | None = None,
+    ) -> int:
+        """Check outcomes fed back by `key_id` (`feedback.py`: their rules, their lines) and store them with
+        who sent them and when, all or none; how many were new. Raises `OutcomeProblems` (every problem
+        found) or `ConflictError` (an outcome differing from the stored one)."""
+        ids = [str(r.get("line_id")) for r in sent]
+        outcomes = checked_outcomes(sent, rules, self.exporter.line_dates(ids))
+        return self.add_outcomes(attributed(outcomes, key_id, notes))
+
     def selection_key(self) -> bytes:
         """The key of the exploration draws (`models/policy.py`): made once at random and kept in the store,
         so every worker on it, and every restart, draws the same lines."""
+        return self.secret(SELECTION_KEY)
+
+    def secret(self, name: str) -> bytes:
+        """A random 32-byte key kept in the store under `name`, made on first use, shared by every worker
+        on the store and every restart (the exploration draws, the console's sessions)."""
         t = self.tables.secrets
-        query = sa.select(t.c.value).where(t.c.name == SELECTION_KEY)
+        query = sa.select(t.c.value).where(t.c.name == name)
         with self.backend.connect() as conn:
             value = conn.execute(query).scalar_one_or_none()
         if value is None:
             try:
                 with self.backend.transaction() as conn:
-                    conn.execute(t.insert().values(name=SELECTION_KEY, value=secrets.token_hex(32)))
+                    conn.execute(t.insert().values(name=name, value=secrets.token_hex(32)))
             except sa.exc.IntegrityError:
                 pass  # another worker made it first: read theirs
             with self.backend.connect() as conn:

@@ -2,7 +2,7 @@
 
 - `feat_lines`: every line seen, keyed by `line_id`, with all canonical columns (so history can be re-read
   and trained on) plus its day number and declared extra columns as JSON;
-- `feat_outcomes`: inspection outcomes (labels), one per line;
+- `feat_outcomes`: inspection outcomes (labels), one per line, with the key that sent it, when, and a note;
 - `feat_agg_<name>`: per aggregate of `features.history.AGGREGATES`, sums of its measures per (key, day),
   plus a running total (`cum_<measure>`, over the key's days up to and including the row's) of each
   measure read over all history, so such a sum reads one row;
@@ -73,6 +73,7 @@ class StoreTables:
             *line_columns,
             sa.Column("day", sa.Integer, nullable=False, index=True),
             sa.Column("extra", sa.Text),
+            sa.Index("ix_feat_lines_trader_day", "trader_id", "day"),
         )
         self.outcomes = sa.Table(
             "feat_outcomes",
@@ -83,6 +84,9 @@ class StoreTables:
             sa.Column("violation_type", sa.Text),
             sa.Column("selection", sa.Text),
             sa.Column("propensity", sa.Double),
+            sa.Column("key_id", sa.String(64)),
+            sa.Column("received_at", sa.DateTime(timezone=True)),
+            sa.Column("note", sa.Text),
         )
         self.aggs = {
             agg.name: sa.Table(

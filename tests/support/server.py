@@ -23,6 +23,7 @@ KEYS = {
     "scorer": ("k-scorer-0123456789abcdefghijklmnopqrstuvwxyz", ["score"]),
     "inspector": ("k-inspector-0123456789abcdefghijklmnopqrstuvw", ["feedback"]),
     "admin": ("k-admin-0123456789abcdefghijklmnopqrstuvwxyz01", ["score", "feedback", "admin"]),
+    "analyst": ("k-analyst-0123456789abcdefghijklmnopqrstuvwx", ["analyst"]),
 }
 
 

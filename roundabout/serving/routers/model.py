@@ -51,7 +51,10 @@ def model_info(current: CurrentModel, _key: Annotated[ApiKey, Depends(require(Sc
 def decisions(
     line_id: LineIdPath, state: State, _key: Annotated[ApiKey, Depends(require(Scope.ADMIN))]
 ) -> DecisionsResponse:
-    return DecisionsResponse(line_id=line_id, decisions=state.store.decisions.for_line(line_id))
+    stored = state.store.decisions.outcome_of(line_id)
+    return DecisionsResponse(
+        line_id=line_id, decisions=state.store.decisions.for_line(line_id), outcome=stored
+    )
 
 
 @router.post(
