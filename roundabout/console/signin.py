@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from roundabout.console.context import ConsoleContext
-from roundabout.console.pages import CONSOLE_PREFIX, Context, SignedIn, safe_next, check_csrf, page
+from roundabout.console.pages import CONSOLE_PREFIX, Context, SignedIn, check_csrf, page, safe_next
 from roundabout.console.session import (
     COOKIE,
     SCOPES,
