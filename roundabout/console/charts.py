@@ -92,7 +92,7 @@ def paired_columns(
     if not labels:
         return Markup("")
     height, base, top = 200, 150, 24
-    step = WIDTH / len(labels)
+    step = min(WIDTH / len(labels), 48.0)
     scale = max([*first, *second, 0.0]) or 1.0
     colours = ("#4a7fb5", "#c0392b")
     parts = [

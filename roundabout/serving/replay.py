@@ -38,10 +38,12 @@ def replay(
     screening: ScreeningIndex | None = None,
     call_lines: int = 1000,
     on_lines: Callable[[int], None] | None = None,
+    explain: bool = True,
 ) -> Replayed:
     """Score `data`'s lines into `store` with `model` (registered as `label`: name, version) through the
-    service's path; `on_lines(n)` after each call of n lines. Lines the store already holds are scored as
-    the service scores a retried line (once stored, a new decision recorded)."""
+    service's path, with reasons unless `explain` is False; `on_lines(n)` after each call of n lines. Lines
+    the store already holds are scored as the service scores a retried line (once stored, a new decision
+    recorded)."""
     features = store.features(model.artifacts, model.base_features, lambda: screening)
     validator = RecordValidator(rules, data.extra_columns)
     version = ServingVersion(model, features, validator, label[0], label[1], "replay", None)
@@ -61,7 +63,8 @@ def replay(
         for start in range(0, len(records), call_lines):
             call = records[start : start + call_lines]
             calls += 1
-            results = score_lines(version, store, writes, call, False, 0, f"replay-{calls}", "replay", key)
+            request = f"replay-{calls}"
+            results = score_lines(version, store, writes, call, explain, 3, request, "replay", key)
             for result in results:
                 channels[result["channel"]] += 1
             if on_lines is not None:
