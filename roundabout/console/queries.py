@@ -95,8 +95,8 @@ def queue(store: ServiceStore, wanted: QueueFilter) -> QueuePage:
 
 
 def latest_day(store: ServiceStore) -> date | None:
-    """The latest date of a decided line: the queue's default day."""
-    return store.served.last_date()
+    """The queue's default day: the date of the line decided last (today's, in a live service)."""
+    return store.served.latest_decided_date()
 
 
 def line(store: ServiceStore, line_id: str) -> dict[str, Any] | None:

@@ -78,6 +78,15 @@ class ServedLines:
             day = conn.execute(query).scalar_one_or_none()
         return None if day is None else _EPOCH + timedelta(days=int(day))
 
+    def latest_decided_date(self) -> date | None:
+        """The date of the line decided last (None: no decision yet): two index seeks, whatever the store
+        holds, where `last_date` reads every decision."""
+        lines, d = self.tables.lines, self.tables.decisions
+        newest = sa.select(d.c.line_id).order_by(d.c.id.desc()).limit(1).scalar_subquery()
+        with self.backend.connect() as conn:
+            day = conn.execute(sa.select(lines.c.day).where(lines.c.line_id == newest)).scalar_one_or_none()
+        return None if day is None else _EPOCH + timedelta(days=int(day))
+
     def period(self, first: date, last: date, columns: Sequence[str] = ()) -> pd.DataFrame:
         """Every line dated `first`..`last` (inclusive) with a decision: its date, the canonical `columns`
         asked for, its latest decision and its outcome (None if none came back), ordered by date."""

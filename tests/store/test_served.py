@@ -62,3 +62,20 @@ def test_a_period_reads_each_lines_latest_decision_and_inputs(store_url: str) ->
         assert store.decisions.for_line(first)[0].keys().isdisjoint({"inputs"})  # the audit view stays JSON
     finally:
         store.dispose()
+
+
+def test_the_latest_decided_date_is_the_date_of_the_line_decided_last(store_url: str) -> None:
+    data = simulate(SimulationConfig(n_lines=200, seed=4))
+    lines = data.lines.sort_values("date").reset_index(drop=True)
+    store = ServiceStore.open(store_url)
+    try:
+        store.migrate()
+        assert store.served.latest_decided_date() is None
+        backfill(store, CanonicalData(lines, data.inspections.iloc[:0], None), FormatRules())
+        early, late = lines["line_id"].iloc[0], lines["line_id"].iloc[-1]
+        with store.transaction() as conn:
+            store.decisions.record(conn, [_decision(late, "1", 0.5, None), _decision(early, "1", 0.5, None)])
+        assert store.served.latest_decided_date() == lines["date"].iloc[0].date()  # decided last
+        assert store.served.last_date() == lines["date"].iloc[-1].date()  # dated last
+    finally:
+        store.dispose()
