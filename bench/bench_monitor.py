@@ -5,7 +5,7 @@
                                             [--profile 25]
     .venv/bin/python bench/bench_monitor.py --p99 [--world-lines 100000] [--decided 32000]
                                             [--rates 100 0] [--seconds 30] [--runs 2] [--interval 1]
-                                            [--modes off on beside]
+                                            [--modes off on beside] [--nice 0]
 
 A. One pass (default). Uses the simulated world of bench_features.py (simulated if missing). A model is
    fitted quickly (`fit_risk_model`, few trees, no search) on the first `--train-lines` lines by date;
@@ -29,7 +29,8 @@ B. Scoring p99 with and without the background monitor (`--p99`). bench_api.py's
    alternating: `off` (ROUNDABOUT_MONITOR_INTERVAL_SECONDS=0), `on` (`--interval`: 1 s keeps a pass
    running nearly all the time, the worst case; the default is 300 s) and `beside` (the service's
    monitor off, the same passes on the same store run by a process of their own, every `--interval`
-   s: the peer that says what the monitor costs when it shares the cores but not the interpreter).
+   s, at niceness `--nice`: the peer that says what the monitor costs when it shares the cores but not
+   the interpreter).
    With a monitor, the load starts once its first pass has finished. Same load each time
    (bench/loadgen.py in its own process): single-line `POST /v1/score` calls with reasons, open loop at
    each of `--rates` requests/s (0: closed loop, `--clients` connections back to back), 3 s of warm-up
@@ -432,6 +433,7 @@ def monitor_beside(spec: dict[str, Any], ready: Any, stop: Any, out: Any) -> Non
 
     from roundabout.models.pyfunc import load_risk_model
 
+    os.nice(spec["nice"])
     mlflow.set_tracking_uri(spec["tracking_uri"])
     model = load_risk_model("models:/roundabout/1")
     store = ServiceStore.open(spec["store_url"])
@@ -507,7 +509,8 @@ def part_b(args: argparse.Namespace) -> None:
                     shutil.copyfile(workdir / f"store.db{suffix}", f"{copy}{suffix}")
             copy_url, taken = f"sqlite:///{copy}", 0
             beside_spec = {"tracking_uri": env["MLFLOW_TRACKING_URI"], "store_url": copy_url,
-                           "days": args.monitor_days, "interval": args.interval}  # fmt: skip
+                           "days": args.monitor_days, "interval": args.interval,
+                           "nice": args.nice}  # fmt: skip
             port = bench_api.free_port()
             server_env = {
                 **env,
@@ -584,7 +587,8 @@ def part_b(args: argparse.Namespace) -> None:
     print(
         f"world {args.world_lines:,} lines; {args.decided:,} history lines decided beforehand (each server "
         f"starts on a copy of that store and gets the same lines); monitor period {args.monitor_days} days; "
-        f"monitor on or beside: a pass every {args.interval:g} s after the last; {args.clients} connections; "
+        f"monitor on or beside (nice {args.nice}): a pass every {args.interval:g} s after the last; "
+        f"{args.clients} connections; "
         f"3 s warm-up, then {args.seconds:.0f} s measured"
     )
     print("\n| load | monitor | run | requests | errors | req/s | p50 ms | p95 ms | p99 ms "
@@ -639,6 +643,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="`off` must be one")
+    parser.add_argument("--nice", type=int, default=0, help="niceness of the `beside` monitor process")
     args = parser.parse_args()
     if args.p99:
         args.runs = args.runs or 2
