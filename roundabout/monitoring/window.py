@@ -4,6 +4,7 @@ decision recorded, name the category values behind the catch-all bins, and compu
 import json
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -11,9 +12,10 @@ import pandas as pd
 
 from roundabout.data.schema import LINE_COLUMNS
 from roundabout.errors import ConfigError, NotFoundError
-from roundabout.features.artifacts import CATEGORY_COLUMNS, category_values
+from roundabout.features.artifacts import CATEGORY_COLUMNS, FeatureArtifacts, category_values
 from roundabout.features.columns import columns_from_frame
 from roundabout.models import RiskModel
+from roundabout.models.profile import ReferenceProfile
 from roundabout.monitoring.config import MonitorConfig
 from roundabout.monitoring.figures import figures
 from roundabout.monitoring.report import MonitorReport
@@ -46,8 +48,26 @@ def inputs_matrix(
     return X, seen
 
 
+@dataclass(frozen=True)
+class Monitored:
+    """What the monitor needs of a model: its profile, its inputs in order, which of them are level codes,
+    and its feature artifacts (level names, extra columns). Small and picklable, so a pass can run in a
+    process of its own (`serving/live_monitor.py`)."""
+
+    profile: ReferenceProfile | None
+    base_features: list[str]
+    categorical: list[str]
+    artifacts: FeatureArtifacts
+
+    @classmethod
+    def of(cls, model: "RiskModel | Monitored") -> "Monitored":
+        if isinstance(model, Monitored):
+            return model
+        return cls(model.profile, list(model.base_features), list(model.categorical), model.artifacts)
+
+
 def category_values_seen(
-    served: pd.DataFrame, model: RiskModel, names: list[str], top: int
+    served: pd.DataFrame, model: Monitored, names: list[str], top: int
 ) -> dict[str, tuple[list[tuple[str, int]], list[tuple[str, int]]]]:
     """Per categorical input, the period's most frequent values behind its two catch-all bins, with their
     line counts: values that are none of the model's levels (unseen at training, or too rare to get a
@@ -81,7 +101,7 @@ def category_values_seen(
 
 def monitor_store(
     store: ServiceStore,
-    model: RiskModel,
+    model: RiskModel | Monitored,
     label: tuple[str, str],
     config: MonitorConfig | None = None,
     last: date | None = None,
@@ -90,6 +110,7 @@ def monitor_store(
     line's date) for `model` (its name and version in `label`) from `store`."""
     config = config or MonitorConfig()
     started = time.perf_counter()
+    model = Monitored.of(model)
     profile = model.profile
     if profile is None:
         raise ConfigError(

@@ -74,7 +74,12 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
     keys = KeyRing(settings.api_keys)
     capped = settings.office_red_per_day is not None or settings.office_yellow_per_day is not None
     budget = OfficeDayBudget(settings.office_red_per_day, settings.office_yellow_per_day) if capped else None
-    monitor = LiveMonitor(live_model, store, MonitorConfig(days=settings.monitor_days), metrics.monitor.show)
+    monitor = LiveMonitor(
+        live_model,
+        settings.service_store_url,
+        MonitorConfig(days=settings.monitor_days),
+        metrics.monitor.show,
+    )
     state = ServiceState(
         settings, keys, live_model, store, writes, metrics, single_lines, lists, budget, monitor
     )
@@ -112,6 +117,7 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await asyncio.to_thread(single_lines.stop)
+            monitor.close()
             store.dispose()
 
     # The documentation pages load their scripts and styles from the service itself: a customs network
