@@ -84,6 +84,7 @@ def input_figure(
     d: Distribution,
     values: np.ndarray,
     weeks: np.ndarray,
+    days: np.ndarray,
     index: PeriodIndex,
     config: MonitorConfig,
     named: tuple[list[tuple[str, int]], list[tuple[str, int]]],
@@ -94,8 +95,11 @@ def input_figure(
     counts = np.bincount(bins, minlength=d.bins).astype("float64")
     n = int(counts.sum())
     value = psi(np.asarray(d.shares), counts)
-    weekly = psi_rows(np.asarray(d.shares), index.by(weeks, index.n_weeks, bins, d.bins))
+    by_week = index.by(weeks, index.n_weeks, bins, d.bins)
+    weekly = psi_rows(np.asarray(d.shares), by_week)
+    daily = psi_rows(np.asarray(d.shares), index.by(days, index.n_days, bins, d.bins))
     unknown = d.bins - 2 if d.kind == "category" else None
+    week_lines = by_week.sum(axis=1)
     return InputFigure(
         d.name,
         d.kind,
@@ -111,7 +115,14 @@ def input_figure(
         [_none(w) for w in weekly],
         _shifts(d, counts, SHIFTS_SHOWN),
         *named,
+        _week_shares(by_week[:, -1], week_lines),
+        _week_shares(by_week[:, unknown], week_lines) if unknown is not None else [],
+        [_none(x) for x in daily],
     )
+
+
+def _week_shares(counts: np.ndarray, lines: np.ndarray) -> list[float | None]:
+    return [float(c / n) if n else None for c, n in zip(counts, lines, strict=True)]
 
 
 def _shares(values: np.ndarray, levels: tuple[str, ...]) -> dict[str, float]:
@@ -126,21 +137,28 @@ def _periods(
     counts = np.bincount(group * d.bins + bins, minlength=n * d.bins).reshape(n, d.bins)
     scores = psi_rows(np.asarray(d.shares), counts)
     channel = served["channel"].to_numpy(dtype=object)
+    selection = served["selection"].to_numpy(dtype=object)
     risk = served["risk_score"].to_numpy(dtype="float64")
+    outcome = served["outcome"].to_numpy(dtype=object)
+    inspected, hit = pd.notna(outcome), outcome == "violation"
     out = []
     for k in range(n):
         mine = group == k
         lines = int(mine.sum())
-        out.append(
-            Period(
-                str(bounds[k][0]),
-                str(bounds[k][1]),
-                lines,
-                _none(scores[k]),
-                float(risk[mine].mean()) if lines else None,
-                _shares(channel[mine], CHANNELS) if lines else {},
-            )
+        period = Period(
+            str(bounds[k][0]),
+            str(bounds[k][1]),
+            lines,
+            _none(scores[k]),
+            float(risk[mine].mean()) if lines else None,
+            _shares(channel[mine], CHANNELS) if lines else {},
         )
+        for name, values, levels in (("channel", channel, CHANNELS), ("selection", selection, SELECTIONS)):
+            for level in levels:
+                chosen = mine & inspected & (values == level)
+                period.inspected[f"{name}:{level}"] = int(chosen.sum())
+                period.violations[f"{name}:{level}"] = int((chosen & hit).sum())
+        out.append(period)
     return out
 
 
@@ -219,7 +237,7 @@ def figures(
         rows = seen[:, j]
         d = profile.inputs[name]
         named = values.get(name, ([], []))
-        inputs.append(input_figure(d, X[rows, j], index.week[rows], index, config, named))
+        inputs.append(input_figure(d, X[rows, j], index.week[rows], index.day[rows], index, config, named))
     risk = served["risk_score"].to_numpy(dtype="float64")
     score_counts = profile.score.counts(risk)
     score_psi = psi(np.asarray(profile.score.shares), score_counts)

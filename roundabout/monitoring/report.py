@@ -45,6 +45,11 @@ class InputFigure:
     unknown_values: list[tuple[str, int]] = field(default_factory=list)
     #: categories: the most frequent known levels without a bin of their own ("other known levels")
     other_values: list[tuple[str, int]] = field(default_factory=list)
+    #: per week (oldest first): share missing, and (categories) share of unknown levels; None: no line
+    weekly_missing: list[float | None] = field(default_factory=list)
+    weekly_unknown: list[float | None] = field(default_factory=list)
+    #: PSI of each day (oldest first; few lines a day make it noisy: read the weeks first)
+    daily_psi: list[float | None] = field(default_factory=list)
 
 
 @dataclass
@@ -73,7 +78,7 @@ class HitRate:
 
 @dataclass
 class Period:
-    """One day or week: its lines, score shift and channel shares."""
+    """One day or week: its lines, score shift, channel shares and what inspections of its lines found."""
 
     first: str
     last: str
@@ -81,6 +86,9 @@ class Period:
     score_psi: float | None
     mean_risk: float | None
     channels: dict[str, float] = field(default_factory=dict)
+    #: inspected lines and violations found, by channel and by selection (`channel:red`, `selection:model`)
+    inspected: dict[str, int] = field(default_factory=dict)
+    violations: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

@@ -97,6 +97,17 @@ def test_the_report_is_one_offline_page_and_strict_json(shifted: MonitorReport) 
     assert {h["group"] for h in body["hit_rates"]} == {"channel", "selection"}
 
 
+def test_figures_by_day_and_week_add_up(shifted: MonitorReport) -> None:
+    hs6 = _by_name(shifted)["raw_hs6"]
+    assert len(hs6.daily_psi) == 30 and len(hs6.weekly_psi) == len(hs6.weekly_unknown) == 5
+    assert hs6.weekly_unknown[-1] > 0.1 > (hs6.unknown_reference or 0.0)
+    assert all(m is None or 0.0 <= m <= 1.0 for m in hs6.weekly_missing)
+    assert sum(w.lines for w in shifted.weeks) == sum(d.lines for d in shifted.days) == shifted.lines
+    red = next(h for h in shifted.hit_rates if (h.group, h.value) == ("channel", "red"))
+    assert sum(w.inspected["channel:red"] for w in shifted.weeks) == red.inspected
+    assert sum(w.violations["channel:red"] for w in shifted.weeks) == red.violations
+
+
 def test_a_model_without_a_profile_or_an_empty_store_is_a_clear_error(
     tmp_path: Path, steady_model: Served
 ) -> None:
