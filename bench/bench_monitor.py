@@ -26,11 +26,11 @@ B. Scoring p99 with and without the background monitor (`--p99`). bench_api.py's
    loaded), plus decisions with recorded inputs on the latest `--decided` history lines (the monitor's
    period, `--monitor-days`, covers every decided line: at least as many lines as 30 days of the
    1M-line world). `roundabout serve` (one worker) is started once per mode and run, the order
-   alternating: `off` (ROUNDABOUT_MONITOR_INTERVAL_SECONDS=0), `on` (`--interval`: 1 s keeps a pass
-   running nearly all the time, the worst case; the default is 300 s) and `beside` (the service's
-   monitor off, the same passes on the same store run by a process of their own, every `--interval`
-   s, at niceness `--nice`: the peer that says what the monitor costs when it shares the cores but not
-   the interpreter).
+   alternating: `off` (ROUNDABOUT_MONITOR_INTERVAL_SECONDS=0), `on` (the service's own monitor every
+   `--interval` s: 1 s keeps a pass running nearly all the time, the worst case; the default is 300 s)
+   and `beside` (the service's monitor off, the same passes on the same store run by a process that is
+   no part of the service, every `--interval` s, at niceness `--nice`: the peer, what the passes cost
+   when they share the cores and nothing else).
    With a monitor, the load starts once its first pass has finished. Same load each time
    (bench/loadgen.py in its own process): single-line `POST /v1/score` calls with reasons, open loop at
    each of `--rates` requests/s (0: closed loop, `--clients` connections back to back), 3 s of warm-up
