@@ -4,12 +4,14 @@ Defaults are the embedded ones, so one command runs everything on a laptop: ever
 `ROUNDABOUT_HOME` (default `.roundabout/`). Nothing is read at import time: call `get_settings()`.
 """
 
-from datetime import date, timedelta
+import math
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import Any, Self
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,11 +26,21 @@ class Scope(StrEnum):
 
 
 class ApiKey(BaseModel):
-    """One configured key: an id shown in logs and audit, the SHA-256 hex of the key, its scopes."""
+    """One key: an id shown in logs and audit, the SHA-256 hex of the key, its scopes, and optionally when
+    it expires and how many requests a second it may make (a token bucket of `burst` requests)."""
 
     id: str = Field(min_length=1, max_length=64)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     scopes: frozenset[Scope]
+    expires: datetime | None = Field(
+        None, description="When the key stops working (a date alone: midnight UTC at its start)"
+    )
+    rate_per_second: float | None = Field(
+        None, gt=0, allow_inf_nan=False, description="Requests a second the key may make (None: no limit)"
+    )
+    burst: int | None = Field(
+        None, ge=1, description="Requests the key may make at once; default: its rate rounded up"
+    )
 
     @field_validator("scopes")
     @classmethod
@@ -36,6 +48,36 @@ class ApiKey(BaseModel):
         if not value:
             raise ValueError("a key needs at least one scope")
         return value
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _date_is_midnight_utc(cls, value: Any) -> Any:
+        """A date, as an object or as `YYYY-MM-DD`, is the moment it starts in UTC."""
+        if isinstance(value, str) and len(value.strip()) == 10:
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                return value
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return datetime.combine(value, time(), UTC)
+        return value
+
+    @field_validator("expires")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        """A time without a zone means a different moment on every server: refused, not guessed."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("give a time zone (2027-01-31T18:00Z, +05:00) or a date alone")
+        return value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _default_burst(self) -> Self:
+        """A rate without a burst lets one second's worth of calls through at once (at least one)."""
+        if self.rate_per_second is not None and self.burst is None:
+            self.burst = max(1, math.ceil(self.rate_per_second))
+        return self
 
 
 class Settings(BaseSettings):
@@ -61,7 +103,25 @@ class Settings(BaseSettings):
     api_keys: list[ApiKey] = Field(
         default_factory=list,
         description='API keys as JSON: [{"id": "risk-system", "sha256": "<hex of the key>", "scopes": '
-        '["score", "feedback"]}]; make one with `roundabout keys new`',
+        '["score", "feedback"]}], each optionally with "expires", "rate_per_second" and "burst"; '
+        "`roundabout keys new --print-only` makes an entry (`roundabout keys new` keeps the key in the store "
+        "instead, which the service reads while it runs)",
+    )
+    keys_reload_interval_seconds: float = Field(
+        30.0, gt=0, description="How often the service checks the store for new, changed or revoked API keys"
+    )
+    key_rate_per_second: float | None = Field(
+        None,
+        gt=0,
+        allow_inf_nan=False,
+        description="Requests a second each key may make in each service process, for keys that set no "
+        "rate of their own (None: no limit)",
+    )
+    key_burst: int | None = Field(
+        None,
+        ge=1,
+        description="Requests a key without a rate of its own may make at once (default: "
+        "`key_rate_per_second` rounded up)",
     )
     max_batch_lines: int = Field(1000, ge=1, description="Most lines one POST /v1/score may carry (else 413)")
     max_body_bytes: int = Field(16_000_000, ge=1024, description="Largest request body accepted (else 413)")
@@ -104,6 +164,19 @@ class Settings(BaseSettings):
     console_secure_cookies: bool = Field(
         False, description="Send console cookies over HTTPS only (set it when the service is behind TLS)"
     )
+    audit_key_file: Path | None = Field(
+        None,
+        description="PEM file of the Ed25519 key that signs the audit trail's checkpoints (made on first use "
+        "when absent); default: audit-signing.key under home. Keep it where the database's users cannot read "
+        "it: whoever holds it can sign a rewritten trail",
+    )
+    audit_checkpoint_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="How often the service signs a checkpoint of the audit trail's head (0: never; "
+        "`roundabout audit checkpoint` signs one on demand). Records after the last checkpoint are vouched "
+        "for by the chain alone",
+    )
     mlflow_request_retries: int = Field(
         2,
         ge=0,
@@ -136,6 +209,11 @@ class Settings(BaseSettings):
     def latest_date(self) -> date:
         """The latest date a line or outcome may carry: today plus `max_future_days`."""
         return date.today() + timedelta(days=self.max_future_days)
+
+    @property
+    def audit_key_path(self) -> Path:
+        """`audit_key_file`, else `audit-signing.key` under the resolved home."""
+        return self.audit_key_file or self.home.resolve() / "audit-signing.key"
 
     @property
     def data_dir(self) -> Path:

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1] / "roundabout"
 RANKS = {
     "errors": 0,
     "settings": 0,
+    "audit": 1,
     "yaml_config": 1,
     "reference": 1,
     "data": 2,

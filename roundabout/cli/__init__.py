@@ -15,7 +15,7 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from roundabout.cli import data, demo, loop, model, monitor, parties, service
+from roundabout.cli import audit, data, demo, loop, model, monitor, parties, service
 from roundabout.cli.render import error, say
 from roundabout.errors import ConfigError, RoundaboutError
 from roundabout.settings import get_settings, settings_problems
@@ -75,6 +75,7 @@ for command in (
     monitor.monitor,
 ):
     app.command()(command)
+app.add_typer(audit.audit_app, name="audit")
 app.add_typer(service.keys_app, name="keys")
 app.add_typer(service.store_app, name="store")
 app.add_typer(parties.lists_app, name="lists")

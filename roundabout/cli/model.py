@@ -159,12 +159,45 @@ def score(
     rows |= {f"channel {c}": int(counts.get(c, 0)) for c in ("red", "yellow", "green")}
     rows["drawn for exploration"] = int((scores["selection"] == "exploration").sum())
     console.print(summary_table(f"scored {data}", rows))
+    seq = _audit_score_run(ctx.obj, model, data, history, out, rows)
+    if seq is None:
+        note("no service store with an audit trail (ROUNDABOUT_STORE_URL): this run is recorded nowhere")
+    else:
+        note(f"recorded in the audit trail of the service store as record {seq}")
     if past is not None and len(folder.inspections):
         note(
             f"the {len(folder.inspections):,} inspection outcomes in {data} were ignored: with --history, "
             "features take outcomes from the history only"
         )
     say(f"wrote {out}")
+
+
+def _audit_score_run(
+    settings: Settings,
+    model: str,
+    data: Path,
+    history: list[Path] | None,
+    out: Path,
+    counts: dict[str, object],
+) -> int | None:
+    """The run's audit record: the model, the data's fingerprint (a hash of its files' content), the counts
+    and a hash of the scores written."""
+    import hashlib
+
+    from roundabout.cli.store_calls import audit
+    from roundabout.training.fingerprint import content_hash
+
+    content = {
+        "model": model,
+        "data": str(data.resolve()),
+        "data_sha256": content_hash([data]),
+        "history": [str(h.resolve()) for h in history or []],
+        "history_sha256": content_hash(list(history)) if history else None,
+        "out": str(out.resolve()),
+        "out_sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
+        **{k.replace(" ", "_"): v for k, v in counts.items()},
+    }
+    return audit(settings, "score_run", model, content)
 
 
 def require_data_folder(data: Path) -> None:

@@ -113,3 +113,19 @@ def with_store(settings: Settings, doing: str, call: Callable[[ServiceStore], T]
     """`call(store)` on the settings' store."""
     with opened(settings, doing) as store:
         return call(store)
+
+
+def audit(settings: Settings, kind: str, subject: str | None, content: dict[str, object]) -> int | None:
+    """Append a record of a command-line run to the audit trail of the settings' store, as `cli:<user>`;
+    its sequence number (None: there is no store, or it has no trail yet, and a command that only reads
+    creates none)."""
+    import getpass
+
+    from roundabout.audit import Entry
+
+    if missing_file(settings) is not None:
+        return None
+    with opened(settings, "record an audit record in") as store:
+        if not store.audit.exists():
+            return None
+        return store.audit.record([Entry(kind, f"cli:{getpass.getuser()}", subject, content)])[0]

@@ -1,10 +1,10 @@
 """The FastAPI application factory: the one place the service reads its settings and wires its parts.
 
 `create_app()` builds a service from settings; nothing happens at import time. On start (the lifespan) it
-migrates the store to this code's schema, indexes the store's active sanctions lists, loads
-`models:/<name>@<alias>` (warm-up: `/readyz` says ready only once a version is serving), then follows the
-alias and the list versions, folds SQLite's log back and recomputes the monitoring figures in the
-background.
+migrates the store to this code's schema, reads the store's API keys, indexes the store's active sanctions
+lists, loads `models:/<name>@<alias>` (warm-up: `/readyz` says ready only once a version is serving), then
+follows the alias, the list versions and the keys, folds SQLite's log back, signs checkpoints of the audit
+trail and recomputes the monitoring figures in the background.
 """
 
 import asyncio
@@ -20,11 +20,12 @@ from roundabout.console import console_router, static_files
 from roundabout.data.rules import FormatRules
 from roundabout.models.mlflow_service import MlflowService
 from roundabout.monitoring import MonitorConfig
-from roundabout.serving.background import checkpoint_periodically, follow
+from roundabout.serving.background import audit_signer, checkpoint_periodically, follow
 from roundabout.serving.budget import OfficeDayBudget
 from roundabout.serving.console import console_context
 from roundabout.serving.errors import install_error_handlers
 from roundabout.serving.keys import KeyRing
+from roundabout.serving.live_keys import LiveKeys
 from roundabout.serving.live_lists import LiveLists
 from roundabout.serving.live_model import LiveModel
 from roundabout.serving.live_monitor import LiveMonitor
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
     writes = Turns()
     single_lines = SingleLineScorer(store, writes, on_group=metrics.score_groups.observe)
     keys = KeyRing(settings.api_keys)
+    live_keys = LiveKeys(store, keys)  # the store's keys join the ring at start
     capped = settings.office_red_per_day is not None or settings.office_yellow_per_day is not None
     budget = OfficeDayBudget(settings.office_red_per_day, settings.office_yellow_per_day) if capped else None
     monitor = LiveMonitor(
@@ -86,24 +88,31 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if not settings.api_keys:
-            log.warning(
-                "no API key is configured (ROUNDABOUT_API_KEYS): every call but /healthz, /readyz and "
-                "/metrics will get 401; make one with `roundabout keys new`"
-            )
         try:
             await asyncio.to_thread(store.migrate)
             await asyncio.to_thread(state.selection_key)
         except STORE_ERRORS as exc:
             live_model.last_error = f"store unavailable at start: {type(exc).__name__}"
             log.error(live_model.last_error)
+        await asyncio.to_thread(live_keys.check)
+        if not keys.ids:
+            log.warning(
+                "no API key is configured (ROUNDABOUT_API_KEYS) or stored: every call but /healthz, /readyz "
+                "and /metrics will get 401; make one with `roundabout keys new`"
+            )
         await asyncio.to_thread(lists.check)
         await asyncio.to_thread(live_model.check)
         tasks = [
             asyncio.create_task(follow(live_model.check, settings.reload_interval_seconds, "alias")),
             asyncio.create_task(follow(lists.check, settings.lists_reload_interval_seconds, "lists")),
+            asyncio.create_task(follow(live_keys.check, settings.keys_reload_interval_seconds, "keys")),
             asyncio.create_task(checkpoint_periodically(store, writes, settings.checkpoint_interval_seconds)),
         ]
+        sign = audit_signer(store, settings.audit_key_path) if settings.audit_checkpoint_seconds > 0 else None
+        if sign is not None:
+            tasks.append(
+                asyncio.create_task(follow(sign, settings.audit_checkpoint_seconds, "audit checkpoint"))
+            )
         if settings.monitor_interval_seconds > 0:  # a first pass right away, then on the schedule
             tasks.append(
                 asyncio.create_task(follow(monitor.run, settings.monitor_interval_seconds, "monitor", 0))
@@ -117,6 +126,9 @@ def create_app(settings: Settings | None = None, mlflow_service: MlflowService |
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await asyncio.to_thread(single_lines.stop)
+            if sign is not None:  # the last records of this run signed too
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(sign)
             monitor.close()
             store.dispose()
 

@@ -1,5 +1,5 @@
-"""The service's background tasks: following the model alias and the sanctions list versions, and folding
-SQLite's log back into the store.
+"""The service's background tasks: following the model alias and the sanctions list versions, folding
+SQLite's log back into the store, and signing checkpoints of the audit trail.
 
 Both run off the request path for the life of the app (started and cancelled by its lifespan); a failed
 tick is logged and the next one tries again, so neither task ever dies.
@@ -8,7 +8,9 @@ tick is logged and the next one tries again, so neither task ever dies.
 import asyncio
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
+from roundabout.errors import RoundaboutError
 from roundabout.serving.turns import Turns
 from roundabout.store import ServiceStore
 
@@ -63,3 +65,20 @@ async def checkpoint_periodically(store: ServiceStore, writes: Turns, interval: 
             await asyncio.to_thread(checkpoint, store, writes)
         except Exception as exc:  # e.g. the store is down: requests report that; try again next tick
             log.warning("store checkpoint failed: %s", type(exc).__name__)
+
+
+def audit_signer(store: ServiceStore, key_file: Path) -> Callable[[], str] | None:
+    """A check that signs a checkpoint of the audit trail's head when it moved (the key made on first use),
+    or None when the key cannot be read or made (logged: the trail goes on, unsigned, and verify says so)."""
+    from roundabout.audit.signing import Signer
+
+    try:
+        signer = Signer.from_file(key_file, create=True)
+    except (OSError, RoundaboutError) as exc:
+        log.error("audit checkpoints are off: the signing key %s cannot be used: %s", key_file, exc)
+        return None
+
+    def sign() -> str:
+        return "signed" if store.audit.checkpoint(signer) is not None else "unchanged"
+
+    return sign

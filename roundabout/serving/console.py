@@ -37,13 +37,12 @@ def console_context(state: ServiceState, registry: MlflowService) -> ConsoleCont
         key = state.keys.find(presented)
         return (key.id, frozenset(s.value for s in key.scopes)) if key is not None else None
 
-    configured = {key.id for key in settings.api_keys}
     return ConsoleContext(
         store=state.store,
         rules=state.live_model.rules,
         serving=serving,
         monitoring=lambda: state.monitor.report if state.monitor is not None else None,
-        keys=Signer(find, lambda key_id: key_id in configured),
+        keys=Signer(find, state.keys.in_force),
         secret=session_secret,
         session_minutes=settings.console_session_minutes,
         screening=state.lists.get,

@@ -1,7 +1,8 @@
 """How the API answers errors: every one as `{"detail": ...}` with its status, never a traceback.
 
 - `roundabout.errors.RoundaboutError` and its kinds carry their own status (bad input 422 naming the field,
-  not found 404, unavailable 503 ...); the API-only ones (401, 403, 413) are below.
+  not found 404, unavailable 503 ...); the API-only ones (401, 403, 413, 429) are below. A 429 says in
+  `Retry-After` when the key's next call will be taken.
 - Request bodies pydantic refuses: 422, one item per problem (`field` as `lines[0].hs_code`).
 - A database that fails or refuses (the store's driver errors arrive unwrapped from its fast paths): 503
   with `Retry-After`: nothing of the call was stored, it is safe to retry.
@@ -45,6 +46,16 @@ class TooLargeError(RoundaboutError):
     """More lines, or more bytes, than one call may carry."""
 
     status = 413
+
+
+class TooManyRequestsError(RoundaboutError):
+    """A key over its request rate; `retry_after`: whole seconds until its next call is taken."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -93,6 +104,8 @@ def install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
         headers = {"WWW-Authenticate": KEY_HEADER} if isinstance(exc, UnauthorizedError) else None
         if exc.status == status.HTTP_503_SERVICE_UNAVAILABLE:
             headers = {"Retry-After": "5"}
+        if isinstance(exc, TooManyRequestsError):
+            headers = {"Retry-After": str(exc.retry_after)}
         return _answer(request, exc.detail(), exc.status, headers)
 
     @app.exception_handler(Exception)

@@ -7,6 +7,8 @@ reference. A version that fails stays out, the old one keeps serving, and the fa
 """
 
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from roundabout.audit import Entry
 from roundabout.data.records import RecordValidator
 from roundabout.data.rules import FormatRules
 from roundabout.features import feature_names
@@ -99,6 +102,8 @@ class LiveModel:
         self.last_check: datetime | None = None
         self._lock = threading.Lock()
         self._on_change = on_change or (lambda _result, _version: None)
+        self._seen: str | None = None  # the version the alias named at the last check
+        self._actor = f"service:{socket.gethostname()}:{os.getpid()}"
 
     def check(self) -> str:
         """Resolve the alias; load, check and swap in a new version. Returns unchanged/swapped/failed."""
@@ -111,6 +116,10 @@ class LiveModel:
             version = found.version
             if self.current is not None and self.current.version == version:
                 return "unchanged"
+            moved, self._seen = version != self._seen, version
+            if moved:
+                was = self.current.version if self.current else None
+                self._audit("alias_seen", version, {"alias": self.alias, "version": version, "serving": was})
             try:
                 model = self.mlflow_service.load_model(f"models:/{self.name}/{version}")
                 check_feature_list(model)
@@ -120,7 +129,10 @@ class LiveModel:
                 # the order of its decisions' recorded inputs, for the monitor
                 self.store.served.register_inputs(self.name, version, features.names)
             except Exception as exc:  # any failure to load or score keeps the version out
-                return self._failed(f"version {version} refused: {type(exc).__name__}: {exc}", version)
+                message = f"version {version} refused: {type(exc).__name__}: {exc}"
+                if moved:  # once per version the alias names, not at every check
+                    self._audit("model_refused", version, {"alias": self.alias, "error": message})
+                return self._failed(message, version)
             old = self.current
             facts = self._run_facts(found.run_id)
             self.current = ServingVersion(
@@ -136,8 +148,21 @@ class LiveModel:
             )
             self.last_error = None
             log.info("serving %s version %s (was %s)", self.name, version, old.version if old else "none")
+            self._audit(
+                "model_load",
+                version,
+                {"alias": self.alias, "run_id": found.run_id, "previous": old.version if old else None},
+            )
             self._on_change("swapped", version)
             return "swapped"
+
+    def _audit(self, kind: str, version: str, content: dict[str, object]) -> None:
+        """An audit record of what the service did with a version; a store that fails here is logged (the
+        model check goes on: serving must not depend on the trail being writable at this moment)."""
+        try:
+            self.store.audit.record([Entry(kind, self._actor, f"{self.name}/{version}", content)])
+        except Exception as exc:
+            log.warning("cannot record %s of version %s in the audit trail: %s", kind, version, exc)
 
     def _run_facts(self, run_id: str | None) -> RunFacts:
         """When the version's training run started, and its holdout metrics (empty if unreadable)."""

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from roundabout.data.rules import MAX_LINE_ID, FormatRules, Matches, NonNegative, line_rules
 from roundabout.data.schema import LINE_FIELDS, OUTCOMES, FieldSpec, Kind
+from roundabout.serving.outcome_schemas import OutcomeRecordOut
 
 #: Longest texts a line may carry (the store takes longer ones; the API is no place for a novel).
 MAX_TEXT = {"description": 2000, "trader_name": 512, "counterparty_name": 512, "line_id": MAX_LINE_ID}
@@ -240,6 +241,10 @@ class DecisionsResponse(BaseModel):
     line_id: str
     decisions: list[DecisionOut]
     outcome: OutcomeOut | None = None
+    outcomes: list[OutcomeRecordOut] = Field(
+        default_factory=list,
+        description="Every outcome received for the line, corrections included, oldest first",
+    )
 
 
 class ModelInfo(BaseModel):

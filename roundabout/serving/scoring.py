@@ -9,8 +9,10 @@ statistics) and the write. Features come as one float matrix, a row per line in 
   decision are stored together or not at all.
 - A many-line call takes its lines in date order, one date at a time: each date's lines get their features
   as the store stands (only lines dated strictly before them count), then are added, so a later-dated line
-  of the call sees the earlier ones, exactly as separate calls would. Reads run outside the write turn, so
-  a large call does not hold up single lines.
+  of the call sees the earlier ones, exactly as separate calls would. The whole call is one transaction:
+  its lines, their decisions and audit records commit together or not at all (a call cut short leaves no
+  line stored without its decision). It holds the write turn while it runs, so single lines wait behind a
+  large call; `max_batch_lines` bounds how long.
 
 Adding is idempotent on `line_id`: a line sent twice is stored once and scored the same.
 
@@ -70,7 +72,7 @@ def score_calls(
                 call.budget.place(conn, store, call.line, result, score.exploration)
             results.append(result)
             decisions.append(_decision(version, result, call.request_id, call.key_id, index, row))
-        store.decisions.record(conn, decisions)
+        store.decisions.record(conn, decisions, [call.line for call in calls])
     return results
 
 
@@ -93,26 +95,23 @@ def score_lines(
         by_date[line["date"]].append(i)
     index = version.features.screening()
     features = np.empty((len(lines), len(version.features.names)))
-    for day in sorted(by_date):
-        rows = by_date[day]
-        group = [lines[i] for i in rows]
-        with store.backend.connect() as conn:
-            features[rows] = version.features.read(conn, group, index)
-        with writes, store.transaction() as conn:
-            version.features.add(conn, group, index)
     model = version.model
-    u = draws(selection_key, [line["line_id"] for line in lines]) if model.policy.rate else None
-    X = model.matrix(features, lines)
-    scores = model.score_batch(X, explain=explain, top_k=top_k, lines=lines, draws=u)
-    results = [_result(line, scores.line(i), explain, index) for i, line in enumerate(lines)]
     with writes, store.transaction() as conn:
+        for day in sorted(by_date):
+            group = [lines[i] for i in by_date[day]]
+            features[by_date[day]] = version.features.read(conn, group, index)
+            version.features.add(conn, group, index)
+        u = draws(selection_key, [line["line_id"] for line in lines]) if model.policy.rate else None
+        X = model.matrix(features, lines)
+        scores = model.score_batch(X, explain=explain, top_k=top_k, lines=lines, draws=u)
+        results = [_result(line, scores.line(i), explain, index) for i, line in enumerate(lines)]
         if budget is not None:  # places in the call's order
             for i, (line, result) in enumerate(zip(lines, results, strict=True)):
                 budget.place(conn, store, line, result, float(scores.exploration[i]))
-        store.decisions.record(
-            conn,
-            [_decision(version, r, request_id, key_id, index, features[i]) for i, r in enumerate(results)],
-        )
+        decisions = [
+            _decision(version, r, request_id, key_id, index, features[i]) for i, r in enumerate(results)
+        ]
+        store.decisions.record(conn, decisions, lines)
     return results
 
 

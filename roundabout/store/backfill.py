@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from roundabout.audit import Entry
 from roundabout.data.io import CanonicalData
 from roundabout.data.validation import FormatRules, ValidationResult, validate_inspections, validate_lines
 from roundabout.errors import InvalidInputError
@@ -95,6 +96,23 @@ def backfill(
         if on_chunk is not None:
             on_chunk(len(part))
     records = outcome_records(outcomes.valid)
-    new_outcomes = store.add_outcomes(records) if records else 0
+    dates = frame["date"]
+    batch = Entry(
+        "history_load",
+        "cli",
+        None,
+        {
+            "lines": len(frame),
+            "lines_added": added,
+            "first_date": dates.min().date() if len(frame) else None,
+            "last_date": dates.max().date() if len(frame) else None,
+            "outcomes": len(records),
+        },
+    )
+    if records:
+        new_outcomes = store.add_outcomes(records, batch)
+    else:
+        new_outcomes = 0
+        store.audit.record([batch])
     store.analyze()
     return BackfillResult(len(frame), added, new_outcomes)

@@ -1,18 +1,23 @@
-"""The audit trail: every scoring decision, stored before the answer leaves, queryable by line id. Each
-records the sanctions list versions its parties were screened against (`{"list name": version}`).
+"""Every scoring decision, stored before the answer leaves, queryable by line id. Each records the sanctions
+list versions its parties were screened against (`{"list name": version}`) and is appended to the audit
+trail's hash chain in the same transaction, with the line as sent, the model version, a hash of the inputs
+the model read and the reasons shown (`decision_entry`); `audit_seq` links the row to its record.
 
 Times are stored and returned in UTC with their offset (`2024-03-12T09:30:00.123456+00:00`): SQLite keeps
 no time zone, so a time read back without one is UTC, as it was written.
 """
 
+import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from roundabout.audit import Entry
+from roundabout.store.audit_log import AuditLog
 from roundabout.store.backends import Backend
 from roundabout.store.statements import CompiledStatement
 from roundabout.store.tables import StoreTables
@@ -22,24 +27,64 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def utc_iso(moment: datetime) -> str:
+    """A stored time as the API shows it: UTC ISO text with the offset (SQLite's naive times are UTC)."""
+    return _utc(moment).isoformat()
+
+
 #: Columns `for_line` leaves out or shows parsed (the inputs are for monitoring: `served.py`).
-_NOT_SHOWN = frozenset({"id", "reasons", "decided_at", "list_versions", "inputs"})
+_NOT_SHOWN = frozenset({"id", "reasons", "decided_at", "list_versions", "inputs", "audit_seq"})
+
+#: Decision fields its audit record repeats as they are (the rest: the line, reasons, versions, inputs hash).
+AUDITED = (
+    "request_id",
+    "model_name",
+    "model_version",
+    "risk_score",
+    "anomaly_score",
+    "oddness_score",
+    "channel",
+    "selection",
+    "propensity",
+)
+
+
+def decision_entry(row: Mapping[str, Any], line: Mapping[str, Any] | None) -> Entry:
+    """A decision's audit record: what was decided on which line as sent, by which model on which inputs."""
+    inputs = row.get("inputs")
+    content = {name: row.get(name) for name in AUDITED}
+    content.update(
+        line=dict(line) if line is not None else None,
+        reasons=row["reasons"],
+        list_versions=row.get("list_versions") or {},
+        inputs_sha256=hashlib.sha256(inputs).hexdigest() if inputs is not None else None,
+    )
+    return Entry("decision", row["key_id"], row["line_id"], content)
 
 
 class DecisionLog:
     """Writes and reads decisions in the service store."""
 
-    def __init__(self, backend: Backend, tables: StoreTables) -> None:
+    def __init__(self, backend: Backend, tables: StoreTables, audit: AuditLog) -> None:
         self.backend = backend
+        self.audit = audit
         self.table = tables.decisions
         self.outcomes = tables.outcomes
         self._insert: CompiledStatement | None = None
 
-    def record(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    def record(
+        self,
+        conn: Connection,
+        rows: Sequence[dict[str, Any]],
+        lines: Sequence[Mapping[str, Any] | None] | None = None,
+    ) -> None:
         """Store decisions (`reasons` a list of dicts, `inputs` the model inputs as `served.encode_inputs`
-        gives them, or absent) in the caller's transaction `conn`, so they commit
-        with the lines they decided on."""
+        gives them, or absent) on `lines` (the checked lines, in the same order; None: not kept) and their
+        audit records in the caller's transaction `conn`, so they commit with the lines they decided on.
+        Call it last in the transaction: it takes the audit chain's head until the commit."""
         now = datetime.now(UTC)
+        lines = lines if lines is not None else [None] * len(rows)
+        seqs = self.audit.append(conn, [decision_entry(r, line) for r, line in zip(rows, lines, strict=True)])
         payload = [
             {
                 **row,
@@ -47,8 +92,9 @@ class DecisionLog:
                 "list_versions": json.dumps(row["list_versions"]) if row.get("list_versions") else None,
                 "decided_at": now,
                 "inputs": row.get("inputs"),
+                "audit_seq": seq,
             }
-            for row in rows
+            for row, seq in zip(rows, seqs, strict=True)
         ]
         self._statement().execute(conn, payload)
 

@@ -13,9 +13,11 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
+from roundabout.audit import Entry
 from roundabout.errors import NotFoundError
 from roundabout.parties.entries import ListEntry, ParsedList, content_hash
 from roundabout.parties.index import ListVersion, LoadedList
+from roundabout.store.audit_log import AuditLog
 from roundabout.store.backends import Backend
 from roundabout.store.tables import StoreTables
 
@@ -50,16 +52,35 @@ class StoredList:
         }
 
 
+def _load_entry(
+    actor: str, name: str, fmt: str, parsed: ParsedList, source: str, digest: str, version: int, new: bool
+) -> Entry:
+    content = {
+        "format": fmt,
+        "source": source,
+        "published": parsed.published,
+        "content_hash": digest,
+        "entries": len(parsed.entries),
+        "version": int(version),
+        "new": new,
+    }
+    return Entry("list_load", actor, name, content)
+
+
 class ListStore:
     """Saves and reads sanctions list versions (see the module docstring)."""
 
-    def __init__(self, backend: Backend, tables: StoreTables) -> None:
+    def __init__(self, backend: Backend, tables: StoreTables, audit: AuditLog) -> None:
         self.backend = backend
+        self.audit = audit
         self.lists = tables.sanction_lists
         self.entries = tables.sanction_entries
 
-    def save(self, list_name: str, fmt: str, parsed: ParsedList, source: str) -> tuple[int, bool]:
-        """Store a parsed list as a new version of `list_name`; (version, whether it is new)."""
+    def save(
+        self, list_name: str, fmt: str, parsed: ParsedList, source: str, actor: str = "cli"
+    ) -> tuple[int, bool]:
+        """Store a parsed list as a new version of `list_name`, with its audit record (a load that finds the
+        same content stored records that too); (version, whether it is new)."""
         digest = content_hash(parsed.entries)
         t = self.lists
         with self.backend.transaction() as conn:
@@ -67,6 +88,9 @@ class ListStore:
                 sa.select(t.c.version).where(t.c.list_name == list_name, t.c.content_hash == digest)
             ).scalar_one_or_none()
             if found is not None:
+                self.audit.append(
+                    conn, [_load_entry(actor, list_name, fmt, parsed, source, digest, found, False)]
+                )
                 return int(found), False
             version = conn.execute(
                 t.insert()
@@ -86,6 +110,9 @@ class ListStore:
             ]
             for start in range(0, len(rows), _BATCH):
                 conn.execute(self.entries.insert(), rows[start : start + _BATCH])
+            self.audit.append(
+                conn, [_load_entry(actor, list_name, fmt, parsed, source, digest, version, True)]
+            )
         return int(version), True
 
     def exists(self) -> bool:

@@ -17,17 +17,21 @@ from typing import Any, Self
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from roundabout.audit import Entry
 from roundabout.data.rules import FormatRules
 from roundabout.errors import InvalidInputError
 from roundabout.features.artifacts import FeatureArtifacts
 from roundabout.parties.index import ScreeningIndex
 from roundabout.store import schema
+from roundabout.store.api_keys import KeyStore
+from roundabout.store.audit_log import AuditLog
 from roundabout.store.backends import Backend, open_backend
-from roundabout.store.decisions import DecisionLog
+from roundabout.store.decisions import DecisionLog, utc_iso
 from roundabout.store.exporter import StoreExporter
 from roundabout.store.feedback import attributed, checked_outcomes
 from roundabout.store.office_places import OfficePlaces
 from roundabout.store.online_features import OnlineFeatures
+from roundabout.store.outcome_records import OutcomeRecords
 from roundabout.store.reader import HistoryReader
 from roundabout.store.sanction_lists import ListStore
 from roundabout.store.served import ServedLines
@@ -48,10 +52,13 @@ class ServiceStore:
         self.reader = HistoryReader(backend, self.tables)
         self.writer = AggregateWriter(backend, self.tables, self.reader)
         self.exporter = StoreExporter(backend, self.tables)
-        self.decisions = DecisionLog(backend, self.tables)
-        self.sanction_lists = ListStore(backend, self.tables)
+        self.audit = AuditLog(backend, self.tables)
+        self.keys = KeyStore(backend, self.tables, self.audit)
+        self.decisions = DecisionLog(backend, self.tables, self.audit)
+        self.sanction_lists = ListStore(backend, self.tables, self.audit)
         self.places = OfficePlaces(self.tables)
         self.served = ServedLines(backend, self.tables)
+        self.outcome_records = OutcomeRecords(self.tables, self.writer, self.audit)
 
     @classmethod
     def open(cls, url: str, timeout: float | None = None, autocheckpoint: bool = True) -> Self:
@@ -84,16 +91,22 @@ class ServiceStore:
         the moment (None: no list)."""
         return OnlineFeatures(self.reader, self.writer, artifacts, names, screening)
 
-    def add_outcomes(self, outcomes: Sequence[dict[str, Any]]) -> int:
-        """Store checked inspection outcomes in one transaction; how many were new (known ids skipped)."""
+    def add_outcomes(self, outcomes: Sequence[dict[str, Any]], batch: Entry | None = None) -> int:
+        """Store checked inspection outcomes in one transaction, with their outcome records and audit
+        records; how many were new (known ids skipped). `batch`: the call's own audit record (default: a
+        load of history by the command line, `outcomes_loaded`)."""
         ids = [o["line_id"] for o in outcomes]
         if len(set(ids)) != len(ids):
             duplicate = next(i for i in ids if ids.count(i) > 1)
             raise InvalidInputError("line_id", "duplicate line_id in one call", duplicate)
         if not outcomes:
             return 0
+        batch = batch or Entry("outcomes_loaded", "cli", None, {})
         with self.backend.transaction() as conn:
-            return self.writer.add_outcomes(conn, list(outcomes))
+            fresh = self.writer.add_outcomes(conn, list(outcomes))
+            content = {**batch.content, "sent": len(ids), "new": len(fresh)}
+            self.outcome_records.received(conn, fresh, Entry(batch.kind, batch.actor, batch.subject, content))
+        return len(fresh)
 
     def record_outcomes(
         self,
@@ -107,7 +120,35 @@ class ServiceStore:
         found) or `ConflictError` (an outcome differing from the stored one)."""
         ids = [str(r.get("line_id")) for r in sent]
         outcomes = checked_outcomes(sent, rules, self.exporter.line_dates(ids))
-        return self.add_outcomes(attributed(outcomes, key_id, notes))
+        return self.add_outcomes(attributed(outcomes, key_id, notes), Entry("feedback", key_id, None, {}))
+
+    def correct_outcomes(
+        self, sent: Sequence[Mapping[str, Any]], key_id: str, rules: FormatRules
+    ) -> list[int]:
+        """Corrections sent by `key_id` (each an outcome with `supersedes`, the record it replaces, and a
+        `reason`), checked like outcomes, stored all or none; the new records' ids (`outcome_records.py`)."""
+        ids = [str(r.get("line_id")) for r in sent]
+        if len(set(ids)) != len(ids):
+            duplicate = next(i for i in ids if ids.count(i) > 1)
+            raise InvalidInputError("line_id", "duplicate line_id in one call", duplicate)
+        plain = [{k: v for k, v in r.items() if k not in ("supersedes", "reason", "note")} for r in sent]
+        outcomes = checked_outcomes(plain, rules, self.exporter.line_dates(ids))
+        notes = {str(r.get("line_id")): r.get("note") or "" for r in sent}
+        corrections = [
+            {**o, "supersedes": int(r["supersedes"]), "reason": str(r["reason"]).strip()}
+            for o, r in zip(attributed(outcomes, key_id, notes), sent, strict=True)
+        ]
+        with self.backend.transaction() as conn:
+            return self.outcome_records.correct(conn, corrections)
+
+    def outcome_history(self, line_id: str) -> list[dict[str, Any]]:
+        """Every outcome record of a line, oldest first, times in UTC ISO text (`outcome_records.py`)."""
+        with self.backend.connect() as conn:
+            rows = self.outcome_records.history(conn, line_id)
+        for row in rows:
+            if row["received_at"] is not None:
+                row["received_at"] = utc_iso(row["received_at"])
+        return rows
 
     def selection_key(self) -> bytes:
         """The key of the exploration draws (`models/policy.py`): made once at random and kept in the store,

@@ -14,7 +14,13 @@
 - `model_inputs`: each model version's input names, the order of its decisions' inputs;
 - `service_secrets`: the key of the exploration draws, made once and shared by every worker;
 - `office_day_places`: the lines that took a place in an office's red or yellow budget of a day;
-- `sanction_lists`, `sanction_entries`: each loaded sanctions list version and its entries.
+- `sanction_lists`, `sanction_entries`: each loaded sanctions list version and its entries;
+- `outcome_records`: every outcome ever received, corrections included (each naming the record it
+  supersedes, with a reason); `feat_outcomes` holds each line's latest;
+- `audit_records`, `audit_head`, `audit_checkpoints`: the hash-chained audit trail (`audit/`), its head and
+  its signed checkpoints; decisions and outcome records carry the sequence number of their audit record;
+- `api_keys`: keys made with `roundabout keys new`, with their expiry and rate limit, read by the service
+  while it runs.
 
 The schema is created and upgraded by the migrations in `migrations/` (Alembic), never from this metadata
 directly; a test holds the two equal.
@@ -54,6 +60,10 @@ def total_before(t: sa.Table, column: str, k: Any, d: Any, rel: Any = None) -> A
     if rel is not None:
         match.append(a.c.rel == rel)
     return sa.select(a.c[column]).where(*match).order_by(a.c.day.desc()).limit(1).scalar_subquery()
+
+
+#: An autoincrementing 64-bit id (SQLite's autoincrement needs INTEGER).
+_BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 class StoreTables:
@@ -144,6 +154,7 @@ class StoreTables:
             sa.Column("selection", sa.String(16), nullable=True),
             sa.Column("propensity", sa.Float, nullable=True),
             sa.Column("inputs", sa.LargeBinary, nullable=True),
+            sa.Column("audit_seq", sa.BigInteger, nullable=True),
         )
         self.model_inputs = sa.Table(
             "model_inputs",
@@ -186,6 +197,66 @@ class StoreTables:
             sa.Column("list_version", sa.Integer, sa.ForeignKey("sanction_lists.version"), primary_key=True),
             sa.Column("entry_id", sa.String(128), primary_key=True),
             sa.Column("entry", sa.Text, nullable=False),
+        )
+
+        self.outcome_records = sa.Table(
+            "outcome_records",
+            self.meta,
+            sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+            sa.Column("line_id", sa.Text, nullable=False, index=True),
+            sa.Column("inspected_on", sa.Date, nullable=False),
+            sa.Column("outcome", sa.Text, nullable=False),
+            sa.Column("violation_type", sa.Text),
+            sa.Column("selection", sa.Text),
+            sa.Column("propensity", sa.Double),
+            sa.Column("key_id", sa.String(64)),
+            sa.Column("received_at", sa.DateTime(timezone=True)),
+            sa.Column("note", sa.Text),
+            sa.Column("supersedes", sa.BigInteger, nullable=True),
+            sa.Column("reason", sa.Text, nullable=True),
+            sa.Column("audit_seq", sa.BigInteger, nullable=True),
+        )
+        self.audit_records = sa.Table(
+            "audit_records",
+            self.meta,
+            sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+            sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("kind", sa.String(32), nullable=False),
+            sa.Column("actor", sa.String(128), nullable=False),
+            sa.Column("subject", sa.Text, nullable=True),
+            sa.Column("content", sa.Text, nullable=False),
+            sa.Column("prev_hash", sa.String(64), nullable=False),
+            sa.Column("hash", sa.String(64), nullable=False),
+            sa.Index("ix_audit_records_subject", "subject"),
+            sa.Index("ix_audit_records_at", "at"),
+        )
+        self.audit_head = sa.Table(
+            "audit_head",
+            self.meta,
+            sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("seq", sa.BigInteger, nullable=False),
+            sa.Column("hash", sa.String(64), nullable=False),
+        )
+        self.audit_checkpoints = sa.Table(
+            "audit_checkpoints",
+            self.meta,
+            sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+            sa.Column("hash", sa.String(64), nullable=False),
+            sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("key_id", sa.String(64), nullable=False),
+            sa.Column("signature", sa.String(128), nullable=False),
+        )
+        self.api_keys = sa.Table(
+            "api_keys",
+            self.meta,
+            sa.Column("id", sa.String(64), primary_key=True),
+            sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+            sa.Column("scopes", sa.Text, nullable=False),
+            sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+            sa.Column("rate_per_second", sa.Double, nullable=True),
+            sa.Column("burst", sa.Integer, nullable=True),
+            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         )
 
     @property

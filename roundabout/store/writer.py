@@ -139,8 +139,8 @@ class AggregateWriter:
         return np.where(codes >= 0, found, np.nan)
 
     # outcomes ----------------------------------------------------------------------------------------
-    def add_outcomes(self, conn: Connection, outcomes: list[dict[str, Any]]) -> int:
-        """Add checked outcomes (distinct line ids) in the caller's transaction; returns how many were new.
+    def add_outcomes(self, conn: Connection, outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Add checked outcomes (distinct line ids) in the caller's transaction; returns the new ones.
 
         An outcome counts from its `inspected_on` date, for the declarant and trader of its line; an
         outcome whose line is not in the store yet is kept and counted when the line arrives."""
@@ -152,8 +152,8 @@ class AggregateWriter:
         fresh = [r for r in outcomes if r["line_id"] not in known]
         if fresh:
             conn.execute(self.upserts.statements["outcomes"], fresh)
-            self._fold_outcomes(conn, fresh)
-        return len(fresh)
+            self.fold_outcomes(conn, fresh)
+        return fresh
 
     def _refuse_changed(self, sent: list[dict[str, Any]], conn: Connection) -> None:
         """An outcome sent again must be the one stored: a different result or date is a conflict."""
@@ -175,11 +175,14 @@ class AggregateWriter:
         if changed:
             raise ConflictError(
                 f"{len(changed)} outcome(s) differ from the one already stored for the line: "
-                f"{'; '.join(changed[:5])}. An inspection outcome is recorded once; nothing was stored"
+                f"{'; '.join(changed[:5])}. An inspection outcome is recorded once; to change it, send a "
+                "correction naming its record (POST /v1/feedback/corrections; GET /v1/decisions/<line_id> "
+                "shows the record). Nothing was stored"
             )
 
-    def _fold_outcomes(self, conn: Connection, outcomes: list[dict[str, Any]]) -> None:
-        """Fold outcomes whose lines are in the store into the outcome aggregates."""
+    def fold_outcomes(self, conn: Connection, outcomes: list[dict[str, Any]], sign: float = 1.0) -> None:
+        """Fold outcomes whose lines are in the store into the outcome aggregates (`sign` -1: take them
+        out again, as a correction does with the outcome it supersedes)."""
         lines = self.tables.lines
         key_cols = sorted({k for agg in AGGREGATES if agg.source == "outcomes" for k in agg.key})
         # keys derived from a stored field (the counterparty's) are derived again from it
@@ -205,9 +208,8 @@ class AggregateWriter:
         rows["violation"] = np.array([r["outcome"] == "violation" for r in matched], dtype="float64")
         for agg in AGGREGATES:
             if agg.source == "outcomes":
-                self.upserts.upsert(
-                    conn, agg, key_strings(rows, agg.key), rows["day"], agg.contributions(rows, {})
-                )
+                sums = {m: sign * v for m, v in agg.contributions(rows, {}).items()}
+                self.upserts.upsert(conn, agg, key_strings(rows, agg.key), rows["day"], sums)
 
     def _fold_outcomes_of_new_lines(self, conn: Connection, cols: Columns) -> None:
         """Count the outcomes that arrived before these (new) lines."""
@@ -232,4 +234,4 @@ class AggregateWriter:
                 query = sa.select(o).where(o.c.line_id.in_(ids[i : i + CHUNK]))
                 pending.extend(dict(r) for r in conn.execute(query).mappings())
         if pending:
-            self._fold_outcomes(conn, pending)
+            self.fold_outcomes(conn, pending)

@@ -1,10 +1,13 @@
 """SIGKILL the server while a client scores lines and posts outcomes: every acknowledged line, decision and
-outcome is in the store exactly once afterwards (short run; the full one is `bench/crash.py`)."""
+outcome is in the store exactly once afterwards, and the audit trail still verifies, every decision and
+outcome matching its record (short run; the full one is `bench/crash.py`)."""
 
 from pathlib import Path
 
 import pytest
 
+from roundabout.store import ServiceStore
+from roundabout.store.audit_check import verify_store
 from tests.support.faults import crash_run
 from tests.support.server import Registry
 
@@ -22,3 +25,10 @@ def test_acknowledged_writes_survive_sigkill(
     assert report.kills == 2
     assert report.lines_acked == report.outcomes_acked == 120
     assert report.held, report
+    store = ServiceStore.open(url)
+    try:
+        trail = verify_store(store.audit, {})
+    finally:
+        store.dispose()
+    assert trail.ok, trail.problems
+    assert trail.rows_checked["decisions"] >= 120 and trail.rows_checked["outcome_records"] >= 120

@@ -134,7 +134,7 @@ def test_a_store_error_fails_the_whole_group_and_stores_nothing(
 ) -> None:
     lines, before = world[2], served.stored()
 
-    def disk_full(conn: Any, rows: Any) -> None:
+    def disk_full(conn: Any, rows: Any, lines: Any = None) -> None:
         raise sqlite3.OperationalError("database or disk is full")
 
     monkeypatch.setattr(served.store.decisions, "record", disk_full)

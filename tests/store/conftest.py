@@ -35,10 +35,15 @@ def opened() -> Iterator[Any]:
         store.dispose()
 
 
+#: The audit trail records every load, even one that changed nothing.
+AUDIT_TABLES = frozenset({"audit_records", "audit_head", "audit_checkpoints"})
+
+
 def snapshot(store: ServiceStore) -> dict[str, list]:
-    """Every row of every store table, to prove a write changed nothing."""
+    """Every row of every store table but the audit trail's, to prove a write changed nothing."""
     with store.backend.connect() as conn:
         return {
             t.name: sorted(map(tuple, conn.execute(sa.select(t)).all()), key=repr)
             for t in store.tables.meta.sorted_tables
+            if t.name not in AUDIT_TABLES
         }

@@ -53,7 +53,10 @@ def decisions(
 ) -> DecisionsResponse:
     stored = state.store.decisions.outcome_of(line_id)
     return DecisionsResponse(
-        line_id=line_id, decisions=state.store.decisions.for_line(line_id), outcome=stored
+        line_id=line_id,
+        decisions=state.store.decisions.for_line(line_id),
+        outcome=stored,
+        outcomes=state.store.outcome_history(line_id),
     )
 
 

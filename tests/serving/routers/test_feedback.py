@@ -69,3 +69,27 @@ def test_an_inspection_before_the_line_is_refused_naming_the_date(api: InProcess
     assert "before the line's date 2024-03-12" in problem["msg"]
     same_day = _outcome("F/early", inspected_on="2024-03-12")
     assert api.post("/v1/feedback", "inspector", json={"outcomes": [same_day]}).json()["new"] == 1
+
+
+def test_a_correction_supersedes_the_outcome_and_the_line_shows_both(api: InProcessApp) -> None:
+    assert api.post("/v1/score", "scorer", json={"lines": [api_line(line_id="F/k1")]}).status_code == 200
+    assert api.post("/v1/feedback", "inspector", json={"outcomes": [_outcome("F/k1")]}).status_code == 200
+    first = api.get("/v1/decisions/F/k1", "admin").json()["outcomes"]
+    assert [(o["outcome"], o["key_id"], o["current"]) for o in first] == [("violation", "inspector", True)]
+    correction = {**_outcome("F/k1", outcome="clean", violation_type=None), "supersedes": first[0]["id"],
+                  "reason": "laboratory report 117: the goods match the declaration"}  # fmt: skip
+    answer = api.post("/v1/feedback/corrections", "inspector", json={"corrections": [correction]})
+    assert answer.status_code == 200, answer.text
+    shown = api.get("/v1/decisions/F/k1", "admin").json()
+    assert [(o["outcome"], o["supersedes"], o["current"]) for o in shown["outcomes"]] == [
+        ("violation", None, False),
+        ("clean", first[0]["id"], True),
+    ]
+    assert shown["outcome"]["outcome"] == "clean"
+    again = api.post("/v1/feedback/corrections", "inspector", json={"corrections": [correction]})
+    assert again.status_code == 409 and "already superseded" in again.json()["detail"]
+    no_reason = {**correction, "supersedes": answer.json()["records"][0], "reason": " "}
+    refused = api.post("/v1/feedback/corrections", "inspector", json={"corrections": [no_reason]})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["field"] == "corrections[0].reason"
+    other = api.post("/v1/feedback/corrections", "scorer", json={"corrections": [correction]})
+    assert other.status_code == 403

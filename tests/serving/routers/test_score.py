@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from roundabout.serving.app import create_app
 from roundabout.serving.schemas import MINIMAL_LINE
@@ -116,3 +117,24 @@ def test_call_options_are_as_strict_as_the_lines(
     answer = api.post("/v1/score", "scorer", json={"lines": [api_line(line_id="S/opt")], **options})
     assert answer.status_code == 422, answer.text
     assert field in [item["field"] for item in answer.json()["detail"]]
+
+
+def test_a_many_line_call_stores_its_lines_with_their_decisions_or_nothing(
+    api: InProcessApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once each date's lines committed before the decisions: a failure in between left lines stored with
+    no decision and no audit record. Now the call is one transaction."""
+    store = api.app.state.service.store
+    lines = [api_line(line_id="T/1", date="2024-03-01"), api_line(line_id="T/2", date="2024-03-02")]
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise sa.exc.OperationalError("INSERT INTO decisions", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(store.decisions, "record", fail)
+    answer = api.post("/v1/score", "scorer", json={"lines": lines})
+    assert answer.status_code == 503, answer.text
+    assert store.exporter.line_dates(["T/1", "T/2"]) == {}
+    monkeypatch.undo()
+    assert api.post("/v1/score", "scorer", json={"lines": lines}).status_code == 200
+    assert set(store.exporter.line_dates(["T/1", "T/2"])) == {"T/1", "T/2"}
+    assert [d["line_id"] for d in api.get("/v1/decisions/T/2", "admin").json()["decisions"]] == ["T/2"]
