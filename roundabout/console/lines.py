@@ -82,6 +82,7 @@ def _line_view(context: Context, line_id: str) -> dict[str, Any] | None:
         "reasons": reasons,
         "reasons_chart": chart,
         "outcome": context.store.decisions.outcome_of(line_id),
+        "history": context.store.outcome_history(line_id),
         "trader": _trader(context, line),
         "matches": _matches(context, line),
         "outcomes": OUTCOMES,
@@ -179,6 +180,68 @@ def _outcome_errors(context: Context, session: Any, line_id: str, sent: dict[str
             context.store.record_outcomes([record], session.key_id, context.rules, {line_id: sent["note"]})
     except InvalidInputError as exc:
         return {p.field if p.field in OUTCOME_FIELDS else "form": p.reason for p in exc.problems}
+    except ConflictError as exc:
+        return {"form": exc.message}
+    return {}
+
+
+@router.post("/lines/{line_id:path}/correction", response_class=HTMLResponse)
+def record_correction(
+    request: Request,
+    context: Context,
+    session: SignedIn,
+    line_id: str,
+    csrf: Annotated[str, Form(max_length=128)] = "",
+    supersedes: Annotated[str, Form(max_length=32)] = "",
+    inspected_on: Annotated[str, Form(max_length=32)] = "",
+    outcome: Annotated[str, Form(max_length=32)] = "",
+    violation_type: Annotated[str, Form(max_length=200)] = "",
+    reason: Annotated[str, Form(max_length=MAX_NOTE + 100)] = "",
+) -> Response:
+    """Correct the line's outcome: the earlier record stays, the reason goes into the audit trail."""
+    check_csrf(session, csrf)
+    sent = {
+        "inspected_on": inspected_on,
+        "outcome": outcome,
+        "violation_type": violation_type,
+        "reason": reason,
+    }
+    errors = _correction_errors(context, session, line_id, supersedes, sent)
+    if not errors:
+        return RedirectResponse(f"/console/lines/{request.path_params['line_id']}?recorded=1", 303)
+    view = _line_view(context, line_id)
+    if view is None:
+        return page(request, "missing.html", session, 404, what=f"line {line_id!r}")
+    return page(
+        request, "line.html", session, 422, **view, recorded=False, errors={}, sent={},
+        correction_errors=errors, correction=sent,
+    )  # fmt: skip
+
+
+def _correction_errors(
+    context: Context, session: Any, line_id: str, supersedes: str, sent: dict[str, str]
+) -> dict[str, str]:
+    """Store the correction (nothing on error); the problems by form field."""
+    reason = sent["reason"].strip()
+    if not reason:
+        return {"reason": "say why the outcome was wrong"}
+    if len(reason) > MAX_NOTE:
+        return {"reason": f"at most {MAX_NOTE} characters"}
+    if not supersedes.isdigit():
+        return {"form": "the form names no outcome record to correct: reload the page"}
+    record = {
+        "line_id": line_id,
+        "inspected_on": sent["inspected_on"].strip() or None,
+        "outcome": sent["outcome"].strip() or None,
+        "violation_type": sent["violation_type"].strip() or None,
+        "supersedes": int(supersedes),
+        "reason": reason,
+    }
+    try:
+        with context.writes() if context.writes is not None else nullcontext():
+            context.store.correct_outcomes([record], session.key_id, context.rules)
+    except InvalidInputError as exc:
+        return {p.field if p.field in (*OUTCOME_FIELDS, "reason") else "form": p.reason for p in exc.problems}
     except ConflictError as exc:
         return {"form": exc.message}
     return {}

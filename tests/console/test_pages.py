@@ -3,6 +3,7 @@
 import pytest
 
 from tests.console.conftest import csrf_of, sign_in
+from tests.support.bodies import api_line
 from tests.support.inprocess import InProcessApp
 from tests.support.server import KEYS
 
@@ -89,3 +90,35 @@ def test_the_api_feedback_records_its_key_too(console: InProcessApp) -> None:
     assert console.post("/v1/feedback", "admin", json=body).json() == {"new": 1, "duplicates": 0}
     stored = console.get("/v1/decisions/CON/2", "admin").json()["outcome"]
     assert stored["key_id"] == "admin" and stored["received_at"].endswith("+00:00")
+
+
+def test_an_analyst_corrects_an_outcome_with_a_reason_and_the_page_shows_both(console: InProcessApp) -> None:
+    assert console.post("/v1/score", "admin", json={"lines": [api_line(line_id="CON/4")]}).status_code == 200
+    body = {"outcomes": [{"line_id": "CON/4", "inspected_on": "2024-03-20", "outcome": "violation"}]}
+    assert console.post("/v1/feedback", "admin", json=body).status_code == 200
+    sign_in(console)
+    page = console.get("/console/lines/CON%2F4").text
+    token = csrf_of(page.split('action="/console/signout"')[1])
+    record = page.split('name="supersedes" value="')[1].split('"')[0]
+    sent = {
+        "csrf": token,
+        "supersedes": record,
+        "inspected_on": "2024-03-20",
+        "outcome": "clean",
+        "reason": "",
+    }
+    missing = console.post("/console/lines/CON%2F4/correction", data=sent)
+    assert missing.status_code == 422 and "say why the outcome was wrong" in missing.text
+    done = console.post(
+        "/console/lines/CON%2F4/correction", data={**sent, "reason": "lab report: as declared"}
+    )
+    assert done.status_code == 303, done.text
+    shown = console.get(done.headers["location"]).text
+    assert "Earlier outcomes (superseded)" in shown and "lab report: as declared" in shown
+    outcomes = console.get("/v1/decisions/CON/4", "admin").json()["outcomes"]
+    assert [(o["outcome"], o["key_id"], o["current"]) for o in outcomes] == [
+        ("violation", "admin", False),
+        ("clean", "analyst", True),
+    ]
+    stale = console.post("/console/lines/CON%2F4/correction", data={**sent, "reason": "again"})
+    assert stale.status_code == 422 and "already superseded" in stale.text

@@ -8,9 +8,12 @@ import pytest
 from mlflow import MlflowClient
 
 from roundabout.serving.schemas import EXAMPLE_LINE
+from roundabout.store import ServiceStore
 from tests.support.server import Registry, start_server, stop_server
 
 pytestmark = pytest.mark.slow
+
+MODEL_KINDS = ("alias_seen", "model_load", "model_refused")
 
 
 def test_new_champion_is_picked_up_and_a_broken_one_is_refused(registry: Registry, tmp_path: Path) -> None:
@@ -56,5 +59,18 @@ def test_new_champion_is_picked_up_and_a_broken_one_is_refused(registry: Registr
             assert score.status_code == 200 and score.json()["model"]["version"] == str(v2.version)
             metrics = admin.get("/metrics").text
             assert 'roundabout_model_reloads_total{result="failed"}' in metrics
+            assert admin.post("/v1/admin/reload").json()["result"] == "failed"  # checked again, recorded once
     finally:
         stop_server(server)
+    store = ServiceStore.open(f"sqlite:///{tmp_path / 'store.db'}")
+    with store.backend.connect() as conn:
+        models = [(r.kind, r.subject) for r in store.audit.records(conn) if r.kind in MODEL_KINDS]
+    store.dispose()
+    assert models == [
+        ("alias_seen", "roundabout/1"),
+        ("model_load", "roundabout/1"),
+        ("alias_seen", f"roundabout/{v2.version}"),
+        ("model_load", f"roundabout/{v2.version}"),
+        ("alias_seen", f"roundabout/{v3.version}"),
+        ("model_refused", f"roundabout/{v3.version}"),
+    ]
