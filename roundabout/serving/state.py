@@ -105,8 +105,8 @@ async def _audit_admin_call(state: ServiceState, key: ApiKey, request: Request) 
         await asyncio.to_thread(state.store.audit.record, [entry])
     except STORE_ERRORS as exc:
         raise UnavailableError(
-            f"cannot record the admin call in the audit trail ({type(exc).__name__}): nothing was done; "
-            "retry later"
+            f"store unavailable: cannot record the admin call in the audit trail ({type(exc).__name__}); "
+            "nothing was done, retry later"
         ) from None
 
 

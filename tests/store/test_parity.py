@@ -13,7 +13,7 @@ from roundabout.simulation.world import simulate_world
 from roundabout.store import ServiceStore
 from tests.support.replay import assert_same_features, replay
 
-N_LINES = 20_000
+N_LINES = 12_000
 
 
 @pytest.fixture(scope="module")
