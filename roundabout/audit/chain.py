@@ -65,15 +65,20 @@ def canonical(value: Any) -> str:
 
 def utc_text(moment: datetime) -> str:
     """A time as the chain writes it: UTC, microseconds, `Z` (a naive time is taken as UTC)."""
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds") + "Z"
+
+
+#: The header's encoder, made once (a `json.dumps` with options builds one per call).
+_HEADER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def record_hash(
     seq: int, at: str, kind: str, actor: str, subject: str | None, content: str, prev: str
 ) -> str:
     """The SHA-256 hex of one record (see the module docstring)."""
-    header = json.dumps([seq, at, kind, actor, subject, prev], separators=(",", ":"), ensure_ascii=False)
+    header = _HEADER.encode([seq, at, kind, actor, subject, prev])
     return hashlib.sha256(f"{header}\n{content}".encode()).hexdigest()
 
 
@@ -109,7 +114,7 @@ class Chained:
     def as_row(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
-            "at": datetime.strptime(self.at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+            "at": datetime.fromisoformat(self.at[:-1]).replace(tzinfo=UTC),
             "kind": self.kind,
             "actor": self.actor,
             "subject": self.subject,

@@ -9,6 +9,7 @@ no time zone, so a time read back without one is UTC, as it was written.
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from roundabout.audit import Entry
+from roundabout.audit import Entry, canonical
 from roundabout.store.audit_log import AuditLog
 from roundabout.store.backends import Backend
 from roundabout.store.statements import CompiledStatement
@@ -49,14 +50,45 @@ AUDITED = (
 )
 
 
+#: The decision columns, as stored, whose digest leads the decision's audit record (`row_digest`).
+DIGESTED = (
+    "request_id", "key_id", "line_id", "model_name", "model_version", "risk_score", "anomaly_score",
+    "oddness_score", "channel", "reasons", "list_versions", "selection", "propensity",
+)  # fmt: skip
+FLOATS = frozenset({"risk_score", "anomaly_score", "oddness_score", "propensity"})
+#: Where a decision's audit record keeps the digest of its row: the first key of its canonical JSON
+#: (`#` sorts before letters), so a verifier reads it at a fixed place without parsing the record.
+DIGEST_KEY = "#row"
+DIGEST_AT = slice(len('{"#row":"'), len('{"#row":"') + 64)
+
+
+def _plain_float(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value  # SQLite keeps NaN as NULL
+
+
+def row_digest(row: Mapping[str, Any]) -> str:
+    """SHA-256 of a decision row's columns as stored (reasons and list versions as their JSON text, the
+    inputs as their SHA-256): `audit verify` compares a million rows with their records by it in seconds."""
+    values = [_plain_float(row.get(c)) if c in FLOATS else row.get(c) for c in DIGESTED]
+    inputs = row.get("inputs")
+    values.append(hashlib.sha256(inputs).hexdigest() if inputs is not None else None)
+    return hashlib.sha256(canonical(values).encode()).hexdigest()
+
+
 def decision_entry(row: Mapping[str, Any], line: Mapping[str, Any] | None) -> Entry:
-    """A decision's audit record: what was decided on which line as sent, by which model on which inputs."""
+    """A decision's audit record: what was decided on which line as sent, by which model on which inputs;
+    `row` as stored (`reasons` and `list_versions` JSON text)."""
     inputs = row.get("inputs")
     content = {name: row.get(name) for name in AUDITED}
+    versions = row.get("list_versions")
     content.update(
+        {DIGEST_KEY: row_digest(row)},
         line=dict(line) if line is not None else None,
-        reasons=row["reasons"],
-        list_versions=row.get("list_versions") or {},
+        reasons=json.loads(row["reasons"]),
+        list_versions=json.loads(versions) if versions else {},
         inputs_sha256=hashlib.sha256(inputs).hexdigest() if inputs is not None else None,
     )
     return Entry("decision", row["key_id"], row["line_id"], content)
@@ -84,7 +116,6 @@ class DecisionLog:
         Call it last in the transaction: it takes the audit chain's head until the commit."""
         now = datetime.now(UTC)
         lines = lines if lines is not None else [None] * len(rows)
-        seqs = self.audit.append(conn, [decision_entry(r, line) for r, line in zip(rows, lines, strict=True)])
         payload = [
             {
                 **row,
@@ -92,10 +123,12 @@ class DecisionLog:
                 "list_versions": json.dumps(row["list_versions"]) if row.get("list_versions") else None,
                 "decided_at": now,
                 "inputs": row.get("inputs"),
-                "audit_seq": seq,
             }
-            for row, seq in zip(rows, seqs, strict=True)
+            for row in rows
         ]
+        entries = [decision_entry(p, line) for p, line in zip(payload, lines, strict=True)]
+        for p, seq in zip(payload, self.audit.append(conn, entries), strict=True):
+            p["audit_seq"] = seq
         self._statement().execute(conn, payload)
 
     def _statement(self) -> CompiledStatement:
