@@ -107,8 +107,8 @@ def serve_with_demo_key(
         f"-H 'Content-Type: application/json' -d '{body}'"
     )
     say(
-        "The demo key works only while this demo runs; `roundabout serve` uses the keys in "
-        "ROUNDABOUT_API_KEYS (`roundabout keys new` makes one)."
+        "The demo key works only while this demo runs; `roundabout serve` uses the keys made with "
+        "`roundabout keys new` and those in ROUNDABOUT_API_KEYS."
     )
     say(f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri {settings.mlflow_tracking_uri} --port 5000")
     if serve_api:
