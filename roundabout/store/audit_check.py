@@ -21,7 +21,7 @@ from roundabout.audit.signing import public_pem
 from roundabout.audit.verify import Problem, Report, signed_checkpoints, verify_records
 from roundabout.store.audit_log import BATCH, AuditLog
 from roundabout.store.decisions import AUDITED as DECISION_AUDITED
-from roundabout.store.decisions import DIGEST_AT, DIGEST_KEY, DIGESTED, row_digest
+from roundabout.store.decisions import DIGEST_AT, DIGEST_KEY, DIGESTED, digest_of
 from roundabout.store.outcome_records import AUDITED as OUTCOME_AUDITED
 from roundabout.store.outcome_records import batch_hash
 from roundabout.store.tables import StoreTables
@@ -94,38 +94,38 @@ def _check_tables(conn: Connection, t: StoreTables, report: Report) -> None:
         d.c.id,
         d.c.audit_seq,
         d.c.inputs,
-        *(d.c[c] for c in DIGESTED),
         a.c.kind,
         a.c.subject,
         a.c.actor,
         head,
+        *(d.c[c] for c in DIGESTED),
     )
+    line_at, key_at = 7 + DIGESTED.index("line_id"), 7 + DIGESTED.index("key_id")
     last = 0
     while True:
         query = (
             sa.select(*cols).select_from(joined)
             .where(d.c.audit_seq.is_not(None), d.c.id > last).order_by(d.c.id).limit(BATCH)
         )  # fmt: skip
-        rows = conn.execute(query).mappings().all()
+        rows = conn.execute(query).all()
         for row in rows:
             checked += 1
-            text = row["head"] or ""
+            text = row[6] or ""
             if (
-                row["kind"] == "decision"
-                and (row["subject"], row["actor"]) == (row["line_id"], row["key_id"])
+                row[3] == "decision"
+                and row[4] == row[line_at]
+                and row[5] == row[key_at]
                 and text.startswith(DIGEST_PREFIX)
-                and text[DIGEST_AT] == row_digest(row)
+                and text[DIGEST_AT] == digest_of(row[7:], row[2])
             ):
                 continue
             full = sa.select(d, a.c.kind, a.c.subject, a.c.actor, a.c.content).select_from(joined)
-            problem = _decision_differs(conn.execute(full.where(d.c.id == row["id"])).mappings().one())
-            where = f"decision {row['id']} on line {row['line_id']!r}"
-            report.add(
-                Problem(row["audit_seq"], "decisions", f"{where} {problem or 'differs from its record'}")
-            )
+            problem = _decision_differs(conn.execute(full.where(d.c.id == row[0])).mappings().one())
+            where = f"decision {row[0]} on line {row[line_at]!r}"
+            report.add(Problem(row[1], "decisions", f"{where} {problem or 'differs from its record'}"))
         if len(rows) < BATCH:
             break
-        last = rows[-1]["id"]
+        last = rows[-1][0]
     report.rows_checked["decisions"] = checked
     gone = (
         sa.select(a.c.seq, a.c.subject)

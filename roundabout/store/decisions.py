@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from roundabout.audit import Entry, canonical
+from roundabout.audit import Entry
 from roundabout.store.audit_log import AuditLog
 from roundabout.store.backends import Backend
 from roundabout.store.statements import CompiledStatement
@@ -62,20 +62,33 @@ DIGEST_KEY = "#row"
 DIGEST_AT = slice(len('{"#row":"'), len('{"#row":"') + 64)
 
 
-def _plain_float(value: Any) -> float | None:
+def _field(value: Any, is_float: bool) -> str:
+    """One column as the digest writes it: length-prefixed text (unambiguous whatever it holds); a float
+    by `repr` (NaN as null: SQLite keeps NaN as NULL), null as `-`."""
+    if is_float and value is not None:
+        value = float(value)
+        if math.isnan(value):
+            value = None
     if value is None:
-        return None
-    value = float(value)
-    return None if math.isnan(value) else value  # SQLite keeps NaN as NULL
+        return "-"
+    text = repr(value) if is_float else str(value)
+    return f"{len(text)}:{text}"
+
+
+_IS_FLOAT = tuple(c in FLOATS for c in DIGESTED)
+
+
+def digest_of(values: Sequence[Any], inputs: bytes | None) -> str:
+    """SHA-256 of a decision row's `DIGESTED` columns in order, as stored (reasons and list versions as their
+    JSON text), and of its inputs: `audit verify` compares a million rows with their records by it."""
+    parts = [_field(v, f) for v, f in zip(values, _IS_FLOAT, strict=True)]
+    parts.append(hashlib.sha256(inputs).hexdigest() if inputs is not None else "-")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
 def row_digest(row: Mapping[str, Any]) -> str:
-    """SHA-256 of a decision row's columns as stored (reasons and list versions as their JSON text, the
-    inputs as their SHA-256): `audit verify` compares a million rows with their records by it in seconds."""
-    values = [_plain_float(row.get(c)) if c in FLOATS else row.get(c) for c in DIGESTED]
-    inputs = row.get("inputs")
-    values.append(hashlib.sha256(inputs).hexdigest() if inputs is not None else None)
-    return hashlib.sha256(canonical(values).encode()).hexdigest()
+    """`digest_of` a row given as a mapping (as it is about to be stored)."""
+    return digest_of([row.get(c) for c in DIGESTED], row.get("inputs"))
 
 
 def decision_entry(row: Mapping[str, Any], line: Mapping[str, Any] | None) -> Entry:
