@@ -9,7 +9,16 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -71,10 +80,25 @@ def stage_progress(stages: list[str], title: str) -> Iterator[Callable[[str], No
         progress.update(task, completed=len(stages), description=f"{title}: done")
 
 
+class _Rate(ProgressColumn):
+    """Items per second so far (Rich's own speed column is for bytes)."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        rate = task.completed / elapsed if elapsed > 0 and task.completed else None
+        return Text(f"{rate:,.0f} {self.unit}/s" if rate is not None else f"- {self.unit}/s", style="cyan")
+
+
 @contextmanager
-def count_progress(title: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A Rich progress bar over `total` items; yields a callback that advances it by n."""
-    with Progress(console=err_console) as progress:
+def count_progress(title: str, total: int, unit: str | None = None) -> Iterator[Callable[[int], None]]:
+    """A Rich progress bar over `total` items; yields a callback that advances it by n. With `unit`, it also
+    shows the items done, items per second and the time left."""
+    columns = [*Progress.get_default_columns(), MofNCompleteColumn(), _Rate(unit)] if unit else []
+    with Progress(*columns, console=err_console) as progress:
         task = progress.add_task(title, total=total)
         yield lambda n: progress.advance(task, n)
 

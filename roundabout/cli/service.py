@@ -81,12 +81,30 @@ def serve(
 def backfill(
     ctx: typer.Context,
     data: Annotated[Path, typer.Option(help="Canonical data folder to add to the service store")],
-    chunk: Annotated[int, typer.Option(min=1, help="Lines per transaction")] = 10_000,
+    method: Annotated[
+        str,
+        typer.Option(
+            help="bulk: partitions of days, set-wise (COPY on PostgreSQL), one transaction each; lines: the "
+            "service's per-line writer, --chunk lines per transaction"
+        ),
+    ] = "bulk",
+    partition_lines: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="bulk: lines per partition (whole days; one transaction each, during which the service's "
+            "writes wait)",
+        ),
+    ] = 250_000,
+    chunk: Annotated[int, typer.Option(min=1, help="lines: lines per transaction")] = 10_000,
 ) -> None:
-    """Add a canonical folder's lines and outcomes to the service's online store (idempotent)."""
+    """Add a canonical folder's lines and outcomes to the service's online store (idempotent, resumable:
+    a load stopped at any point keeps the partitions it finished; run it again to add the rest)."""
     from roundabout.cli.store_calls import backfill as run_backfill
 
-    url, counts = run_backfill(ctx.obj, data, chunk)
+    if method not in ("bulk", "lines"):
+        raise typer.BadParameter(f"{method!r}: choose bulk or lines", param_hint="--method")
+    url, counts = run_backfill(ctx.obj, data, chunk, method=method, partition_lines=partition_lines)
     console.print(summary_table(f"backfilled {url}", dict(counts)))
 
 

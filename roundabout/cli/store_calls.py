@@ -4,6 +4,7 @@ folder to it, `export_store` writes what it holds as a data folder to train from
 the CLI reports.
 """
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,8 +67,13 @@ def export_store(settings: Settings, out: Path) -> Path:
 
 
 def backfill(
-    settings: Settings, data: Path, chunk: int, screening: "ScreeningIndex | None" = None
-) -> tuple[str, dict[str, int]]:
+    settings: Settings,
+    data: Path,
+    chunk: int,
+    screening: "ScreeningIndex | None" = None,
+    method: str = "bulk",
+    partition_lines: int = 250_000,
+) -> tuple[str, dict[str, int | str]]:
     """Add a canonical folder's lines and outcomes to the store (idempotent); the store URL and counts.
     The parties are screened against `screening`, by default the store's active lists."""
     from roundabout.data.io import read_folder
@@ -79,13 +85,22 @@ def backfill(
         store.migrate()
         if screening is None and (loaded := store.sanction_lists.load()):
             screening = ScreeningIndex.build(loaded)
-        with count_progress("backfill lines", len(folder.lines)) as advance:
-            result = load_history(store, folder, rules_of(settings), chunk, advance, screening)
+        started = time.perf_counter()
+        with count_progress("backfill lines", len(folder.lines), unit="lines") as advance:
+            result = load_history(
+                store, folder, rules_of(settings), chunk, advance, screening, method, partition_lines
+            )
+        seconds = time.perf_counter() - started
         url = store.url
-    counts = {
+    counts: dict[str, int | str] = {
         "lines read": result.lines_read,
         "lines new": result.lines_new,
+        "lines already stored": result.lines_read - result.lines_new,
+        "outcomes read": result.outcomes_read,
         "outcomes new": result.outcomes_new,
+        "outcomes already stored": result.outcomes_read - result.outcomes_new,
+        "seconds": f"{seconds:,.1f}",
+        "lines per second": f"{result.lines_read / max(seconds, 1e-9):,.0f}",
     }
     return url, counts
 

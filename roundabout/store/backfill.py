@@ -19,6 +19,7 @@ from roundabout.errors import InvalidInputError
 from roundabout.features.columns import columns_from_frame
 from roundabout.features.parties import party_columns
 from roundabout.parties.index import ScreeningIndex
+from roundabout.store.bulk import PARTITION_LINES, BulkLoader
 from roundabout.store.service_store import ServiceStore
 
 
@@ -27,6 +28,7 @@ class BackfillResult:
     lines_read: int
     lines_new: int
     outcomes_new: int
+    outcomes_read: int = 0
 
 
 def _checked(result: ValidationResult) -> None:
@@ -78,14 +80,28 @@ def backfill(
     chunk: int = 10_000,
     on_chunk: Callable[[int], None] | None = None,
     screening: ScreeningIndex | None = None,
+    method: str = "bulk",
+    partition_lines: int = PARTITION_LINES,
 ) -> BackfillResult:
-    """Add `data`'s lines and outcomes to `store` (idempotent); `on_chunk(n)` after each chunk of n lines.
-    Parties are screened against `screening` (the store's active lists, as the service would)."""
+    """Add `data`'s lines and outcomes to `store` (idempotent); `on_chunk(n)` after each n lines.
+    Parties are screened against `screening` (the store's active lists, as the service would).
+
+    `method="bulk"`: partitions of days (`partition_lines`), set-wise (`store.bulk`); `"lines"`: the
+    per-line writer the service uses, `chunk` lines per transaction (the reference a bulk load equals)."""
     lines = validate_lines(data.lines, rules, extra_columns=data.extra_columns)
     _checked(lines)
     outcomes = validate_inspections(data.inspections, rules)
     _checked(outcomes)
     frame = lines.valid.sort_values(["date", "line_id"], kind="stable").reset_index(drop=True)
+    records = outcome_records(outcomes.valid)
+    if method == "bulk":
+        cols = columns_from_frame(frame, data.extra_columns, all_fields=True)
+        cols.update(party_columns(cols, screening))
+        result = BulkLoader(store).load(cols, data.extra_columns, records, partition_lines, on_chunk)
+        store.analyze()
+        return BackfillResult(result.lines_read, result.lines_new, result.outcomes_new, len(records))
+    if method != "lines":
+        raise InvalidInputError("method", "is bulk or lines", method)
     added = 0
     for start in range(0, len(frame), chunk):
         part = frame.iloc[start : start + chunk]
@@ -95,7 +111,6 @@ def backfill(
             added += store.writer.add_lines(conn, cols, data.extra_columns)
         if on_chunk is not None:
             on_chunk(len(part))
-    records = outcome_records(outcomes.valid)
     dates = frame["date"]
     batch = Entry(
         "history_load",
@@ -115,4 +130,4 @@ def backfill(
         new_outcomes = 0
         store.audit.record([batch])
     store.analyze()
-    return BackfillResult(len(frame), added, new_outcomes)
+    return BackfillResult(len(frame), added, new_outcomes, len(records))

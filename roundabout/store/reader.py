@@ -30,6 +30,13 @@ KEY_SEP = "\x1f"
 def key_strings(cols: Columns, key: tuple[str, ...]) -> list[str | None]:
     """The stored key text of each line for an entity key (None where a part is missing)."""
     parts = [cols[k] for k in key]
+    if len(parts) == 1:
+        return parts[0].tolist()
+    if len(parts) == 2:
+        return [
+            None if a is None or b is None else a + KEY_SEP + b
+            for a, b in zip(parts[0].tolist(), parts[1].tolist(), strict=True)
+        ]
     return [
         None if any(p is None for p in values) else KEY_SEP.join(values)
         for values in zip(*parts, strict=True)

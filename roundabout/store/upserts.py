@@ -199,13 +199,7 @@ def group_sums(
 ) -> list[dict[str, Any]]:
     """Per-(key, day) sums of the measures, rows in (key, day) order; missing keys are skipped."""
     if len(keys) > SMALL:
-        frame = pd.DataFrame(
-            {"key": pd.Series(keys, dtype=object), "day": days, **{m: values[m] for m in measures}}
-        )
-        frame = frame[frame["key"].notna()]
-        grouped = frame.groupby(["key", "day"], sort=True)[list(measures)].sum().reset_index()
-        grouped["day"] = grouped["day"].astype("int64")
-        return grouped.to_dict("records")
+        return sum_frame(keys, days, values, measures).to_dict("records")
     sums: dict[tuple[str, int], list[float]] = {}
     day_list = days.tolist()
     columns = [values[m].tolist() for m in measures]
@@ -218,3 +212,17 @@ def group_sums(
     return [
         {"key": k, "day": d, **dict(zip(measures, acc, strict=True))} for (k, d), acc in sorted(sums.items())
     ]
+
+
+def sum_frame(
+    keys: list[str | None], days: np.ndarray, values: dict[str, np.ndarray], measures: tuple[str, ...]
+) -> pd.DataFrame:
+    """Per-(key, day) sums of the measures as a frame (`key`, `day`, measures) in (key, day) order; missing
+    keys are skipped."""
+    frame = pd.DataFrame(
+        {"key": pd.Series(keys, dtype=object), "day": days, **{m: values[m] for m in measures}}
+    )
+    frame = frame[frame["key"].notna()]
+    grouped = frame.groupby(["key", "day"], sort=True)[list(measures)].sum().reset_index()
+    grouped["day"] = grouped["day"].astype("int64")
+    return grouped

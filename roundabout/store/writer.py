@@ -63,27 +63,7 @@ class AggregateWriter:
         return len(cols["day"])
 
     def _insert_lines(self, conn: Connection, cols: Columns, extra_columns: dict[str, str]) -> None:
-        columns: dict[str, list[Any]] = {}
-        for f in LINE_FIELDS:
-            if f.kind is Kind.DATE:
-                columns[f.name] = [_EPOCH + timedelta(days=d) for d in cols["day"].tolist()]
-            elif f.kind is Kind.NUMBER:
-                values = cols[f.name]
-                columns[f.name] = np.where(np.isnan(values), None, values).tolist()
-            else:
-                columns[f.name] = cols[f.name].tolist()
-        columns["day"] = cols["day"].tolist()
-        if extra_columns:
-            extra = {name: cols[f"extra:{name}"].tolist() for name in extra_columns}
-            columns["extra"] = [
-                json.dumps(
-                    {
-                        k: (None if isinstance(v, float) and np.isnan(v) else v)
-                        for k, v in zip(extra, vals, strict=True)
-                    }
-                )
-                for vals in zip(*extra.values(), strict=True)
-            ]
+        columns = line_values(cols, extra_columns)
         names = list(columns)
         rows = [dict(zip(names, vals, strict=True)) for vals in zip(*columns.values(), strict=True)]
         self.upserts.run(conn, "lines", rows)
@@ -120,8 +100,7 @@ class AggregateWriter:
 
     def _last_import_days(self, conn: Connection, cols: Columns) -> np.ndarray:
         """The `last_import_day` query for the given lines, read inside the writing transaction."""
-        query = next(q for q in QUERIES if q.name == "last_import_day")
-        assert isinstance(query, LastDay)
+        query = last_import_query()
         if len(cols["day"]) <= SMALL:
             return self.reader.results(conn, cols)[query.name]
         t = self.tables.aggs[query.aggregate]
@@ -129,14 +108,7 @@ class AggregateWriter:
             conn.execute(sa.select(t.c.key, t.c.day).where(t.c[query.measure] > 0)).all(),
             columns=["key", "day"],
         )
-        keys = key_strings(cols, AGGREGATES_BY_NAME[query.aggregate].key)
-        codes, uniques = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=True)
-        stored_codes = pd.Index(uniques).get_indexer(stored["key"].to_numpy(dtype=object))
-        table = DayTable(
-            stored_codes.astype("int64"), stored["day"].to_numpy(dtype="int64"), {"m": np.ones(len(stored))}
-        )
-        found = table.last_day("m", codes.astype("int64"), cols["day"], query.lookback)
-        return np.where(codes >= 0, found, np.nan)
+        return last_import_days(stored, cols)
 
     # outcomes ----------------------------------------------------------------------------------------
     def add_outcomes(self, conn: Connection, outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -148,14 +120,14 @@ class AggregateWriter:
             conn, [r["line_id"] for r in outcomes], self.tables.outcomes, "known_outcome"
         )
         if known:
-            self._refuse_changed([r for r in outcomes if r["line_id"] in known], conn)
+            self.refuse_changed([r for r in outcomes if r["line_id"] in known], conn)
         fresh = [r for r in outcomes if r["line_id"] not in known]
         if fresh:
             conn.execute(self.upserts.statements["outcomes"], fresh)
             self.fold_outcomes(conn, fresh)
         return fresh
 
-    def _refuse_changed(self, sent: list[dict[str, Any]], conn: Connection) -> None:
+    def refuse_changed(self, sent: list[dict[str, Any]], conn: Connection) -> None:
         """An outcome sent again must be the one stored: a different result or date is a conflict."""
         t = self.tables.outcomes
         stored: dict[str, Any] = {}
@@ -235,3 +207,49 @@ class AggregateWriter:
                 pending.extend(dict(r) for r in conn.execute(query).mappings())
         if pending:
             self.fold_outcomes(conn, pending)
+
+
+def line_values(cols: Columns, extra_columns: dict[str, str]) -> dict[str, list[Any]]:
+    """The `feat_lines` columns of lines, as Python values (dates as `date`, missing as None)."""
+    columns: dict[str, list[Any]] = {}
+    for f in LINE_FIELDS:
+        if f.kind is Kind.DATE:
+            columns[f.name] = [_EPOCH + timedelta(days=d) for d in cols["day"].tolist()]
+        elif f.kind is Kind.NUMBER:
+            values = cols[f.name]
+            columns[f.name] = np.where(np.isnan(values), None, values).tolist()
+        else:
+            columns[f.name] = cols[f.name].tolist()
+    columns["day"] = cols["day"].tolist()
+    if extra_columns:
+        extra = {name: cols[f"extra:{name}"].tolist() for name in extra_columns}
+        columns["extra"] = [
+            json.dumps(
+                {
+                    k: (None if isinstance(v, float) and np.isnan(v) else v)
+                    for k, v in zip(extra, vals, strict=True)
+                }
+            )
+            for vals in zip(*extra.values(), strict=True)
+        ]
+    return columns
+
+
+def last_import_query() -> LastDay:
+    query = next(q for q in QUERIES if q.name == "last_import_day")
+    assert isinstance(query, LastDay)
+    return query
+
+
+def last_import_days(stored: pd.DataFrame, cols: Columns) -> np.ndarray:
+    """The `last_import_day` query for lines `cols`, from the stored (key, day) rows of its aggregate with
+    a positive measure (at least those of the lines' keys within the lookback before their days)."""
+    query = last_import_query()
+    keys = key_strings(cols, AGGREGATES_BY_NAME[query.aggregate].key)
+    codes, uniques = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=True)
+    stored_codes = pd.Index(uniques).get_indexer(stored["key"].to_numpy(dtype=object))
+    table = DayTable(
+        stored_codes.astype("int64"), stored["day"].to_numpy(dtype="int64"), {"m": np.ones(len(stored))}
+    )
+    found = table.last_day("m", codes.astype("int64"), cols["day"], query.lookback)
+    return np.where(codes >= 0, found, np.nan)

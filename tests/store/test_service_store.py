@@ -61,7 +61,7 @@ def test_adding_a_line_twice_changes_nothing(opened) -> None:
     store, features = opened("sqlite://", data)
     assert backfill(store, data, RULES).lines_new == 120
     before = snapshot(store)
-    assert backfill(store, data, RULES) == BackfillResult(120, 0, 0)
+    assert backfill(store, data, RULES) == BackfillResult(120, 0, 0, len(data.inspections))
     assert add_lines(store, features, checked(RULES, data.lines.iloc[:3].to_dict("records"))) == 0
     assert snapshot(store) == before
 

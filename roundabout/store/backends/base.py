@@ -88,6 +88,10 @@ class Backend:
     def lock_for_migration(self, conn: Connection) -> None:
         """Hold off other processes migrating the same database until `conn`'s transaction ends."""
 
+    def lock_for_load(self, conn: Connection, tables: Sequence[str]) -> None:
+        """Hold off other writers of `tables` (taken in the order given) until `conn`'s transaction ends;
+        readers go on."""
+
     def analyze(self, tables: Sequence[str]) -> None:
         """Refresh the planner's statistics of `tables` (after a bulk load)."""
 

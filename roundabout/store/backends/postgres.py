@@ -86,6 +86,11 @@ class PostgresBackend(Backend):
     def lock_for_migration(self, conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
 
+    def lock_for_load(self, conn: Connection, tables: Sequence[str]) -> None:
+        # SHARE ROW EXCLUSIVE: conflicts with every writer (and another load), not with readers
+        quote = self.engine.dialect.identifier_preparer.quote
+        conn.exec_driver_sql(f"LOCK TABLE {', '.join(quote(t) for t in tables)} IN SHARE ROW EXCLUSIVE MODE")
+
     def analyze(self, tables: Sequence[str]) -> None:
         quote = self.engine.dialect.identifier_preparer.quote
         with self.engine.begin() as conn:

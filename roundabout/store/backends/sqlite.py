@@ -6,6 +6,7 @@ the p99 of a scored line); the owner calls `checkpoint` from the background inst
 without bound.
 """
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -57,6 +58,10 @@ class SqliteBackend(Backend):
     def lock_for_migration(self, conn: Connection) -> None:
         # The write lock, taken now rather than at the first write: a second worker starting at the same
         # moment waits here, then finds the schema migrated.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def lock_for_load(self, conn: Connection, tables: Sequence[str]) -> None:
+        # the database's one write lock, taken now: readers go on (write-ahead log), writers wait
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     def checkpoint(self, exclusive: bool = False) -> int:
