@@ -23,9 +23,10 @@ manifest matches.
    the bulk load, each into a fresh store, in the same run; the speed-up is lines s / bulk s.
 3. Resumability: a world of `--kill-lines` lines is loaded in bulk with `--partition-lines
    --kill-partition-lines` once without interruption (its wall time T), then into a second fresh store
-   `--kills` times, each killed (SIGKILL to its process group) after a delay drawn uniformly from [2 s, T]
-   (`random.Random(--seed)`), each re-run resuming on the same store; then once to the end. After each kill
-   the partitions committed are counted (`audit_records` rows of kind `history_load`). The two stores must
+   `--kills` times, each killed (SIGKILL to its process group) after a delay drawn uniformly from [1 s,
+   0.9 x the part of T left to do] (`random.Random(--seed)`), each re-run resuming on the same store; then
+   once to the end. After each kill the partitions committed are counted (`audit_records` rows of kind
+   `history_load`). The two stores must
    then hold the same rows in feat_lines, feat_outcomes, outcome_records (columns id, audit_seq, received_at
    left out), every feat_agg_* table, feat_pairs and feat_distinct (floats within 1e-9 relative), and
    feat_lines as many rows as the folder has lines, no line_id twice; `roundabout audit verify` on the
@@ -370,8 +371,12 @@ def resumability(args: argparse.Namespace, bar: Progress, task: Any) -> list[dic
             reference = timed(cmd, whole)
             bar.advance(task)
             at_kills, kills = [], 0
+            total = partitions(w, args.kill_partition_lines)
             for attempt in range(1, args.kills + 1):
-                delay = rng.uniform(min(2.0, reference["wall"]), reference["wall"])
+                # a moment within what is left of the load: start-up (about 2 s), then the partitions not
+                # yet committed at the pace of the uninterrupted run
+                left = (total - committed(killed.url)) / total
+                delay = rng.uniform(1.0, max(1.5, 0.9 * (2.0 + (reference["wall"] - 2.0) * left)))
                 bar.update(task, description=f"kill {attempt}/{args.kills} after {delay:.1f} s, {name}")
                 was_killed = killed_run(cmd, killed, delay)
                 kills += was_killed

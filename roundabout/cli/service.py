@@ -4,7 +4,7 @@ import errno
 import json
 import math
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -97,6 +97,13 @@ def backfill(
         ),
     ] = 250_000,
     chunk: Annotated[int, typer.Option(min=1, help="lines: lines per transaction")] = 10_000,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only the lines dated on or after this day (YYYY-MM-DD), and their outcomes"),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only the lines dated on or before this day (YYYY-MM-DD)")
+    ] = None,
 ) -> None:
     """Add a canonical folder's lines and outcomes to the service's online store (idempotent, resumable:
     a load stopped at any point keeps the partitions it finished; run it again to add the rest)."""
@@ -104,7 +111,10 @@ def backfill(
 
     if method not in ("bulk", "lines"):
         raise typer.BadParameter(f"{method!r}: choose bulk or lines", param_hint="--method")
-    url, counts = run_backfill(ctx.obj, data, chunk, method=method, partition_lines=partition_lines)
+    dates = (_day("since", since), _day("until", until))
+    url, counts = run_backfill(
+        ctx.obj, data, chunk, method=method, partition_lines=partition_lines, dates=dates
+    )
     console.print(summary_table(f"backfilled {url}", dict(counts)))
 
 
@@ -298,3 +308,13 @@ def keys_revoke(
         f"revoked {revoked.id!r} at {_when(revoked.revoked_at)}: running services refuse it within "
         f"{settings.keys_reload_interval_seconds:g} s"
     )
+
+
+def _day(option: str, text: str | None) -> "date | None":
+    """A `--since` / `--until` value as a date."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint=f"--{option}") from None

@@ -7,6 +7,7 @@ the CLI reports.
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -73,6 +74,7 @@ def backfill(
     screening: "ScreeningIndex | None" = None,
     method: str = "bulk",
     partition_lines: int = 250_000,
+    dates: "tuple[date | None, date | None]" = (None, None),
 ) -> tuple[str, dict[str, int | str]]:
     """Add a canonical folder's lines and outcomes to the store (idempotent); the store URL and counts.
     The parties are screened against `screening`, by default the store's active lists."""
@@ -80,7 +82,7 @@ def backfill(
     from roundabout.parties.index import ScreeningIndex
     from roundabout.store.backfill import backfill as load_history
 
-    folder = read_folder(data)
+    folder = read_folder(data, *dates)
     with opened(settings, "write") as store:
         store.migrate()
         if screening is None and (loaded := store.sanction_lists.load()):

@@ -7,6 +7,7 @@ Arrow arrays with a fixed schema and no pandas metadata, so the same frame alway
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +68,10 @@ def write_table(frame: pd.DataFrame, schema: pa.Schema, path: Path) -> None:
     pq.write_table(to_arrow(frame, schema), path, compression="zstd", write_statistics=True)
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read one canonical table; date columns come back as `datetime64[ns]`."""
-    return read_arrow(pq.read_table(path))
+def read_table(path: Path, filters: Any = None) -> pd.DataFrame:
+    """Read one canonical table (the rows meeting pyarrow `filters`, read without the others); date columns
+    come back as `datetime64[ns]`."""
+    return read_arrow(pq.read_table(path, filters=filters))
 
 
 def write_folder(
@@ -102,21 +104,28 @@ def _write_folder(
     (out / MANIFEST_FILE).write_text(json.dumps(body, indent=2, sort_keys=True, default=str) + "\n")
 
 
-def read_folder(folder: Path) -> CanonicalData:
+def read_folder(folder: Path, since: date | None = None, until: date | None = None) -> CanonicalData:
     """Read a canonical data folder; a missing inspections file gives an empty table, a missing lines file
-    raises NotFoundError."""
+    raises NotFoundError. With `since` / `until`: only the lines dated in that range (inclusive; the rest
+    are never held in memory) and the outcomes of those lines."""
     folder = Path(folder)
     if not (folder / LINES_FILE).exists():
         raise NotFoundError(f"{folder} is not a canonical data folder: {LINES_FILE} is missing")
     manifest_path = folder / MANIFEST_FILE
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    lines = read_table(folder / LINES_FILE)
+    dated = [f for f in (("date", ">=", since), ("date", "<=", until)) if f[2] is not None]
+    lines = read_table(folder / LINES_FILE, dated or None)
     inspections_path = folder / INSPECTIONS_FILE
     if inspections_path.exists():
         inspections = read_table(inspections_path)
     else:
         inspections = empty_frame(INSPECTIONS_SCHEMA)
     truth = read_table(folder / TRUTH_FILE) if (folder / TRUTH_FILE).exists() else None
+    if dated:
+        ids = set(lines["line_id"])
+        inspections = inspections[inspections["line_id"].isin(ids)].reset_index(drop=True)
+        if truth is not None:
+            truth = truth[truth["line_id"].isin(ids)].reset_index(drop=True)
     return CanonicalData(lines, inspections, truth, dict(manifest.get("extra_columns", {})))
 
 

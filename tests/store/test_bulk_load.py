@@ -11,12 +11,15 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
+from roundabout.cli import app
 from roundabout.data.io import CanonicalData, write_folder
 from roundabout.data.validation import FormatRules
 from roundabout.errors import ConflictError
@@ -101,7 +104,7 @@ def test_a_bulk_load_leaves_the_store_a_line_by_line_load_leaves(world, two_urls
     data, index, rules = world
     bulk_url, lines_url = two_urls
     cut = data.lines["date"].quantile(0.85)
-    history = CanonicalData(data.lines[data.lines["date"] < cut], data.inspections, data.extra_columns)
+    history = replace(data, lines=data.lines[data.lines["date"] < cut])
     n = len(history.lines)
     assert load(bulk_url, history, rules, index, partition_lines=700) == n  # several partitions
     assert load(lines_url, history, rules, index, method="lines", chunk=1_000) == n
@@ -155,7 +158,7 @@ def test_a_bulk_load_into_a_store_holding_lines_matches_the_same_order_line_by_l
 def test_a_second_load_adds_nothing(world, tmp_path) -> None:
     data, index, rules = world
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    small = CanonicalData(data.lines.iloc[:1_500], data.inspections, data.extra_columns)
+    small = replace(data, lines=data.lines.iloc[:1_500])
     assert load(url, small, rules, index, partition_lines=400) == 1_500
     store = ServiceStore.open(url)
     try:
@@ -171,7 +174,7 @@ def test_a_changed_outcome_stops_the_load_before_anything_is_written(world, tmp_
     data, index, rules = world
     url = f"sqlite:///{tmp_path / 'store.db'}"
     first = data.inspections.iloc[:1]
-    load(url, CanonicalData(data.lines.iloc[:0], first, data.extra_columns), rules, index)
+    load(url, replace(data, lines=data.lines.iloc[:0], inspections=first), rules, index)
     changed = data.inspections.copy()
     changed.loc[changed.index[0], "outcome"] = "clean" if first["outcome"].iloc[0] != "clean" else "violation"
     store = ServiceStore.open(url)
@@ -269,7 +272,7 @@ def test_a_partition_that_fails_leaves_nothing_of_itself(world, tmp_path, monkey
 
     data, index, rules = world
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    small = CanonicalData(data.lines.iloc[:2_000], data.inspections, data.extra_columns)
+    small = replace(data, lines=data.lines.iloc[:2_000])
     original = bulk_load.BulkLoader._fold_outcomes
     calls = {"n": 0}
 
@@ -292,3 +295,31 @@ def test_a_partition_that_fails_leaves_nothing_of_itself(world, tmp_path, monkey
     whole = f"sqlite:///{tmp_path / 'whole.db'}"
     load(whole, small, rules, index, partition_lines=400)
     assert_same_tables(tables_of(url), tables_of(whole))
+
+
+def test_a_history_loaded_in_date_slices_equals_one_load(world, tmp_path, monkeypatch) -> None:
+    """`--since` / `--until` read only a slice of the folder's lines (and their outcomes), so a history
+    larger than memory loads slice by slice, in date order, into the store one load would make."""
+    from roundabout.settings import get_settings
+
+    data, _index, _rules = world
+    folder = tmp_path / "history"
+    write_folder(data, folder)
+    runner = CliRunner()
+
+    def backfill_cli(url: str, *options: str) -> str:
+        monkeypatch.setenv("ROUNDABOUT_STORE_URL", url)
+        get_settings.cache_clear()
+        done = runner.invoke(app, ["backfill", "--data", str(folder), "--partition-lines", "1000", *options])
+        assert done.exit_code == 0, done.output
+        return done.output
+
+    middle = data.lines["date"].sort_values().iloc[len(data.lines) // 2].date()
+    sliced, whole = (f"sqlite:///{tmp_path / n}" for n in ("sliced.db", "whole.db"))
+    first = backfill_cli(sliced, "--until", middle.isoformat())
+    backfill_cli(sliced, "--since", (middle + timedelta(days=1)).isoformat())
+    backfill_cli(whole)
+    assert f"{(data.lines['date'].dt.date <= middle).sum():,}" in first
+    assert_same_tables(tables_of(sliced), tables_of(whole))
+    bad = runner.invoke(app, ["backfill", "--data", str(folder), "--since", "2024-13-01"])
+    assert bad.exit_code == 2 and "--since" in bad.output and "2024-13-01" in bad.output
