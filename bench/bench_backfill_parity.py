@@ -21,6 +21,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from roundabout.data.io import CanonicalData
+from roundabout.data.records import RecordValidator
 from roundabout.data.validation import FormatRules
 from roundabout.features import FeatureArtifacts
 from roundabout.parties.index import ListVersion, LoadedList, ScreeningIndex
@@ -28,7 +29,6 @@ from roundabout.simulation.config import SimulationConfig
 from roundabout.simulation.world import simulate_world
 from roundabout.store import ServiceStore
 from roundabout.store.backfill import backfill
-from tests.support.replay import checked, read_frame
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -65,7 +65,8 @@ def main() -> int:
     rules = FormatRules(max_date=data.inspections["inspected_on"].max().date())
     cut = data.lines["date"].sort_values().iloc[-args.held_out]
     history = CanonicalData(data.lines[data.lines["date"] < cut], data.inspections, None, data.extra_columns)
-    held = checked(rules, data.lines[data.lines["date"] >= cut].to_dict("records"), data.extra_columns)
+    validator = RecordValidator(rules, data.extra_columns)
+    held = [validator.line(r) for r in data.lines[data.lines["date"] >= cut].to_dict("records")]
     artifacts = FeatureArtifacts().fit(history.lines, history.inspections, history.extra_columns)
     header = "| store | history lines | held-out | features | values compared | differing | max rel. diff |"
     print(header)
@@ -82,11 +83,12 @@ def main() -> int:
                     store.migrate()
                     backfill(store, history, rules, screening=index, method=method)
                     features = store.features(artifacts, screening=lambda: index)
-                    frames.append(read_frame(store, features, held))
+                    with store.backend.connect() as conn:
+                        frames.append(features.read(conn, held))
                 finally:
                     store.dispose()
                     _drop(kind, name)
-            a, b = (f.to_numpy(dtype="float64") for f in frames)
+            a, b = frames
             both_nan = np.isnan(a) & np.isnan(b)
             with np.errstate(divide="ignore", invalid="ignore"):
                 rel = np.where(both_nan, 0.0, np.abs(a - b) / np.maximum(np.abs(b), 1e-300))

@@ -1,9 +1,10 @@
 """Loading a canonical history into the store, so the service scores new lines with their history.
 
 The whole folder is checked first (every row, by the same rules as ingest): a bad row stops the load before
-anything is written, naming its row. Lines then go in date order, in chunks of one transaction each;
-re-running a load adds nothing twice (the `line_id` contract). Outcomes follow, then the planner's
-statistics are refreshed.
+anything is written, naming its row. The lines then go in date order: in bulk by default (`store.bulk`,
+one transaction per partition of days), or through the service's per-line writer (`method="lines"`, in
+chunks of one transaction each), which a bulk load is tested to equal. Re-running a load adds nothing
+twice (the `line_id` contract); the planner's statistics are refreshed at the end.
 """
 
 from collections.abc import Callable
