@@ -486,8 +486,8 @@ def report(args: argparse.Namespace, results: dict[str, list[dict[str, Any]]]) -
         blocks.append(
             f"**Resumability**: `--partition-lines {args.kill_partition_lines}`, SIGKILL after a delay drawn "
             "from [1 s, 0.9 x the part of the uninterrupted run left to do], re-run on the same store each "
-            "time, then to the end; compared row by row with the uninterrupted store (ids, audit sequence numbers and receipt "
-            "times left out, floats within 1e-9):\n\n" + kill_table(results["kills"])
+            "time, then to the end; compared row by row with the uninterrupted store (ids, audit sequence "
+            "numbers and receipt times left out, floats within 1e-9):\n\n" + kill_table(results["kills"])
         )
     return "\n\n".join(blocks)
 
