@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from roundabout.data.currency import read_rates
 from roundabout.data.rules import ESSENTIAL_FIELDS, FormatRules, check_pattern
 from roundabout.data.schema import (
     INSPECTION_COLUMNS,
@@ -94,6 +95,19 @@ class OutcomeColumns(BaseModel):
         return value
 
 
+class Currency(BaseModel):
+    """The currency of declared values and the daily rates that turn them into US dollars
+    (`data/currency.py`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str = Field(description="Source column with each line's currency code (ISO 4217)")
+    rates: Path = Field(description="CSV of date, currency, rate (USD per unit); relative to the mapping")
+    fields: list[str] = Field(default_factory=lambda: ["value_usd"], description="Values declared in it")
+    max_age_days: int = Field(7, ge=0, description="Oldest rate taken, in days before the line's date")
+    usd: str = Field("USD", description="The code of US dollars (rate 1)")
+
+
 class IngestMapping(BaseModel):
     """One administration's table, described in canonical terms."""
 
@@ -116,6 +130,7 @@ class IngestMapping(BaseModel):
     rules: Rules = Field(default_factory=Rules)
     extra_columns: dict[str, ExtraColumn] = Field(default_factory=dict)
     outcomes: OutcomeColumns | None = None
+    currency: Currency | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "IngestMapping":
@@ -145,6 +160,12 @@ class IngestMapping(BaseModel):
             )
         if bad := sorted(set(self.extra_columns) & canonical):
             raise ValueError(f"extra_columns: names clash with canonical fields: {', '.join(bad)}")
+        if self.currency is not None:
+            fields = set(self.currency.fields)
+            if bad := sorted(fields - _NUMBER_FIELDS):
+                raise ValueError(f"currency.fields: not numeric fields: {', '.join(bad)}")
+            if bad := sorted(fields - set(self.columns)):
+                raise ValueError(f"currency.fields: not mapped under columns: {', '.join(bad)}")
         return self
 
     def format_rules(self, base: FormatRules) -> FormatRules:
@@ -167,6 +188,8 @@ class IngestMapping(BaseModel):
         for value in self.columns.values():
             cols.update([value] if isinstance(value, str) else value)
         cols.update(extra.source for extra in self.extra_columns.values())
+        if self.currency is not None:
+            cols.add(self.currency.column)
         if outcomes and self.outcomes is not None:
             cols.update({self.outcomes.inspected_on, self.outcomes.outcome})
             if self.outcomes.violation_type:
@@ -175,5 +198,15 @@ class IngestMapping(BaseModel):
 
 
 def load_mapping(path: Path) -> IngestMapping:
-    """Read and check a mapping YAML file; any problem raises MappingError naming the key."""
-    return load_yaml_config(path, IngestMapping, "mapping", error=MappingError)
+    """Read and check a mapping YAML file, and the rates file it names; any problem raises MappingError
+    naming the key (or the rates file's row)."""
+    mapping = load_yaml_config(path, IngestMapping, "mapping", error=MappingError)
+    if mapping.currency is not None:
+        rates = mapping.currency.rates
+        if not rates.is_absolute():
+            mapping.currency.rates = Path(path).parent / rates
+        try:
+            read_rates(mapping.currency.rates, mapping.currency.usd)
+        except ConfigError as exc:
+            raise MappingError(f"mapping {path}: currency.rates: {exc}") from None
+    return mapping
