@@ -112,6 +112,14 @@ def ingest(
             "labels must not reach training; see docs/models.md)",
         ),
     ] = False,
+    append: Annotated[
+        bool,
+        typer.Option(
+            "--append",
+            help="Add to the folder OUT already holds: new lines added, exact repeats skipped, changed lines "
+            "replaced (the old version kept in OUT/superseded_*.parquet); all or nothing",
+        ),
+    ] = False,
 ) -> None:
     """Map, validate and load an administration's file; bad rows go to OUT/rejects.csv with reasons."""
     from roundabout.data.ingest import ingest as run_ingest
@@ -122,7 +130,7 @@ def ingest(
     base = FormatRules(min_date=settings.min_date, max_date=settings.latest_date())
     spec = load_mapping(mapping)
     with stage_progress(["read", "map", "validate", "write"], "ingest") as mark:
-        result = run_ingest(source, spec, out, base, on_stage=mark, outcomes=not no_outcomes)
+        result = run_ingest(source, spec, out, base, on_stage=mark, outcomes=not no_outcomes, append=append)
     for name, summary in (("lines", result.lines), ("inspections", result.inspections)):
         if summary is None:
             continue
@@ -132,6 +140,8 @@ def ingest(
             console.print(
                 counts_table(f"{name} rejected, by reason", "field: reason", dict(summary.by_reason))
             )
+    for name, done in (result.appended or {}).items():
+        console.print(summary_table(f"{name} appended to {out}", done.as_dict()))
     if no_outcomes:
         say("inspection outcomes: left out (--no-outcomes); the folder holds the lines only")
     say(f"wrote {result.out} (rejects: {result.rejects_path})")

@@ -7,6 +7,7 @@ broken mapping, mapped column absent) stop the load, with a message naming what 
 """
 
 import re
+import shutil
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,8 +16,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from roundabout.data.append import Appended, append_folder
 from roundabout.data.currency import rates_for, read_rates
-from roundabout.data.io import INSPECTIONS_SCHEMA, CanonicalData, empty_frame, write_folder
+from roundabout.data.io import (
+    INSPECTIONS_SCHEMA,
+    LINES_FILE,
+    CanonicalData,
+    empty_frame,
+    settle,
+    write_folder,
+)
 from roundabout.data.mapping import Currency, IngestMapping, MappingError
 from roundabout.data.validation import (
     FormatRules,
@@ -39,6 +48,7 @@ class IngestResult:
     inspections: ValidationSummary | None
     out: Path
     rejects_path: Path
+    appended: dict[str, Appended] | None = None  # per table, when added to a folder that held lines
 
 
 @dataclass
@@ -164,10 +174,13 @@ def ingest(
     base_rules: FormatRules | None = None,
     on_stage: Callable[[str], None] | None = None,
     outcomes: bool = True,
+    append: bool = False,
 ) -> IngestResult:
     """Load one source file into the canonical data folder `out`. `outcomes=False` loads the lines only,
     even when the mapping names outcome columns: a held-out file whose labels must not reach training or
-    the features of later lines (the manifest records that they were left out)."""
+    the features of later lines (the manifest records that they were left out). `append=True` adds to a
+    folder already at `out` by the rule of `data/append.py` (new ids added, exact repeats skipped, changed
+    lines replaced with the old version kept), all or nothing."""
     stage = on_stage or (lambda _name: None)
     stage("read")
     table = read_source(source, mapping)
@@ -209,13 +222,22 @@ def ingest(
         "inspections": inspection_summary.as_dict() if inspection_summary else None,
         "outcomes_left_out": not outcomes,
     }
-    write_folder(data, Path(out), manifest, with_inspections=not no_outcomes)
+    target = Path(out)
+    settle(target)
+    appending = append and (target / LINES_FILE).exists()
+    written = target.with_name(target.name + ".incoming") if appending else target
+    if appending:
+        shutil.rmtree(written, ignore_errors=True)
+    write_folder(data, written, manifest, with_inspections=not no_outcomes)
     found = [r for r in rejects if len(r)]
     all_rejects = pd.concat(found, ignore_index=True) if found else empty_rejects()
     all_rejects = all_rejects.sort_values(["table", "source_row"], kind="stable")
-    rejects_path = Path(out) / REJECTS_FILE
-    all_rejects.to_csv(rejects_path, index=False)
-    return IngestResult(summary, inspection_summary, Path(out), rejects_path)
+    all_rejects.to_csv(written / REJECTS_FILE, index=False)
+    appended = None
+    if appending:
+        appended = append_folder(target, written, str(source), manifest)
+        shutil.rmtree(written)
+    return IngestResult(summary, inspection_summary, target, target / REJECTS_FILE, appended)
 
 
 def _with_malformed(summary: ValidationSummary, malformed: pd.DataFrame) -> ValidationSummary:

@@ -6,6 +6,8 @@ Arrow arrays with a fixed schema and no pandas metadata, so the same frame alway
 """
 
 import json
+import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -104,11 +106,32 @@ def _write_folder(
     (out / MANIFEST_FILE).write_text(json.dumps(body, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def write_table_as_is(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame of canonical rows plus columns of its own (superseded rows with when and why)."""
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+
+
+def replaced_name(folder: Path) -> Path:
+    """Where an append keeps a folder while it swaps the merged one in (`data/append.py`)."""
+    return folder.with_name(folder.name + ".replaced")
+
+
+def settle(folder: Path) -> None:
+    """Put back a folder an append was killed in the middle of swapping; drop one it had finished with."""
+    backup = replaced_name(Path(folder))
+    if backup.exists():
+        if not Path(folder).exists():
+            os.rename(backup, folder)
+        else:
+            shutil.rmtree(backup)
+
+
 def read_folder(folder: Path, since: date | None = None, until: date | None = None) -> CanonicalData:
     """Read a canonical data folder; a missing inspections file gives an empty table, a missing lines file
     raises NotFoundError. With `since` / `until`: only the lines dated in that range (inclusive; the rest
     are never held in memory) and the outcomes of those lines."""
     folder = Path(folder)
+    settle(folder)
     if not (folder / LINES_FILE).exists():
         raise NotFoundError(f"{folder} is not a canonical data folder: {LINES_FILE} is missing")
     manifest_path = folder / MANIFEST_FILE
