@@ -24,6 +24,7 @@ from roundabout.data.io import (
     INSPECTIONS_FILE,
     LINES_FILE,
     MANIFEST_FILE,
+    TRUTH_FILE,
     CanonicalData,
     read_folder,
     replaced_name,
@@ -85,13 +86,20 @@ def append_folder(folder: Path, incoming: Path, source: str, manifest: dict[str,
     entry = {"at": at.isoformat(), "lines_appended": line_counts.as_dict(),
              "inspections_appended": outcome_counts.as_dict(), **manifest}  # fmt: skip
     body = {**manifest, "appends": [*history, entry]}
-    write_folder(CanonicalData(lines, outcomes, None, old.extra_columns), staged, body)
+    truth = old.truth if new.truth is None else new.truth if old.truth is None else None
+    if old.truth is not None and new.truth is not None:
+        truth = merge_rows(old.truth, new.truth)[0]
+    write_folder(CanonicalData(lines, outcomes, truth, old.extra_columns), staged, body)
     for table, rows in (("lines", old_lines), ("inspections", old_outcomes)):
         _keep_superseded(folder / SUPERSEDED[table], staged / SUPERSEDED[table], rows, at, source)
     # this ingest's rejects; then what else the folder holds (notes, files of its own) stays
     for origin in (incoming, folder):
         for name in os.listdir(origin):
-            if not (staged / name).exists() and name not in (LINES_FILE, INSPECTIONS_FILE):
+            if (staged / name).exists() or name in (LINES_FILE, INSPECTIONS_FILE, TRUTH_FILE):
+                continue
+            if (origin / name).is_dir():
+                shutil.copytree(origin / name, staged / name)
+            else:
                 shutil.copy2(origin / name, staged / name)
     backup = replaced_name(folder)
     os.rename(folder, backup)

@@ -38,6 +38,8 @@ def _second_day() -> pd.DataFrame:
 
 def test_an_append_adds_new_lines_skips_repeats_and_replaces_changed_ones(tmp_path: Path) -> None:
     out = _first_day(tmp_path)
+    (out / "notes").mkdir()
+    (out / "notes" / "source.txt").write_text("from the DT system")  # what else the folder holds stays
     result = ingest(_day(tmp_path, "day2", _second_day()), MAPPING, out, append=True)
     assert result.appended is not None
     assert result.appended["lines"].as_dict() == {"added": 1, "repeated_skipped": 1, "replaced": 1}
@@ -51,6 +53,7 @@ def test_an_append_adds_new_lines_skips_repeats_and_replaces_changed_ones(tmp_pa
     # S3's outcome (empty in the source) adds nothing; S1's and S2's were sent again as they were
     assert result.appended["inspections"].as_dict() == {"added": 0, "repeated_skipped": 2, "replaced": 0}
     assert (out / "rejects.csv").exists() and len(pd.read_csv(out / "rejects.csv")) == 1  # S4
+    assert (out / "notes" / "source.txt").read_text() == "from the DT system"
     manifest = (out / "manifest.json").read_text()
     assert '"appends"' in manifest and '"replaced": 1' in manifest
 
