@@ -101,7 +101,13 @@ def simulate_into(cfg: "SimulationConfig", out: Path) -> None:
 
 def ingest(
     ctx: typer.Context,
-    source: Annotated[Path, typer.Option(help="CSV or Parquet file in the administration's own columns")],
+    source: Annotated[
+        list[str],
+        typer.Option(
+            help="CSV or Parquet file in the administration's own columns; for a mapping that joins tables, "
+            "one NAME=FILE per file (e.g. --source header=h.csv --source items=i.csv)"
+        ),
+    ],
     mapping: Annotated[Path, typer.Option(help="Mapping YAML (see docs/ingest.md)")],
     out: Annotated[Path, typer.Option(help="Canonical data folder to write")],
     no_outcomes: Annotated[
@@ -129,8 +135,14 @@ def ingest(
     settings: Settings = ctx.obj
     base = FormatRules(min_date=settings.min_date, max_date=settings.latest_date())
     spec = load_mapping(mapping)
+    named = dict(part.split("=", 1) for part in source if "=" in part and "/" not in part.split("=", 1)[0])
+    files: Path | dict[str, Path] = {k: Path(v) for k, v in named.items()}
+    if not named:
+        if len(source) != 1:
+            raise ConfigError("--source: give one file, or NAME=FILE for each table the mapping joins")
+        files = Path(source[0])
     with stage_progress(["read", "map", "validate", "write"], "ingest") as mark:
-        result = run_ingest(source, spec, out, base, on_stage=mark, outcomes=not no_outcomes, append=append)
+        result = run_ingest(files, spec, out, base, on_stage=mark, outcomes=not no_outcomes, append=append)
     for name, summary in (("lines", result.lines), ("inspections", result.inspections)):
         if summary is None:
             continue
@@ -140,6 +152,8 @@ def ingest(
             console.print(
                 counts_table(f"{name} rejected, by reason", "field: reason", dict(summary.by_reason))
             )
+    for name, counts in (result.tables or {}).items():
+        console.print(summary_table(f"table {name} joined to the goods lines", dict(counts)))
     for name, done in (result.appended or {}).items():
         console.print(summary_table(f"{name} appended to {out}", done.as_dict()))
     if no_outcomes:

@@ -6,10 +6,8 @@ line n+1), the field and the reason. Only problems that make the whole file unre
 broken mapping, mapped column absent) stop the load, with a message naming what is wrong.
 """
 
-import re
 import shutil
-import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +24,9 @@ from roundabout.data.io import (
     settle,
     write_folder,
 )
+from roundabout.data.joins import Joined, join_tables
 from roundabout.data.mapping import Currency, IngestMapping, MappingError
+from roundabout.data.sources import SourceTable, read_source, text
 from roundabout.data.validation import (
     FormatRules,
     ValidationResult,
@@ -37,7 +37,6 @@ from roundabout.data.validation import (
 )
 
 REJECTS_FILE = "rejects.csv"
-_SKIPPED = re.compile(r"Skipping line (\d+): (.*)")
 
 
 @dataclass
@@ -49,62 +48,10 @@ class IngestResult:
     out: Path
     rejects_path: Path
     appended: dict[str, Appended] | None = None  # per table, when added to a folder that held lines
+    tables: dict[str, dict[str, int]] | None = None  # per joined table: rows read, joined, rejected
 
 
-@dataclass
-class SourceTable:
-    """A source file as read: its rows, each row's source number, and records that could not be parsed."""
-
-    frame: pd.DataFrame
-    source_rows: np.ndarray
-    malformed: pd.DataFrame
-
-
-def read_source(path: Path, mapping: IngestMapping) -> SourceTable:
-    """Read CSV (every value as text, so codes keep their leading zeros) or Parquet."""
-    path = Path(path)
-    if not path.exists():
-        raise MappingError(f"source file not found: {path}")
-    fmt = mapping.source.format or ("parquet" if path.suffix.lower() in {".parquet", ".pq"} else "csv")
-    if fmt == "parquet":
-        try:
-            frame = pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises several types for unreadable files
-            raise MappingError(f"cannot read {path} as Parquet: {exc}") from exc
-        return SourceTable(frame, np.arange(1, len(frame) + 1), empty_rejects())
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            frame = pd.read_csv(
-                path,
-                dtype=str,
-                keep_default_na=False,
-                na_values=[""],
-                sep=mapping.source.delimiter,
-                encoding=mapping.source.encoding,
-                on_bad_lines="warn",
-            )
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise MappingError(f"cannot read {path} as CSV: {exc}") from exc
-    skipped: list[tuple[int, str]] = []
-    for warning in caught:
-        for match in _SKIPPED.finditer(str(warning.message)):
-            skipped.append((int(match.group(1)) - 1, match.group(2).strip()))
-    records = set(range(1, len(frame) + len(skipped) + 1)) - {row for row, _ in skipped}
-    malformed = pd.DataFrame(
-        {
-            "table": "lines",
-            "source_row": pd.Series([row for row, _ in skipped], dtype="int64"),
-            "field": "",
-            "value": "",
-            "reason": [f"malformed CSV record: {why}" for _, why in skipped],
-        }
-    )
-    return SourceTable(frame, np.array(sorted(records), dtype=np.int64), malformed)
-
-
-def _text(series: pd.Series) -> pd.Series:
-    return series if pd.api.types.is_string_dtype(series) else series.astype("str").where(series.notna())
+_text = text
 
 
 def apply_mapping(frame: pd.DataFrame, mapping: IngestMapping, outcomes: bool = True) -> pd.DataFrame:
@@ -168,7 +115,7 @@ def _outcome_frame(
 
 
 def ingest(
-    source: Path,
+    source: Path | Mapping[str, Path],
     mapping: IngestMapping,
     out: Path,
     base_rules: FormatRules | None = None,
@@ -183,7 +130,7 @@ def ingest(
     lines replaced with the old version kept), all or nothing."""
     stage = on_stage or (lambda _name: None)
     stage("read")
-    table = read_source(source, mapping)
+    table, joined = _read(source, mapping)
     stage("map")
     canonical = apply_mapping(table.frame, mapping, outcomes)
     rules = mapping.format_rules(base_rules or FormatRules())
@@ -195,6 +142,9 @@ def ingest(
         lines, unconverted = _in_dollars(lines, table, mapping.currency)
         rejects.append(unconverted)
     summary = _with_malformed(lines.summary, table.malformed)
+    if joined is not None:
+        summary = _with_unjoined(summary, joined.line_rejects)
+        rejects += [joined.line_rejects, joined.other_rejects]
 
     inspections: pd.DataFrame | None = None
     inspection_summary = None
@@ -216,7 +166,8 @@ def ingest(
         lines.valid, empty_frame(INSPECTIONS_SCHEMA) if no_outcomes else inspections, None, extra_kinds
     )
     manifest = {
-        "source": str(source),
+        "source": {k: str(v) for k, v in source.items()} if isinstance(source, Mapping) else str(source),
+        **({"tables": joined.counts} if joined is not None else {}),
         "mapping": mapping.name,
         "lines": summary.as_dict(),
         "inspections": inspection_summary.as_dict() if inspection_summary else None,
@@ -237,7 +188,41 @@ def ingest(
     if appending:
         appended = append_folder(target, written, str(source), manifest)
         shutil.rmtree(written)
-    return IngestResult(summary, inspection_summary, target, target / REJECTS_FILE, appended)
+    tables = joined.counts if joined is not None else None
+    return IngestResult(summary, inspection_summary, target, target / REJECTS_FILE, appended, tables)
+
+
+def _read(source: Path | Mapping[str, Path], mapping: IngestMapping) -> tuple[SourceTable, Joined | None]:
+    """The source as one table of goods lines: read, or (a mapping with `tables`) read and joined."""
+    if not mapping.tables:
+        if isinstance(source, Mapping):
+            raise MappingError("one --source file, unnamed: this mapping declares no tables")
+        return read_source(Path(source), mapping), None
+    files = dict(source) if isinstance(source, Mapping) else {}
+    if missing := [name for name in mapping.source_files() if name not in files]:
+        raise MappingError(f"this mapping joins tables: give --source NAME=FILE for {', '.join(missing)}")
+    if extra := sorted(set(files) - set(mapping.source_files())):
+        raise MappingError(f"--source names no table of the mapping reads: {', '.join(extra)}")
+    read = {name: read_source(Path(path), mapping) for name, path in files.items()}
+    joined = join_tables(read, mapping)
+    main_file = mapping.tables[mapping.main_table or ""].file or mapping.main_table
+    other_malformed = [
+        t.malformed.assign(table=n) for n, t in read.items() if n != main_file and len(t.malformed)
+    ]
+    if other_malformed:
+        joined.other_rejects = pd.concat([joined.other_rejects, *other_malformed], ignore_index=True)
+    return joined.table, joined
+
+
+def _with_unjoined(summary: ValidationSummary, rejected: pd.DataFrame) -> ValidationSummary:
+    """Count goods lines the join rejected as read and rejected."""
+    n = len(rejected)
+    if not n:
+        return summary
+    by_reason = dict(summary.by_reason)
+    for (field, reason), count in rejected.groupby(["field", "reason"]).size().items():
+        by_reason[f"{field}: {reason}"] = int(count)
+    return ValidationSummary(summary.rows_read + n, summary.rows_loaded, summary.rows_rejected + n, by_reason)
 
 
 def _with_malformed(summary: ValidationSummary, malformed: pd.DataFrame) -> ValidationSummary:

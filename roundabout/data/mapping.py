@@ -95,6 +95,23 @@ class OutcomeColumns(BaseModel):
         return value
 
 
+class Table(BaseModel):
+    """One table of a declaration system's export (header, items, parties), joined to the goods lines
+    (`data/joins.py`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str | None = Field(None, description="The `--source NAME=FILE` it is read from (default: its name)")
+    join: dict[str, str] = Field(
+        default_factory=dict,
+        description="Goods-line table column -> this table's column; empty for the goods-line table itself",
+    )
+    where: dict[str, str] = Field(
+        default_factory=dict, description="Only this file's rows with these values (e.g. a party's role)"
+    )
+    required: bool = Field(True, description="A goods line without a row here is rejected (else loads empty)")
+
+
 class Currency(BaseModel):
     """The currency of declared values and the daily rates that turn them into US dollars
     (`data/currency.py`)."""
@@ -131,6 +148,10 @@ class IngestMapping(BaseModel):
     extra_columns: dict[str, ExtraColumn] = Field(default_factory=dict)
     outcomes: OutcomeColumns | None = None
     currency: Currency | None = None
+    tables: dict[str, Table] = Field(
+        default_factory=dict,
+        description="Several source tables joined into goods lines; columns are then named TABLE.COLUMN",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "IngestMapping":
@@ -160,6 +181,18 @@ class IngestMapping(BaseModel):
             )
         if bad := sorted(set(self.extra_columns) & canonical):
             raise ValueError(f"extra_columns: names clash with canonical fields: {', '.join(bad)}")
+        if self.tables:
+            mains = [name for name, table in self.tables.items() if not table.join]
+            if len(mains) != 1:
+                raise ValueError(
+                    f"tables: exactly one table (the goods lines) has no join; found {len(mains)}: "
+                    f"{', '.join(mains) or 'none'}"
+                )
+            unknown = sorted(c for c in self.source_columns() if c.split(".", 1)[0] not in self.tables)
+            if unknown:
+                raise ValueError(
+                    f"with tables, columns are named TABLE.COLUMN of a declared table: {', '.join(unknown)}"
+                )
         if self.currency is not None:
             fields = set(self.currency.fields)
             if bad := sorted(fields - _NUMBER_FIELDS):
@@ -181,6 +214,15 @@ class IngestMapping(BaseModel):
                 "missing": frozenset(self.rules.missing),
             }
         )
+
+    @property
+    def main_table(self) -> str | None:
+        """The table whose rows are the goods lines (None for a single-table source)."""
+        return next((name for name, table in self.tables.items() if not table.join), None)
+
+    def source_files(self) -> list[str]:
+        """The `--source` names a multi-table mapping reads (each once)."""
+        return list(dict.fromkeys(table.file or name for name, table in self.tables.items()))
 
     def source_columns(self, outcomes: bool = True) -> set[str]:
         """Every source column the mapping reads (the outcome columns only when `outcomes` are loaded)."""
