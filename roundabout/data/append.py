@@ -34,6 +34,24 @@ from roundabout.data.io import (
 from roundabout.errors import ConfigError
 
 SUPERSEDED = {"lines": "superseded_lines.parquet", "inspections": "superseded_inspections.parquet"}
+#: Where each line came from: line_id, source, mapping, mapping_sha256, ingested_at (one row per line).
+SOURCES_FILE = "sources.parquet"
+
+
+def sources_of(
+    line_ids: pd.Series, source: str, mapping: str, mapping_sha256: str, at: datetime
+) -> pd.DataFrame:
+    """The provenance rows of lines loaded by one ingest."""
+    n = len(line_ids)
+    return pd.DataFrame(
+        {
+            "line_id": line_ids.to_numpy(),
+            "source": [source] * n,
+            "mapping": [mapping] * n,
+            "mapping_sha256": [mapping_sha256] * n,
+            "ingested_at": [pd.Timestamp(at).tz_localize(None)] * n,
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -92,6 +110,15 @@ def append_folder(folder: Path, incoming: Path, source: str, manifest: dict[str,
     write_folder(CanonicalData(lines, outcomes, truth, old.extra_columns), staged, body)
     for table, rows in (("lines", old_lines), ("inspections", old_outcomes)):
         _keep_superseded(folder / SUPERSEDED[table], staged / SUPERSEDED[table], rows, at, source)
+    # a line's source is the ingest that loaded its current version: the added and replaced ones are new
+    fresh = set(new.lines["line_id"]) - (set(old.lines["line_id"]) - set(old_lines["line_id"]))
+    kept = pd.read_parquet(folder / SOURCES_FILE) if (folder / SOURCES_FILE).exists() else None
+    arrived = pd.read_parquet(incoming / SOURCES_FILE) if (incoming / SOURCES_FILE).exists() else None
+    if arrived is not None:
+        arrived = arrived[arrived["line_id"].isin(fresh)]
+        if kept is not None:
+            arrived = pd.concat([kept[~kept["line_id"].isin(fresh)], arrived], ignore_index=True)
+        write_table_as_is(arrived, staged / SOURCES_FILE)
     # this ingest's rejects; then what else the folder holds (notes, files of its own) stays
     for origin in (incoming, folder):
         for name in os.listdir(origin):

@@ -6,15 +6,17 @@ line n+1), the field and the reason. Only problems that make the whole file unre
 broken mapping, mapped column absent) stop the load, with a message naming what is wrong.
 """
 
+import hashlib
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from roundabout.data.append import Appended, append_folder
+from roundabout.data.append import SOURCES_FILE, Appended, append_folder, sources_of
 from roundabout.data.currency import rates_for, read_rates
 from roundabout.data.io import (
     INSPECTIONS_SCHEMA,
@@ -23,6 +25,7 @@ from roundabout.data.io import (
     empty_frame,
     settle,
     write_folder,
+    write_table_as_is,
 )
 from roundabout.data.joins import Joined, join_tables
 from roundabout.data.mapping import Currency, IngestMapping, MappingError
@@ -180,6 +183,11 @@ def ingest(
     if appending:
         shutil.rmtree(written, ignore_errors=True)
     write_folder(data, written, manifest, with_inspections=not no_outcomes)
+    digest = hashlib.sha256(mapping.model_dump_json().encode()).hexdigest()
+    sources = sources_of(
+        lines.valid["line_id"], str(manifest["source"]), mapping.name, digest, datetime.now(UTC)
+    )
+    write_table_as_is(sources, written / SOURCES_FILE)
     found = [r for r in rejects if len(r)]
     all_rejects = pd.concat(found, ignore_index=True) if found else empty_rejects()
     all_rejects = all_rejects.sort_values(["table", "source_row"], kind="stable")

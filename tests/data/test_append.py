@@ -117,3 +117,19 @@ def test_an_append_must_keep_the_folders_columns(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="extra columns"):
         ingest(_day(tmp_path, "day2", _second_day()), other, out, append=True)
     assert sorted(read_folder(out).lines["line_id"]) == ["S1", "S2"]
+
+
+def test_each_line_remembers_the_source_and_mapping_of_its_current_version(tmp_path: Path) -> None:
+    """Two systems' files into one folder: `sources.parquet` names, per line, the file and the mapping
+    (name and a hash of its content) that loaded the version the folder holds."""
+    out = _first_day(tmp_path)
+    waybills = IngestMapping.model_validate({**FOREIGN_MAPPING, "name": "foreign-waybills"})
+    ingest(_day(tmp_path, "day2", _second_day()), waybills, out, append=True)
+    sources = pd.read_parquet(out / "sources.parquet").set_index("line_id")
+    assert sorted(sources.index) == ["S1", "S2", "S3"]
+    assert sources.loc["S1", "mapping"] == "foreign"  # sent again unchanged: still its first load's
+    assert sources.loc["S1", "source"] == str(tmp_path / "day1.parquet")
+    for line in ("S2", "S3"):  # replaced, and new
+        assert sources.loc[line, "mapping"] == "foreign-waybills"
+        assert sources.loc[line, "source"] == str(tmp_path / "day2.parquet")
+    assert sources.loc["S1", "mapping_sha256"] != sources.loc["S2", "mapping_sha256"]
