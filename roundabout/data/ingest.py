@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from roundabout.data.append import SOURCES_FILE, Appended, append_folder, sources_of
-from roundabout.data.currency import rates_for, read_rates
+from roundabout.data.conversions import convert
 from roundabout.data.io import (
     INSPECTIONS_SCHEMA,
     LINES_FILE,
@@ -28,11 +28,10 @@ from roundabout.data.io import (
     write_table_as_is,
 )
 from roundabout.data.joins import Joined, join_tables
-from roundabout.data.mapping import Currency, IngestMapping, MappingError
+from roundabout.data.mapping import IngestMapping, MappingError
 from roundabout.data.sources import SourceTable, read_source, text
 from roundabout.data.validation import (
     FormatRules,
-    ValidationResult,
     ValidationSummary,
     empty_rejects,
     validate_inspections,
@@ -141,9 +140,8 @@ def ingest(
     stage("validate")
     lines = validate_lines(canonical, rules, table.source_rows, extra_kinds)
     rejects = [table.malformed, lines.rejects]
-    if mapping.currency is not None:
-        lines, unconverted = _in_dollars(lines, table, mapping.currency)
-        rejects.append(unconverted)
+    lines, unconverted = convert(lines, table, mapping)
+    rejects.append(unconverted)
     summary = _with_malformed(lines.summary, table.malformed)
     if joined is not None:
         summary = _with_unjoined(summary, joined.line_rejects)
@@ -240,43 +238,6 @@ def _with_malformed(summary: ValidationSummary, malformed: pd.DataFrame) -> Vali
         return summary
     by_reason = {"row: malformed CSV record": n, **summary.by_reason}
     return ValidationSummary(summary.rows_read + n, summary.rows_loaded, summary.rows_rejected + n, by_reason)
-
-
-def _in_dollars(
-    lines: ValidationResult, table: SourceTable, currency: Currency
-) -> tuple[ValidationResult, pd.DataFrame]:
-    """Valid lines with their declared values in US dollars at the rate of their date; lines without a rate
-    move to the rejects (field: the currency column)."""
-    rates = read_rates(currency.rates, currency.usd)
-    position = pd.Index(table.source_rows).get_indexer(lines.source_rows)
-    codes = _text(table.frame[currency.column]).iloc[position].reset_index(drop=True)
-    valid = lines.valid
-    rate = rates_for(rates, valid["date"], codes.fillna(""), currency.max_age_days, currency.usd)
-    missing = np.isnan(rate)
-    for name in currency.fields:
-        valid[name] = valid[name] * rate
-    reason = f"no rate to USD on the line's date or the {currency.max_age_days} days before"
-    rejected = pd.DataFrame(
-        {
-            "table": "lines",
-            "source_row": lines.source_rows[missing],
-            "field": currency.column,
-            "value": codes[missing].fillna("").astype("str").to_numpy(),
-            "reason": reason,
-        }
-    )
-    n = int(missing.sum())
-    if not n:
-        return lines, rejected
-    summary = lines.summary
-    by_reason = {**summary.by_reason, f"{currency.column}: {reason}": n}
-    kept = ValidationResult(
-        valid.loc[~missing].reset_index(drop=True),
-        lines.rejects,
-        ValidationSummary(summary.rows_read, summary.rows_loaded - n, summary.rows_rejected + n, by_reason),
-        lines.source_rows[~missing],
-    )
-    return kept, rejected
 
 
 ORPHAN_REASON = "its goods line was not loaded"

@@ -112,6 +112,16 @@ class Table(BaseModel):
     required: bool = Field(True, description="A goods line without a row here is rejected (else loads empty)")
 
 
+class UnitColumn(BaseModel):
+    """A numeric field whose unit a column gives per row (a mass in KG, T or G): the factor of each code
+    to the canonical unit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str = Field(description="Source column with each row's unit code")
+    factors: dict[str, float] = Field(description="Unit code -> factor to the canonical unit (T: 1000)")
+
+
 class Currency(BaseModel):
     """The currency of declared values and the daily rates that turn them into US dollars
     (`data/currency.py`)."""
@@ -144,6 +154,9 @@ class IngestMapping(BaseModel):
     )
     dates: dict[str, str] = Field(default_factory=dict, description="Date field -> strptime format")
     units: dict[str, float] = Field(default_factory=dict, description="Numeric field -> factor to apply")
+    unit_columns: dict[str, UnitColumn] = Field(
+        default_factory=dict, description="Numeric field -> the column giving its unit per row, and factors"
+    )
     rules: Rules = Field(default_factory=Rules)
     extra_columns: dict[str, ExtraColumn] = Field(default_factory=dict)
     outcomes: OutcomeColumns | None = None
@@ -193,6 +206,8 @@ class IngestMapping(BaseModel):
                 raise ValueError(
                     f"with tables, columns are named TABLE.COLUMN of a declared table: {', '.join(unknown)}"
                 )
+        if bad := sorted(set(self.unit_columns) - _NUMBER_FIELDS):
+            raise ValueError(f"unit_columns: not numeric fields: {', '.join(bad)}")
         if self.currency is not None:
             fields = set(self.currency.fields)
             if bad := sorted(fields - _NUMBER_FIELDS):
@@ -232,6 +247,7 @@ class IngestMapping(BaseModel):
         cols.update(extra.source for extra in self.extra_columns.values())
         if self.currency is not None:
             cols.add(self.currency.column)
+        cols.update(unit.column for unit in self.unit_columns.values())
         if outcomes and self.outcomes is not None:
             cols.update({self.outcomes.inspected_on, self.outcomes.outcome})
             if self.outcomes.violation_type:

@@ -10,7 +10,7 @@ import yaml
 
 from roundabout.data.ingest import ingest
 from roundabout.data.io import read_folder
-from roundabout.data.mapping import MappingError, load_mapping
+from roundabout.data.mapping import IngestMapping, MappingError, load_mapping
 from tests.data.test_ingest import FOREIGN_MAPPING, _foreign_table
 
 RATES = """date,currency,rate
@@ -79,3 +79,20 @@ def test_a_bad_rates_file_stops_the_mapping(tmp_path: Path, rates: str, named: s
 def test_currency_fields_must_be_mapped_numbers(tmp_path: Path) -> None:
     with pytest.raises(MappingError, match=r"currency\.fields: not numeric fields: trader_id"):
         load_mapping(_write(tmp_path, ["KZT"] * 4, fields=["trader_id"]))
+
+
+def test_a_mass_in_tonnes_or_grams_by_its_unit_column(tmp_path: Path) -> None:
+    """`unit_columns`: a field's unit given per row; an undeclared unit rejects the line, naming it."""
+    table = _foreign_table().assign(**{"importer.id": ["IMP00001", "IMP00002", "IMP00003", "IMP00001"]})
+    table = table.assign(**{"cif.value": [100.0, 50.0, 50.0, 40.0], "wunit": ["t", "KG", "LB", "G"]})
+    table.to_parquet(tmp_path / "source.parquet")
+    units = {"net_mass_kg": {"column": "wunit", "factors": {"KG": 1, "T": 1000, "G": 0.001}}}
+    mapping = IngestMapping.model_validate({**FOREIGN_MAPPING, "unit_columns": units})
+    result = ingest(tmp_path / "source.parquet", mapping, tmp_path / "out")
+    mass = read_folder(tmp_path / "out").lines.set_index("line_id")["net_mass_kg"]
+    assert mass.to_dict() == {"S1": 10_000.0, "S2": 1.0, "S4": pytest.approx(0.002)}
+    rejects = pd.read_csv(result.rejects_path, dtype=str)
+    assert rejects[["source_row", "field", "value"]].values.tolist() == [["3", "wunit", "LB"]]
+    assert rejects["reason"].iloc[0] == "not a unit declared for net_mass_kg (G, KG, T)"
+    with pytest.raises(ValueError, match="unit_columns: not numeric fields: trader_id"):
+        IngestMapping.model_validate({**FOREIGN_MAPPING, "unit_columns": {"trader_id": units["net_mass_kg"]}})
