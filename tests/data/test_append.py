@@ -133,3 +133,64 @@ def test_each_line_remembers_the_source_and_mapping_of_its_current_version(tmp_p
         assert sources.loc[line, "mapping"] == "foreign-waybills"
         assert sources.loc[line, "source"] == str(tmp_path / "day2.parquet")
     assert sources.loc["S1", "mapping_sha256"] != sources.loc["S2", "mapping_sha256"]
+
+
+@pytest.mark.slow
+def test_an_append_killed_at_random_moments_leaves_the_folder_before_or_after(tmp_path: Path) -> None:
+    """`roundabout ingest --append` SIGKILLed at random moments: each time the folder reads back whole,
+    as it was before the append or as after it, never in between; run again, the append completes."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import numpy as np
+    import yaml
+
+    rng = np.random.default_rng(5)
+    n = 60_000
+
+    def day(first: int, value: float) -> pd.DataFrame:
+        ids = [f"S{i}" for i in range(first, first + n)]
+        return pd.DataFrame(
+            {
+                "sgd.id": ids,
+                "sgd.date": pd.to_datetime("2020-01-02") + pd.to_timedelta(rng.integers(0, 300, n), "D"),
+                "importer.id": [f"IMP{i % 90000:05d}" for i in range(n)],
+                "declarant.id": "DEC1",
+                "hs6": 854231,
+                "country": "CN",
+                "net.weight": 1.0,
+                "cif.value": value,
+                "payment.type": "cash",
+                "tax.rate": 5.0,
+                "illicit": None,
+            }
+        )
+
+    (tmp_path / "mapping.yaml").write_text(yaml.safe_dump(FOREIGN_MAPPING))
+    day(0, 10.0).to_parquet(tmp_path / "day1.parquet")
+    day(n // 2, 20.0).to_parquet(tmp_path / "day2.parquet")  # half new, half changed
+    out = tmp_path / "folder"
+    ingest(tmp_path / "day1.parquet", MAPPING, out)
+    before = read_folder(out).lines
+    command = [sys.executable, "-m", "roundabout.cli", "ingest", "--source", str(tmp_path / "day2.parquet")]
+    command += ["--mapping", str(tmp_path / "mapping.yaml"), "--out", str(out), "--append"]
+    env = {**os.environ, "ROUNDABOUT_HOME": str(tmp_path / "home")}
+    started = time.monotonic()
+    assert subprocess.run(command, env=env, capture_output=True, timeout=300).returncode == 0  # a reference
+    took = time.monotonic() - started
+    after = read_folder(out).lines
+    assert len(after) == n + n // 2
+    ingest(tmp_path / "day1.parquet", MAPPING, out)  # back to the first day alone
+    for _ in range(4):
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(float(rng.uniform(0.5, 1.0)) * took)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        now = read_folder(out).lines
+        assert len(now) in (len(before), len(after))
+        if len(now) == len(after):
+            ingest(tmp_path / "day1.parquet", MAPPING, out)  # it had finished: start over
+    assert subprocess.run(command, env=env, capture_output=True, timeout=300).returncode == 0
+    assert sorted(read_folder(out).lines["line_id"]) == sorted(after["line_id"])
