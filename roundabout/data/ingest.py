@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from roundabout.data.append import SOURCES_FILE, Appended, append_folder, sources_of
+from roundabout.data.append import SOURCES_FILE, SUPERSEDED, Appended, append_folder, sources_of
 from roundabout.data.conversions import convert
 from roundabout.data.io import (
     INSPECTIONS_SCHEMA,
@@ -180,6 +180,9 @@ def ingest(
     written = target.with_name(target.name + ".incoming") if appending else target
     if appending:
         shutil.rmtree(written, ignore_errors=True)
+    else:  # a plain ingest makes the folder anew: no earlier append's replaced versions stay
+        for name in SUPERSEDED.values():
+            (written / name).unlink(missing_ok=True)
     write_folder(data, written, manifest, with_inspections=not no_outcomes)
     digest = hashlib.sha256(mapping.model_dump_json().encode()).hexdigest()
     sources = sources_of(
