@@ -63,7 +63,11 @@ def join_tables(sources: dict[str, SourceTable], mapping: IngestMapping) -> Join
     main = mapping.main_table
     assert main is not None
     items = sources[mapping.tables[main].file or main]
+    # only the columns the mapping reads are carried (a wide export would otherwise multiply its memory)
+    wanted = mapping.source_columns()
+    keys = {f"{main}.{c}" for spec in mapping.tables.values() for c in spec.join}
     frame = items.frame.reset_index(drop=True).add_prefix(f"{main}.")
+    frame = frame[[c for c in frame.columns if c in wanted or c in keys]]
     rows = items.source_rows
     keep = np.ones(len(frame), dtype=bool)
     line_rejects, other_rejects = [], []
@@ -106,6 +110,7 @@ def join_tables(sources: dict[str, SourceTable], mapping: IngestMapping) -> Join
                     line_rejects.append(_rejects("lines", rows[mask & keep], name, left[mask & keep], why))
             keep &= found
         attached = other.loc[single].reset_index(drop=True).add_prefix(f"{name}.")
+        attached = attached[[c for c in attached.columns if c in wanted]]
         attached = (
             attached.iloc[np.where(found, position, 0)].reset_index(drop=True)
             if len(attached)
@@ -125,6 +130,7 @@ def join_tables(sources: dict[str, SourceTable], mapping: IngestMapping) -> Join
             "joined": int(used.sum()),
             "rejected": int(shared.sum() + (~used).sum()),
         }
+    frame = frame[[c for c in frame.columns if c in wanted]]
     joined = SourceTable(frame.loc[keep].reset_index(drop=True), rows[keep], items.malformed)
     empty = pd.DataFrame(columns=["table", "source_row", "field", "value", "reason"])
     return Joined(
