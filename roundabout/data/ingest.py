@@ -53,9 +53,6 @@ class IngestResult:
     tables: dict[str, dict[str, int]] | None = None  # per joined table: rows read, joined, rejected
 
 
-_text = text
-
-
 def apply_mapping(frame: pd.DataFrame, mapping: IngestMapping, outcomes: bool = True) -> pd.DataFrame:
     """Rename, join, fill constants, translate codes: a frame with canonical names and source values.
     Without `outcomes` the mapping's outcome columns need not be in the source."""
@@ -70,7 +67,7 @@ def apply_mapping(frame: pd.DataFrame, mapping: IngestMapping, outcomes: bool = 
         if isinstance(source, str):
             out[field_name] = frame[source]
         else:
-            parts = [_text(frame[c]).str.strip() for c in source]
+            parts = [text(frame[c]).str.strip() for c in source]
             joined = parts[0]
             for part in parts[1:]:
                 joined = joined + "/" + part
@@ -80,8 +77,8 @@ def apply_mapping(frame: pd.DataFrame, mapping: IngestMapping, outcomes: bool = 
     for field_name, codes in mapping.values.items():
         if field_name in out:
             # A code mapped to None is the source's "unknown": it becomes an empty value, checked as one.
-            text = _text(out[field_name]).str.strip()
-            out[field_name] = text.map(codes).where(text.isin(list(codes)), text)
+            given = text(out[field_name]).str.strip()
+            out[field_name] = given.map(codes).where(given.isin(list(codes)), given)
     if (
         "hs_code" in out
         and pd.api.types.is_integer_dtype(out["hs_code"])
@@ -100,19 +97,19 @@ def _outcome_frame(
     """Inspection outcomes from the rows that carry one (an empty outcome means not inspected)."""
     assert mapping.outcomes is not None
     cols = mapping.outcomes
-    outcome = _text(frame[cols.outcome]).str.strip()
+    outcome = text(frame[cols.outcome]).str.strip()
     given = outcome.notna() & (outcome != "")
     raw = pd.DataFrame(
         {
-            "line_id": _text(line_ids),
+            "line_id": text(line_ids),
             "inspected_on": frame[cols.inspected_on],
             "outcome": outcome,
             "violation_type": frame[cols.violation_type] if cols.violation_type else pd.NA,
         }
     )
     for field_name, codes in cols.values.items():
-        text = _text(raw[field_name]).str.strip()
-        raw[field_name] = text.map(codes).where(text.isin(list(codes)), text)
+        coded = text(raw[field_name]).str.strip()
+        raw[field_name] = coded.map(codes).where(coded.isin(list(codes)), coded)
     return raw.loc[given.to_numpy()].reset_index(drop=True), np.flatnonzero(given.to_numpy())
 
 

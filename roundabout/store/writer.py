@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from roundabout.data.schema import LINE_FIELDS, Kind
 from roundabout.errors import ConflictError
 from roundabout.features.columns import DERIVED_KEYS, Columns
-from roundabout.features.history import AGGREGATES, AGGREGATES_BY_NAME, QUERIES
+from roundabout.features.history import AGGREGATES, AGGREGATES_BY_NAME, QUERIES, QUERIES_BY_NAME
 from roundabout.features.numpy_executor import DayTable
 from roundabout.features.specs import Distinct, FirstDay, LastDay
 from roundabout.store.backends import Backend
@@ -32,6 +32,9 @@ from roundabout.store.tables import DISTINCT_RELATIONS, StoreTables
 from roundabout.store.upserts import CHUNK, SMALL, AggregateUpserts, first_pairs
 
 _EPOCH = date(1970, 1, 1)
+#: The chain query the derived re-shipment measure of an export reads.
+LAST_IMPORT = QUERIES_BY_NAME["last_import_day"]
+assert isinstance(LAST_IMPORT, LastDay)
 
 
 class AggregateWriter:
@@ -100,7 +103,7 @@ class AggregateWriter:
 
     def _last_import_days(self, conn: Connection, cols: Columns) -> np.ndarray:
         """The `last_import_day` query for the given lines, read inside the writing transaction."""
-        query = last_import_query()
+        query = LAST_IMPORT
         if len(cols["day"]) <= SMALL:
             return self.reader.results(conn, cols)[query.name]
         t = self.tables.aggs[query.aggregate]
@@ -235,16 +238,10 @@ def line_values(cols: Columns, extra_columns: dict[str, str]) -> dict[str, list[
     return columns
 
 
-def last_import_query() -> LastDay:
-    query = next(q for q in QUERIES if q.name == "last_import_day")
-    assert isinstance(query, LastDay)
-    return query
-
-
 def last_import_days(stored: pd.DataFrame, cols: Columns) -> np.ndarray:
     """The `last_import_day` query for lines `cols`, from the stored (key, day) rows of its aggregate with
     a positive measure (at least those of the lines' keys within the lookback before their days)."""
-    query = last_import_query()
+    query = LAST_IMPORT
     keys = key_strings(cols, AGGREGATES_BY_NAME[query.aggregate].key)
     codes, uniques = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=True)
     stored_codes = pd.Index(uniques).get_indexer(stored["key"].to_numpy(dtype=object))

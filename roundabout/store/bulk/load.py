@@ -36,7 +36,7 @@ from roundabout.store.bulk.table_io import TableIO
 from roundabout.store.reader import key_strings
 from roundabout.store.service_store import ServiceStore
 from roundabout.store.tables import DISTINCT_RELATIONS
-from roundabout.store.writer import last_import_days, last_import_query, line_values
+from roundabout.store.writer import LAST_IMPORT, last_import_days, line_values
 
 #: Lines per partition (one transaction each) by default.
 PARTITION_LINES = 250_000
@@ -51,9 +51,6 @@ class LoadResult:
     lines_read: int
     lines_new: int
     outcomes_new: int
-    outcomes_known: int
-    partitions: int
-    partitions_loaded: int
 
 
 def partition_bounds(days: np.ndarray, size: int) -> list[tuple[int, int]]:
@@ -136,7 +133,7 @@ class BulkLoader:
             self.store.audit.record(
                 [Entry("history_load", "cli", None, {"lines": len(cols["day"]), "lines_added": 0})]
             )
-        return LoadResult(len(cols["day"]), added, outcomes_new, len(stored), len(bounds), loaded)
+        return LoadResult(len(cols["day"]), added, outcomes_new)
 
     def _after(self, new: int, fresh: int, counts: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
         """Counts after a partition committed (lines, outcomes, partitions loaded, lines at the last
@@ -232,7 +229,7 @@ class BulkLoader:
     def _last_import_days(self, conn: Any, exports: Columns) -> np.ndarray:
         """The exports' `last_import_day`, from the stored import days of their keys within the lookback
         (the partition's own imports are in the store by now)."""
-        query = last_import_query()
+        query = LAST_IMPORT
         keys = key_strings(exports, AGGREGATES_BY_NAME[query.aggregate].key)
         frame = pd.DataFrame({"key": pd.Series(keys, dtype=object), "day": exports["day"]}).dropna()
         spans = frame.groupby("key", sort=True)["day"].agg(["min", "max"]).reset_index()
