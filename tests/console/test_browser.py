@@ -7,6 +7,7 @@ from urllib.parse import unquote
 
 import pytest
 import sqlalchemy as sa
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -59,8 +60,11 @@ def _sign_in(driver, server: Server, who: str = "analyst") -> None:
 
 
 def _wait(driver, condition) -> None:
-    """Wait for a page the last click led to (a click returns before the next page has loaded)."""
-    WebDriverWait(driver, 30).until(condition)
+    """Wait for a page the last click led to (a click returns before the next page has loaded). An element
+    found on the page being left goes stale as the next one loads: look again rather than fail."""
+    WebDriverWait(
+        driver, 30, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+    ).until(condition)
 
 
 def _stored_outcome(server: Server, line_id: str) -> tuple | None:
