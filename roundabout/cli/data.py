@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from roundabout.cli.render import console, counts_table, say, stage_progress, summary_table
+from roundabout.cli.render import console, counts_table, rows_progress, say, stage_progress, summary_table
 from roundabout.errors import ConfigError, writing
 from roundabout.settings import Settings
 
@@ -126,10 +126,19 @@ def ingest(
             "replaced (the old version kept in OUT/superseded_*.parquet); all or nothing",
         ),
     ] = False,
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Goods-line rows read, checked and written at a time: memory depends on this, not on the "
+            "file's length (the tables the lines join to are read whole) [default: 200,000]",
+        ),
+    ] = None,
 ) -> None:
     """Map, validate and load an administration's file; bad rows go to OUT/rejects.csv with reasons."""
     from roundabout.data.ingest import ingest as run_ingest
     from roundabout.data.mapping import load_mapping
+    from roundabout.data.sources import CHUNK_ROWS
     from roundabout.data.validation import FormatRules
 
     settings: Settings = ctx.obj
@@ -141,8 +150,19 @@ def ingest(
         if len(source) != 1:
             raise ConfigError("--source: give one file, or NAME=FILE for each table the mapping joins")
         files = Path(source[0])
-    with stage_progress(["read", "map", "validate", "write"], "ingest") as mark:
-        result = run_ingest(files, spec, out, base, on_stage=mark, outcomes=not no_outcomes, append=append)
+    main = spec.tables[spec.main_table].file or spec.main_table if spec.main_table else None
+    shown = Path(named[main]).name if main in named else Path(source[0]).name
+    with rows_progress(f"ingest {shown}") as advance:
+        result = run_ingest(
+            files,
+            spec,
+            out,
+            base,
+            outcomes=not no_outcomes,
+            append=append,
+            chunk_rows=chunk_rows or CHUNK_ROWS,
+            on_rows=advance,
+        )
     for name, summary in (("lines", result.lines), ("inspections", result.inspections)):
         if summary is None:
             continue

@@ -10,13 +10,13 @@ serves as in the plain demo; `GET /v1/monitoring` shows the same figures.
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from roundabout.cli.render import console, count_progress, say, summary_table
 from roundabout.errors import ConfigError
 from roundabout.settings import Settings
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from roundabout.data.io import CanonicalData
     from roundabout.models.mlflow_service import MlflowService
     from roundabout.simulation import SimulationConfig
@@ -41,7 +41,7 @@ def drift_world(path: Path, lines: int) -> "SimulationConfig":
     return world
 
 
-def cut(data: "CanonicalData", day: pd.Timestamp) -> tuple["CanonicalData", "CanonicalData"]:
+def cut(data: "CanonicalData", day: "pd.Timestamp") -> tuple["CanonicalData", "CanonicalData"]:
     """The lines before `day` and from it, each with its own lines' outcomes."""
     from roundabout.data.io import CanonicalData
 
@@ -64,6 +64,8 @@ def split_world(settings: Settings, world: "SimulationConfig") -> Path:
     whole = settings.home / WORLD
     simulate_into(world, whole)
     start = min(shift.starts for shift in world.drift if shift.starts is not None)
+    import pandas as pd
+
     history, served = cut(read_folder(whole), pd.Timestamp(start))
     if len(served.lines) == 0 or len(history.lines) == 0:
         raise ConfigError(

@@ -103,6 +103,21 @@ def count_progress(title: str, total: int, unit: str | None = None) -> Iterator[
         yield lambda n: progress.advance(task, n)
 
 
+@contextmanager
+def rows_progress(title: str, unit: str = "rows") -> Iterator[Callable[[int, float], None]]:
+    """A Rich progress bar over a file read in chunks: yields a callback taking the rows read so far and
+    the share of the file they are; the total shown is the rows that share projects, exact at the end."""
+    columns = [*Progress.get_default_columns(), MofNCompleteColumn(), _Rate(unit)]
+    with Progress(*columns, console=err_console) as progress:
+        task = progress.add_task(title, total=None)
+
+        def advance(done: int, share: float) -> None:
+            total = done if share >= 1.0 else max(done, round(done / share)) if share > 0 else None
+            progress.update(task, completed=done, total=total)
+
+        yield advance
+
+
 def summary_table(title: str, rows: dict[str, object]) -> Table:
     """A two-column table of named figures (user text in it is shown as it is, not as markup)."""
     table = Table(title=Text(title), show_header=False, title_justify="left")

@@ -15,18 +15,20 @@ from roundabout.cli.render import count_progress, say
 from roundabout.data.rules import FormatRules
 from roundabout.errors import NotFoundError, UnavailableError
 from roundabout.settings import Settings
-from roundabout.store import STORE_ERRORS, ServiceStore
 
 if TYPE_CHECKING:
     from roundabout.parties.index import ScreeningIndex
+    from roundabout.store import ServiceStore
 
 T = TypeVar("T")
 
 
 @contextmanager
-def opened(settings: Settings, doing: str) -> Iterator[ServiceStore]:
+def opened(settings: Settings, doing: str) -> Iterator["ServiceStore"]:
     """The settings' store, open for the block; a database that fails or refuses becomes `UnavailableError`
     naming the store (never its password) and what was being done."""
+    from roundabout.store import STORE_ERRORS, ServiceStore  # imported when used: the CLI starts faster
+
     store = ServiceStore.open(settings.service_store_url)
     try:
         yield store
@@ -117,7 +119,7 @@ def selection_key_of(settings: Settings) -> bytes | None:
     if settings.selection_key is not None:
         return settings.selection_key.get_secret_value().encode("utf-8")
 
-    def read(store: ServiceStore) -> bytes | None:
+    def read(store: "ServiceStore") -> bytes | None:
         return store.selection_key() if current_revision(store.backend) == head_revision() else None
 
     key = None if missing_file(settings) is not None else with_store(settings, "read", read)
@@ -126,7 +128,7 @@ def selection_key_of(settings: Settings) -> bytes | None:
     return key
 
 
-def with_store(settings: Settings, doing: str, call: Callable[[ServiceStore], T]) -> T:
+def with_store(settings: Settings, doing: str, call: Callable[["ServiceStore"], T]) -> T:
     """`call(store)` on the settings' store."""
     with opened(settings, doing) as store:
         return call(store)

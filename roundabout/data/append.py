@@ -18,27 +18,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from roundabout.data.folder_writer import SOURCES_FILE, SOURCES_SCHEMA
 from roundabout.data.io import (
+    EXTRA_KINDS,
     INSPECTIONS_FILE,
     LINES_FILE,
     MANIFEST_FILE,
     TRUTH_FILE,
-    CanonicalData,
-    read_folder,
+    read_arrow,
     replaced_name,
-    write_folder,
+    settle,
+    write_arrow,
     write_table_as_is,
 )
+from roundabout.data.schema import INSPECTIONS_SCHEMA, LINE_FIELDS, TRUTH_SCHEMA, arrow_schema
 from roundabout.errors import ConfigError
 
 SUPERSEDED = {"lines": "superseded_lines.parquet", "inspections": "superseded_inspections.parquet"}
-#: Where each line came from: line_id, source, mapping, mapping_sha256, ingested_at (one row per line).
-SOURCES_FILE = "sources.parquet"
 
 
 def sources_of(
@@ -69,73 +70,101 @@ class Appended:
         return {"added": self.added, "repeated_skipped": self.repeated, "replaced": self.replaced}
 
 
-def _isin(values: pd.Series, among: pd.Series | set[str]) -> np.ndarray:
-    """Which of `values` are among `among`, hashed in Arrow (pandas' `isin` on Arrow strings loops in
-    Python: 8 s for a 1,000,000-line folder)."""
-    pool = list(among) if isinstance(among, set) else among.to_numpy(dtype=object)
-    found = pc.is_in(
-        pa.array(values.to_numpy(dtype=object), type=pa.string()), value_set=pa.array(pool, type=pa.string())
-    )
-    return found.to_numpy(zero_copy_only=False).astype(bool)
-
-
-def merge_rows(old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, Appended]:
-    """`old` with `new` added by the rule of the module docstring: the merged rows (old order, then the
-    new ids), the old rows replaced, and the counts."""
-    if old.empty:
-        return new.reset_index(drop=True), old.iloc[:0], Appended(len(new), 0, 0)
-    new = new[list(old.columns)]
-    known = _isin(new["line_id"], old["line_id"])
-    again = new.loc[known].set_index("line_id")
-    stored = old.set_index("line_id").loc[again.index]
+def merge_rows(old: pa.Table, new: pa.Table) -> tuple[pa.Table, pd.DataFrame, pa.Array, Appended]:
+    """`old` with `new` added by the rule of the module docstring, in Arrow (a day is merged into a
+    million lines without a pandas copy of them): the merged rows (old order, then the new ids), the old
+    rows replaced, the ids of the rows taken from `new`, and the counts."""
+    new = new.select(old.schema.names).cast(old.schema)
+    old_ids, new_ids = _ids(old), _ids(new)
+    if old.num_rows == 0:
+        return new, read_arrow(old), new_ids, Appended(new.num_rows, 0, 0)
+    # hash the day's ids, not the folder's: probe the folder against them, then the few it holds
+    known = pc.is_in(new_ids, value_set=old_ids.filter(pc.is_in(old_ids, value_set=new_ids)))
+    again = read_arrow(new.filter(known)).set_index("line_id")
+    stored = read_arrow(old.filter(pc.is_in(old_ids, value_set=pc.filter(new_ids, known))))
+    stored = stored.set_index("line_id").loc[again.index]
     same = ((stored == again) | (stored.isna() & again.isna())).all(axis=1).to_numpy()
-    changed = set(again.index[~same])
-    replaced = _isin(old["line_id"], changed)
-    newest = _isin(new["line_id"], changed)
-    merged = pd.concat([old.loc[~replaced], new.loc[newest | ~known]], ignore_index=True)
-    return merged, old.loc[replaced], Appended(int((~known).sum()), int(same.sum()), len(changed))
+    changed = pa.array(list(again.index[~same]), type=pa.string())
+    replaced = pc.is_in(old_ids, value_set=changed)
+    taken = pc.or_(pc.invert(known), pc.is_in(new_ids, value_set=changed))
+    kept = old.filter(pc.invert(replaced)) if len(changed) else old  # no copy of a folder left whole
+    merged = pa.concat_tables([kept, new.filter(taken)])
+    counts = Appended(new.num_rows - int(pc.sum(known).as_py() or 0), int(same.sum()), len(changed))
+    return merged, read_arrow(old.filter(replaced)), pc.filter(new_ids, taken), counts
+
+
+def _ids(table: pa.Table) -> pa.Array:
+    return table["line_id"].combine_chunks()
+
+
+def _read(folder: Path, name: str, schema: pa.Schema) -> pa.Table | None:
+    """A table of a folder in Arrow (None when the folder has no such file)."""
+    path = folder / name
+    return pq.read_table(path).cast(schema) if path.exists() else None
 
 
 def append_folder(folder: Path, incoming: Path, source: str, manifest: dict[str, Any]) -> dict[str, Appended]:
     """Merge the canonical folder `incoming` (this ingest's, complete) into `folder`, all or nothing."""
-    old, new = read_folder(folder), read_folder(incoming)
-    if old.extra_columns != new.extra_columns:
+    settle(folder)
+    old_extra, new_extra = _extra_columns(folder), _extra_columns(incoming)
+    if old_extra != new_extra:
         raise ConfigError(
-            f"{folder} holds extra columns {old.extra_columns or 'none'}; this mapping declares "
-            f"{new.extra_columns or 'none'}: a folder's lines share one set of columns"
+            f"{folder} holds extra columns {old_extra or 'none'}; this mapping declares "
+            f"{new_extra or 'none'}: a folder's lines share one set of columns"
         )
-    lines, old_lines, line_counts = merge_rows(old.lines, new.lines)
-    outcomes, old_outcomes, outcome_counts = merge_rows(old.inspections, new.inspections)
+    schemas = {
+        LINES_FILE: arrow_schema(LINE_FIELDS, {n: EXTRA_KINDS[k] for n, k in old_extra.items()}),
+        INSPECTIONS_FILE: INSPECTIONS_SCHEMA,
+        TRUTH_FILE: TRUTH_SCHEMA,
+    }
+    merged: dict[str, pa.Table] = {}
+    counts: dict[str, Appended] = {}
+    replaced: dict[str, pd.DataFrame] = {}
+    fresh = pa.array([], type=pa.string())
+    for name, schema in schemas.items():
+        old, new = _read(folder, name, schema), _read(incoming, name, schema)
+        if old is None and new is None:
+            continue
+        if name == TRUTH_FILE and (old is None or new is None):
+            continue  # truth for only some of the lines would read as truth for all: none is kept
+        old = schema.empty_table() if old is None else old
+        new = schema.empty_table() if new is None else new
+        merged[name], gone, taken, done = merge_rows(old, new)
+        if name == LINES_FILE:
+            fresh = taken  # a line's source is the ingest that loaded its current version
+        if name != TRUTH_FILE:
+            table = "lines" if name == LINES_FILE else "inspections"
+            counts[table], replaced[table] = done, gone
     staged = folder.with_name(folder.name + ".appending")
     shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
     at = datetime.now(UTC).replace(microsecond=0)
     history = (
         json.loads((folder / MANIFEST_FILE).read_text()).get("appends", [])
         if (folder / MANIFEST_FILE).exists()
         else []
     )
-    entry = {"at": at.isoformat(), "lines_appended": line_counts.as_dict(),
-             "inspections_appended": outcome_counts.as_dict(), **manifest}  # fmt: skip
-    body = {**manifest, "appends": [*history, entry]}
-    truth = old.truth if new.truth is None else new.truth if old.truth is None else None
-    if old.truth is not None and new.truth is not None:
-        truth = merge_rows(old.truth, new.truth)[0]
-    write_folder(CanonicalData(lines, outcomes, truth, old.extra_columns), staged, body)
-    for table, rows in (("lines", old_lines), ("inspections", old_outcomes)):
+    none = Appended(0, 0, 0)
+    entry = {"at": at.isoformat(), "lines_appended": counts.get("lines", none).as_dict(),
+             "inspections_appended": counts.get("inspections", none).as_dict(), **manifest}  # fmt: skip
+    body = {"extra_columns": old_extra, **manifest, "appends": [*history, entry]}
+    for name, table in merged.items():
+        write_arrow(table, staged / name)
+    (staged / MANIFEST_FILE).write_text(json.dumps(body, indent=2, sort_keys=True, default=str) + "\n")
+    for table, rows in replaced.items():
         _keep_superseded(folder / SUPERSEDED[table], staged / SUPERSEDED[table], rows, at, source)
-    # a line's source is the ingest that loaded its current version: the added and replaced ones are new
-    fresh = set(new.lines["line_id"]) - (set(old.lines["line_id"]) - set(old_lines["line_id"]))
-    kept = pd.read_parquet(folder / SOURCES_FILE) if (folder / SOURCES_FILE).exists() else None
-    arrived = pd.read_parquet(incoming / SOURCES_FILE) if (incoming / SOURCES_FILE).exists() else None
+    kept, arrived = _read(folder, SOURCES_FILE, SOURCES_SCHEMA), _read(incoming, SOURCES_FILE, SOURCES_SCHEMA)
     if arrived is not None:
-        arrived = arrived[_isin(arrived["line_id"], fresh)]
+        arrived = arrived.filter(pc.is_in(arrived["line_id"], value_set=fresh))
         if kept is not None:
-            arrived = pd.concat([kept[~_isin(kept["line_id"], fresh)], arrived], ignore_index=True)
-        write_table_as_is(arrived, staged / SOURCES_FILE)
+            again = pc.is_in(kept["line_id"], value_set=fresh)
+            stays = kept.filter(pc.invert(again)) if pc.any(again).as_py() else kept
+            arrived = pa.concat_tables([stays, arrived])
+        pq.write_table(arrived, staged / SOURCES_FILE)
     # this ingest's rejects; then what else the folder holds (notes, files of its own) stays
     for origin in (incoming, folder):
         for name in os.listdir(origin):
-            if (staged / name).exists() or name in (LINES_FILE, INSPECTIONS_FILE, TRUTH_FILE):
+            if (staged / name).exists() or name in schemas:
                 continue
             if (origin / name).is_dir():
                 shutil.copytree(origin / name, staged / name)
@@ -145,7 +174,12 @@ def append_folder(folder: Path, incoming: Path, source: str, manifest: dict[str,
     os.rename(folder, backup)
     os.rename(staged, folder)
     shutil.rmtree(backup)
-    return {"lines": line_counts, "inspections": outcome_counts}
+    return counts
+
+
+def _extra_columns(folder: Path) -> dict[str, str]:
+    path = folder / MANIFEST_FILE
+    return dict(json.loads(path.read_text()).get("extra_columns", {})) if path.exists() else {}
 
 
 def _keep_superseded(before: Path, after: Path, rows: pd.DataFrame, at: datetime, source: str) -> None:

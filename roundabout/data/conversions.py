@@ -13,10 +13,10 @@ from roundabout.data.validation import ValidationResult, ValidationSummary, empt
 
 
 def convert(
-    lines: ValidationResult, table: SourceTable, mapping: IngestMapping
+    lines: ValidationResult, table: SourceTable, mapping: IngestMapping, rates: pd.DataFrame | None = None
 ) -> tuple[ValidationResult, pd.DataFrame]:
     """Lines with every per-row conversion of `mapping` applied, and the rejects of those that could not
-    be converted."""
+    be converted. `rates`: the mapping's rates file read already (read here when not given)."""
     position = pd.Index(table.source_rows).get_indexer(lines.source_rows)
 
     def codes(column: str) -> pd.Series:
@@ -35,7 +35,8 @@ def convert(
     if mapping.currency is not None:
         currency = mapping.currency
         code = codes(currency.column)
-        rates = read_rates(currency.rates, currency.usd)
+        if rates is None:
+            rates = read_rates(currency.rates, currency.usd)
         rate = rates_for(rates, valid["date"], code.fillna(""), currency.max_age_days, currency.usd)
         for name in currency.fields:
             valid[name] = valid[name] * rate

@@ -66,8 +66,13 @@ def to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
 
 def write_table(frame: pd.DataFrame, schema: pa.Schema, path: Path) -> None:
     """Write one canonical table to Parquet, deterministically."""
+    write_arrow(to_arrow(frame, schema), path)
+
+
+def write_arrow(table: pa.Table, path: Path) -> None:
+    """Write one canonical table held in Arrow (its schema already the table's) to Parquet."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(to_arrow(frame, schema), path, compression="zstd", write_statistics=True)
+    pq.write_table(table, path, compression="zstd", write_statistics=True)
 
 
 def read_table(path: Path, filters: Any = None) -> pd.DataFrame:

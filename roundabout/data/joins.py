@@ -10,7 +10,8 @@ many items to one row. Nothing is dropped in silence:
 - a row of another table that two rows share the key of, or that no item refers to (a header without
   items), is rejected too, under that table's name.
 
-The joined frame names every column TABLE.COLUMN, which the mapping's `columns` refer to.
+The joined frame names every column TABLE.COLUMN, which the mapping's `columns` refer to. The other tables
+are read whole and keyed once (`plan_join`); the items, the big table, are joined chunk by chunk as read.
 """
 
 from dataclasses import dataclass
@@ -18,20 +19,102 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from roundabout.data.mapping import IngestMapping, MappingError
+from roundabout.data.mapping import IngestMapping, MappingError, Table
 from roundabout.data.sources import SourceTable, text
 
 _SEP = "\x1f"
 
 
 @dataclass
-class Joined:
-    """The goods lines with their tables' columns, what the join rejected, and counts per table."""
+class _Side:
+    """One table the goods lines join to, prepared once: its rows with a single key, which were used."""
 
-    table: SourceTable
-    line_rejects: pd.DataFrame
-    other_rejects: pd.DataFrame
-    counts: dict[str, dict[str, int]]
+    name: str
+    spec: Table
+    rows: pd.DataFrame  # its columns the mapping reads, TABLE.COLUMN, one row per usable key
+    index: pd.Index  # the usable keys, in the order of `rows`
+    shared: pd.Index  # keys two rows of the table share
+    source_rows: np.ndarray  # of `rows`
+    used: np.ndarray  # per row of `rows`: some goods line joined to it
+    read: int
+    rejected: int  # rows rejected when keyed (a key two rows share, an empty key)
+    key_field: str
+
+
+@dataclass
+class JoinPlan:
+    """The tables goods lines join to, read whole and keyed; items are joined chunk by chunk (`join`),
+    and what no item used is known at the end (`finish`)."""
+
+    main: str
+    wanted: set[str]
+    sides: list[_Side]
+    other_rejects: list[pd.DataFrame]
+
+    def join(self, items: SourceTable) -> tuple[SourceTable, pd.DataFrame]:
+        """A chunk of items with its tables' columns attached, and the items rejected (no row, or two)."""
+        keys = {f"{self.main}.{c}" for side in self.sides for c in side.spec.join}
+        frame = items.frame.reset_index(drop=True).add_prefix(f"{self.main}.")
+        frame = frame[[c for c in frame.columns if c in self.wanted or c in keys]]
+        rows = items.source_rows
+        keep = np.ones(len(frame), dtype=bool)
+        line_rejects = []
+        attached = [frame]
+        for side in self.sides:
+            left = _key(frame, [f"{self.main}.{c}" for c in side.spec.join], self.main)
+            position = side.index.get_indexer(left)
+            found = position >= 0
+            if side.spec.required:
+                twice = side.shared.get_indexer(left) >= 0
+                for mask, why in (
+                    (~found & ~twice, f"no {side.name} row for it"),
+                    (~found & twice, f"more than one {side.name} row for it"),
+                ):
+                    if (mask & keep).any():
+                        line_rejects.append(
+                            _rejects("lines", rows[mask & keep], side.name, left[mask & keep], why)
+                        )
+                keep &= found
+            columns = (
+                side.rows.iloc[np.where(found, position, 0)].reset_index(drop=True)
+                if len(side.rows)
+                else pd.DataFrame(index=range(len(frame)), columns=side.rows.columns)
+            )
+            columns.loc[~found] = None
+            attached.append(columns)
+            side.used[position[found]] = True
+        joined = pd.concat(attached, axis=1)
+        joined = joined[[c for c in joined.columns if c in self.wanted]]
+        out = SourceTable(joined.loc[keep].reset_index(drop=True), rows[keep], items.malformed, items.done)
+        return out, pd.concat(line_rejects, ignore_index=True) if line_rejects else _empty()
+
+    def finish(self) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+        """The rows of other tables rejected (a key two rows share, no goods line referring to it) and the
+        counts per table."""
+        rejects = list(self.other_rejects)
+        counts: dict[str, dict[str, int]] = {}
+        for side in self.sides:
+            unused = ~side.used
+            if unused.any():
+                rejects.append(
+                    _rejects(
+                        side.name,
+                        side.source_rows[unused],
+                        side.key_field,
+                        pd.Series(side.index[unused], dtype="str"),
+                        "no goods line refers to it",
+                    )
+                )
+            counts[side.name] = {
+                "rows_read": side.read,
+                "joined": int(side.used.sum()),
+                "rejected": side.rejected + int(unused.sum()),
+            }
+        return (pd.concat(rejects, ignore_index=True) if rejects else _empty()), counts
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=["table", "source_row", "field", "value", "reason"])
 
 
 def _key(frame: pd.DataFrame, columns: list[str], table: str) -> pd.Series:
@@ -58,20 +141,12 @@ def _rejects(table: str, rows: np.ndarray, field: str, values: pd.Series, reason
     )
 
 
-def join_tables(sources: dict[str, SourceTable], mapping: IngestMapping) -> Joined:
-    """Join the tables of `mapping` (read into `sources` by file name) into one frame of goods lines."""
+def plan_join(sources: dict[str, SourceTable], mapping: IngestMapping) -> JoinPlan:
+    """Key the tables of `mapping` other than the goods lines' (read whole into `sources` by file name)."""
     main = mapping.main_table
     assert main is not None
-    items = sources[mapping.tables[main].file or main]
-    # only the columns the mapping reads are carried (a wide export would otherwise multiply its memory)
     wanted = mapping.source_columns()
-    keys = {f"{main}.{c}" for spec in mapping.tables.values() for c in spec.join}
-    frame = items.frame.reset_index(drop=True).add_prefix(f"{main}.")
-    frame = frame[[c for c in frame.columns if c in wanted or c in keys]]
-    rows = items.source_rows
-    keep = np.ones(len(frame), dtype=bool)
-    line_rejects, other_rejects = [], []
-    counts: dict[str, dict[str, int]] = {}
+    sides, other_rejects = [], []
     for name, spec in mapping.tables.items():
         if name == main:
             continue
@@ -84,7 +159,6 @@ def join_tables(sources: dict[str, SourceTable], mapping: IngestMapping) -> Join
             chosen &= (text(other[column]).str.strip() == value).fillna(False).to_numpy()
         other, other_rows = other.loc[chosen].reset_index(drop=True), source.source_rows[chosen]
         right = _key(other, list(spec.join.values()), name)
-        left = _key(frame, [f"{main}.{c}" for c in spec.join], main)
         shared = right.duplicated(keep=False).to_numpy() & right.notna().to_numpy()
         key_field = ",".join(spec.join.values())
         if shared.any():
@@ -97,45 +171,26 @@ def join_tables(sources: dict[str, SourceTable], mapping: IngestMapping) -> Join
                     f"more than one {name} row for its key",
                 )
             )
-        single = ~shared & right.notna().to_numpy()
-        position = pd.Index(right[single]).get_indexer(left)
-        found = position >= 0
-        if spec.required:
-            twice = left.isin(right[shared]).to_numpy()
-            for mask, why in (
-                (~found & ~twice, f"no {name} row for it"),
-                (~found & twice, f"more than one {name} row for it"),
-            ):
-                if (mask & keep).any():
-                    line_rejects.append(_rejects("lines", rows[mask & keep], name, left[mask & keep], why))
-            keep &= found
-        attached = other.loc[single].reset_index(drop=True).add_prefix(f"{name}.")
-        attached = attached[[c for c in attached.columns if c in wanted]]
-        attached = (
-            attached.iloc[np.where(found, position, 0)].reset_index(drop=True)
-            if len(attached)
-            else (pd.DataFrame(index=range(len(frame)), columns=attached.columns))
-        )
-        attached.loc[~found] = None
-        frame = pd.concat([frame, attached], axis=1)
-        used = np.zeros(single.sum(), dtype=bool)
-        used[position[found]] = True
-        if (~used).any():
-            unused_rows = other_rows[single][~used]
+        empty = right.isna().to_numpy()
+        if empty.any():
             other_rejects.append(
-                _rejects(name, unused_rows, key_field, right[single][~used], "no goods line refers to it")
+                _rejects(name, other_rows[empty], key_field, right[empty], f"its key {key_field} is empty")
             )
-        counts[name] = {
-            "rows_read": len(other),
-            "joined": int(used.sum()),
-            "rejected": int(shared.sum() + (~used).sum()),
-        }
-    frame = frame[[c for c in frame.columns if c in wanted]]
-    joined = SourceTable(frame.loc[keep].reset_index(drop=True), rows[keep], items.malformed)
-    empty = pd.DataFrame(columns=["table", "source_row", "field", "value", "reason"])
-    return Joined(
-        joined,
-        pd.concat(line_rejects, ignore_index=True) if line_rejects else empty,
-        pd.concat(other_rejects, ignore_index=True) if other_rejects else empty.copy(),
-        counts,
-    )
+        single = ~shared & ~empty
+        rows = other.loc[single].reset_index(drop=True).add_prefix(f"{name}.")
+        rows = rows[[c for c in rows.columns if c in wanted]]
+        sides.append(
+            _Side(
+                name,
+                spec,
+                rows,
+                pd.Index(right[single]),
+                pd.Index(right[shared].unique()),
+                other_rows[single],
+                np.zeros(int(single.sum()), dtype=bool),
+                len(other),
+                int(shared.sum() + empty.sum()),
+                key_field,
+            )
+        )
+    return JoinPlan(main, wanted, sides, other_rejects)

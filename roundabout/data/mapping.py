@@ -239,6 +239,22 @@ class IngestMapping(BaseModel):
         """The `--source` names a multi-table mapping reads (each once)."""
         return list(dict.fromkeys(table.file or name for name, table in self.tables.items()))
 
+    def file_columns(self, file: str) -> set[str]:
+        """The columns of the `--source` file `file` that a mapping with `tables` reads: what its tables
+        join on, select by and map (a wide export's other columns are never held)."""
+        wanted = self.source_columns()
+        main = self.main_table
+        cols: set[str] = set()
+        for name, table in self.tables.items():
+            if (table.file or name) != file:
+                continue
+            cols.update(table.where)
+            cols.update(table.join.values())
+            cols.update(c.split(".", 1)[1] for c in wanted if c.startswith(f"{name}."))
+            if name == main:
+                cols.update(c for t in self.tables.values() for c in t.join)
+        return cols
+
     def source_columns(self, outcomes: bool = True) -> set[str]:
         """Every source column the mapping reads (the outcome columns only when `outcomes` are loaded)."""
         cols: set[str] = set()
