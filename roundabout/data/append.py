@@ -162,19 +162,43 @@ def append_folder(folder: Path, incoming: Path, source: str, manifest: dict[str,
             arrived = pa.concat_tables([stays, arrived])
         pq.write_table(arrived, staged / SOURCES_FILE)
     # this ingest's rejects; then what else the folder holds (notes, files of its own) stays
-    for origin in (incoming, folder):
+    carry_over([incoming, folder], staged, skip=set(schemas))
+    swap_in(folder, staged)
+    return counts
+
+
+def carry_over(origins: list[Path], staged: Path, skip: set[str]) -> None:
+    """Link into `staged` what the folders `origins` hold that it does not (the first origin first),
+    except the names in `skip`: a replaced folder's own files survive it, without a copy of their bytes."""
+    for origin in origins:
+        if not origin.exists():
+            continue
         for name in os.listdir(origin):
-            if (staged / name).exists() or name in schemas:
+            if (staged / name).exists() or name in skip:
                 continue
             if (origin / name).is_dir():
-                shutil.copytree(origin / name, staged / name)
+                shutil.copytree(origin / name, staged / name, copy_function=_link)
             else:
-                shutil.copy2(origin / name, staged / name)
+                _link(origin / name, staged / name)
+
+
+def _link(source: str | Path, target: str | Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or one without hard links
+        shutil.copy2(source, target)
+
+
+def swap_in(folder: Path, staged: Path) -> None:
+    """Put the complete folder `staged` in the place of `folder` by two renames; a process killed between
+    them leaves `folder` under its `.replaced` name, which the next read puts back (`io.settle`)."""
+    if not folder.exists():
+        os.rename(staged, folder)
+        return
     backup = replaced_name(folder)
     os.rename(folder, backup)
     os.rename(staged, folder)
     shutil.rmtree(backup)
-    return counts
 
 
 def _extra_columns(folder: Path) -> dict[str, str]:

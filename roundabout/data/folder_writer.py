@@ -2,7 +2,8 @@
 
 Each table goes to `<file>.partial` through one Parquet writer (a row group per chunk, the same schema
 and compression as `io.write_folder`), and only `close` puts the files in place (one rename each) with the
-manifest last; a write that fails or is abandoned leaves the folder's earlier files as they were.
+manifest last; a write that fails or is abandoned leaves no half-written table. (An ingest writes into a
+folder beside its target and swaps it in whole: `ingest.py`.)
 """
 
 import json

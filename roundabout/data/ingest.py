@@ -12,17 +12,18 @@ parties) are read whole.
 
 import hashlib
 import itertools
+import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from roundabout.data.append import SUPERSEDED, Appended, append_folder, sources_of
+from roundabout.data.append import SUPERSEDED, Appended, append_folder, carry_over, sources_of, swap_in
 from roundabout.data.chunk_load import ChunkLoader
 from roundabout.data.currency import read_rates
 from roundabout.data.folder_writer import FolderWriter
-from roundabout.data.io import LINES_FILE, settle
+from roundabout.data.io import INSPECTIONS_FILE, LINES_FILE, TRUTH_FILE, settle
 from roundabout.data.joins import JoinPlan, plan_join
 from roundabout.data.mapping import IngestMapping, MappingError
 from roundabout.data.sources import CHUNK_ROWS, SourceTable, iter_source, read_source
@@ -75,9 +76,9 @@ def ingest(
     target = Path(out)
     settle(target)
     appending = append and (target / LINES_FILE).exists()
-    written = target.with_name(target.name + ".incoming") if appending else target
-    if appending:
-        shutil.rmtree(written, ignore_errors=True)
+    # written beside the folder and swapped in whole: a load that fails or is killed leaves it as it was
+    written = target.with_name(target.name + ".incoming")
+    shutil.rmtree(written, ignore_errors=True)
     named = {k: str(v) for k, v in source.items()} if isinstance(source, Mapping) else str(source)
     digest = hashlib.sha256(mapping.model_dump_json().encode()).hexdigest()
     at = datetime.now(UTC)
@@ -110,14 +111,15 @@ def ingest(
         }
         loader.all_rejects().to_csv(written / REJECTS_FILE, index=False)
         writer.close(manifest)
-    if not appending:  # a plain ingest makes the folder anew: no earlier append's replaced versions stay
-        for name in SUPERSEDED.values():
-            (written / name).unlink(missing_ok=True)
     appended = None
     if appending:
         stage("append")
         appended = append_folder(target, written, str(source), manifest)
         shutil.rmtree(written)
+    else:  # the folder made anew: what else it held stays, but no earlier load's tables or replaced rows
+        made = {*os.listdir(written), INSPECTIONS_FILE, TRUTH_FILE, *SUPERSEDED.values()}
+        carry_over([target], written, skip=made)
+        swap_in(target, written)
     return IngestResult(summary, inspection_summary, target, target / REJECTS_FILE, appended, counts)
 
 
