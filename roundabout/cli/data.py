@@ -30,6 +30,14 @@ def simulate(
             "[default: kazakh]"
         ),
     ] = None,
+    partitioned: Annotated[
+        bool,
+        typer.Option(
+            "--partitioned",
+            help="Write the lines as a dataset of month partitions (OUT/lines/month=YYYY-MM/), for large "
+            "histories (docs/architecture.md, data folders)",
+        ),
+    ] = False,
 ) -> None:
     """Simulate Kazakhstan's customs trade 2021-2024 with planted circumvention, inspections and truth."""
     from roundabout.simulation import SimulationConfig
@@ -47,14 +55,14 @@ def simulate(
     else:
         given = {k: v for k, v in options.items() if v is not None}
         cfg = validate_options(SimulationConfig, given, "simulation options")
-    simulate_into(cfg, out or ctx.obj.data_dir)
+    simulate_into(cfg, out or ctx.obj.data_dir, partitioned)
 
 
 #: Where a simulated world's data folder holds the sanctions list the world publishes.
 SANCTIONS_LIST = "sanctions/targets.simple.csv"
 
 
-def simulate_into(cfg: "SimulationConfig", out: Path) -> None:
+def simulate_into(cfg: "SimulationConfig", out: Path, partitioned: bool = False) -> None:
     """Simulate the world of `cfg` into `out`, with a progress bar, and show what it holds."""
     from roundabout.data.io import write_folder
     from roundabout.simulation import stages
@@ -68,7 +76,7 @@ def simulate_into(cfg: "SimulationConfig", out: Path) -> None:
         mark("write")
         listed = write_targets(simulated.sanctions, out / SANCTIONS_LIST)
         manifest = {"simulation": cfg.model_dump(mode="json"), "sanctions_list": SANCTIONS_LIST}
-        write_folder(world, out, manifest=manifest)
+        write_folder(world, out, manifest=manifest, partitioned=partitioned)
         if cfg.shape == "foreign":
             with writing(out / SOURCE_FOLDER):
                 source, mapping = write_source(world, out / SOURCE_FOLDER)
@@ -126,6 +134,14 @@ def ingest(
             "replaced (the old version kept in OUT/superseded_*.parquet); all or nothing",
         ),
     ] = False,
+    partitioned: Annotated[
+        bool,
+        typer.Option(
+            "--partitioned",
+            help="Write the lines as a dataset of month partitions (OUT/lines/month=YYYY-MM/): a day "
+            "appended later rewrites only its month; a folder appended to keeps its layout",
+        ),
+    ] = False,
     chunk_rows: Annotated[
         int | None,
         typer.Option(
@@ -162,6 +178,7 @@ def ingest(
             append=append,
             chunk_rows=chunk_rows or CHUNK_ROWS,
             on_rows=advance,
+            partitioned=partitioned,
         )
     for name, summary in (("lines", result.lines), ("inspections", result.inspections)):
         if summary is None:

@@ -202,7 +202,7 @@ def _audit_score_run(
 
 def require_data_folder(data: Path) -> None:
     """Fail early, before any model is loaded or fitted, when `data` is not a canonical data folder."""
-    from roundabout.data.io import LINES_FILE
+    from roundabout.data.io import LINES_FILE, has_lines
 
-    if not (data / LINES_FILE).exists():
-        raise NotFoundError(f"{data} is not a canonical data folder ({LINES_FILE} missing)")
+    if not has_lines(data):
+        raise NotFoundError(f"{data} is not a canonical data folder ({LINES_FILE} or lines/ missing)")

@@ -23,6 +23,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from roundabout.data.dataset import (
+    LINES_DIR,
+    PARTITION,
+    is_partitioned,
+    months_of,
+    part_files,
+    read_lines,
+    write_lines,
+)
 from roundabout.data.folder_writer import SOURCES_FILE, SOURCES_SCHEMA
 from roundabout.data.io import (
     EXTRA_KINDS,
@@ -121,8 +130,11 @@ def append_folder(folder: Path, incoming: Path, source: str, manifest: dict[str,
     counts: dict[str, Appended] = {}
     replaced: dict[str, pd.DataFrame] = {}
     fresh = pa.array([], type=pa.string())
+    untouched: list[str] = []  # months of a partitioned folder the append leaves as they are
     for name, schema in schemas.items():
         old, new = _read(folder, name, schema), _read(incoming, name, schema)
+        if name == LINES_FILE and is_partitioned(folder):
+            old, untouched = _touched(folder, new if new is not None else schema.empty_table(), schema)
         if old is None and new is None:
             continue
         if name == TRUTH_FILE and (old is None or new is None):
@@ -149,7 +161,16 @@ def append_folder(folder: Path, incoming: Path, source: str, manifest: dict[str,
              "inspections_appended": counts.get("inspections", none).as_dict(), **manifest}  # fmt: skip
     body = {"extra_columns": old_extra, **manifest, "appends": [*history, entry]}
     for name, table in merged.items():
-        write_arrow(table, staged / name)
+        if name == LINES_FILE and is_partitioned(folder):
+            write_lines(table, staged)
+            for month in untouched:  # linked, not copied: the append's cost is the months it touches
+                shutil.copytree(
+                    folder / LINES_DIR / f"{PARTITION}={month}",
+                    staged / LINES_DIR / f"{PARTITION}={month}",
+                    copy_function=_link,
+                )
+        else:
+            write_arrow(table, staged / name)
     (staged / MANIFEST_FILE).write_text(json.dumps(body, indent=2, sort_keys=True, default=str) + "\n")
     for table, rows in replaced.items():
         _keep_superseded(folder / SUPERSEDED[table], staged / SUPERSEDED[table], rows, at, source)
@@ -165,6 +186,22 @@ def append_folder(folder: Path, incoming: Path, source: str, manifest: dict[str,
     carry_over([incoming, folder], staged, skip=set(schemas))
     swap_in(folder, staged)
     return counts
+
+
+def _touched(folder: Path, new: pa.Table, schema: pa.Schema) -> tuple[pa.Table, list[str]]:
+    """The lines of the months of a partitioned folder that the rows `new` touch (their own months, and
+    those holding a line they repeat or replace), and the months they leave alone."""
+    parts = part_files(folder)
+    ids = {
+        m: pa.concat_tables([pq.read_table(f, columns=["line_id"]) for f in files])
+        for m, files in parts.items()
+    }
+    new_ids = _ids(new)
+    touched = set(months_of(new["date"]).to_pylist()) if new.num_rows else set()
+    touched |= {m for m, held in ids.items() if pc.any(pc.is_in(held["line_id"], value_set=new_ids)).as_py()}
+    tables = [read_lines(folder, schema, months=(m, m)) for m in sorted(touched & set(parts))]
+    old = pa.concat_tables(tables) if tables else schema.empty_table()
+    return old, [m for m in parts if m not in touched]
 
 
 def carry_over(origins: list[Path], staged: Path, skip: set[str]) -> None:

@@ -1,13 +1,12 @@
 """Writing a canonical data folder a chunk at a time, so an ingest never holds a whole file's lines.
 
-Each table goes to `<file>.partial` through one Parquet writer (a row group per chunk, the same schema
-and compression as `io.write_folder`), and only `close` puts the files in place (one rename each) with the
-manifest last; a write that fails or is abandoned leaves no half-written table. (An ingest writes into a
-folder beside its target and swaps it in whole: `ingest.py`.)
+Each table goes through one Parquet writer (a row group per chunk, the same schema and compression as
+`io.write_folder`); partitioned lines get a writer per month (`dataset.py`). The folder is a new one
+beside the target that an ingest swaps in whole when it is complete (`ingest.py`), so a write that fails
+or is abandoned never shows: its folder is removed, by the next ingest if not by this one.
 """
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -15,17 +14,12 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from roundabout.data.io import (
-    EXTRA_KINDS,
-    INSPECTIONS_FILE,
-    LINES_FILE,
-    MANIFEST_FILE,
-    TRUTH_FILE,
-    to_arrow,
-)
-from roundabout.data.schema import INSPECTIONS_SCHEMA, LINE_FIELDS, arrow_schema
+from roundabout.data.dataset import LINES_DIR, PARTITION, months_of
+from roundabout.data.io import INSPECTIONS_FILE, LINES_FILE, MANIFEST_FILE, lines_schema, to_arrow
+from roundabout.data.schema import INSPECTIONS_SCHEMA
 from roundabout.errors import writing
 
 #: Where each line came from (one row per line): see `data/append.py`.
@@ -43,57 +37,67 @@ SOURCES_SCHEMA = pa.schema(
 
 @dataclass
 class FolderWriter:
-    """Lines, outcomes (unless `with_inspections` is off) and provenance written chunk by chunk into
-    `folder`; use as a context manager, and `close(manifest)` to finish."""
+    """Lines (one file, or `partitioned` by month), outcomes (unless `with_inspections` is off) and
+    provenance written chunk by chunk into the new folder `folder`; use as a context manager, and
+    `close(manifest)` to finish."""
 
     folder: Path
     extra_columns: dict[str, str]
     with_inspections: bool = True
-    _writers: dict[str, tuple[pq.ParquetWriter, pa.Schema]] = field(default_factory=dict)
+    partitioned: bool = False
+    _writers: dict[str, pq.ParquetWriter] = field(default_factory=dict)
 
     def __enter__(self) -> "FolderWriter":
-        extra = {name: EXTRA_KINDS[kind] for name, kind in self.extra_columns.items()}
-        tables = {LINES_FILE: arrow_schema(LINE_FIELDS, extra), SOURCES_FILE: SOURCES_SCHEMA}
-        if self.with_inspections:
-            tables[INSPECTIONS_FILE] = INSPECTIONS_SCHEMA
         with writing(self.folder):
             self.folder.mkdir(parents=True, exist_ok=True)
-            for name, schema in tables.items():
-                path = self._partial(name)
-                self._writers[name] = (pq.ParquetWriter(path, schema, compression="zstd"), schema)
+            self._open(SOURCES_FILE, SOURCES_SCHEMA)
+            if self.with_inspections:
+                self._open(INSPECTIONS_FILE, INSPECTIONS_SCHEMA)
+            if not self.partitioned:
+                self._open(LINES_FILE, self._lines_schema)
         return self
+
+    @property
+    def _lines_schema(self) -> pa.Schema:
+        return lines_schema(self.extra_columns)
+
+    def _open(self, name: str, schema: pa.Schema) -> pq.ParquetWriter:
+        if name not in self._writers:
+            path = self.folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._writers[name] = pq.ParquetWriter(path, schema, compression="zstd")
+        return self._writers[name]
 
     def write(
         self, lines: pd.DataFrame | None, inspections: pd.DataFrame | None, sources: pd.DataFrame | None
     ) -> None:
         """Add a chunk's rows to each table (None: nothing for that table)."""
         with writing(self.folder):
-            for name, frame in (
-                (LINES_FILE, lines),
-                (INSPECTIONS_FILE, inspections),
-                (SOURCES_FILE, sources),
-            ):
-                if frame is None or not len(frame) or name not in self._writers:
-                    continue
-                writer, schema = self._writers[name]
-                if name == SOURCES_FILE:
-                    table = pa.Table.from_pandas(frame, preserve_index=False).select(schema.names)
-                    writer.write_table(table.cast(schema))
-                else:
-                    writer.write_table(to_arrow(frame, schema))
+            if lines is not None and len(lines):
+                self._write_lines(to_arrow(lines, self._lines_schema))
+            if inspections is not None and len(inspections) and self.with_inspections:
+                self._writers[INSPECTIONS_FILE].write_table(to_arrow(inspections, INSPECTIONS_SCHEMA))
+            if sources is not None and len(sources):
+                table = pa.Table.from_pandas(sources, preserve_index=False).select(SOURCES_SCHEMA.names)
+                self._writers[SOURCES_FILE].write_table(table.cast(SOURCES_SCHEMA))
+
+    def _write_lines(self, table: pa.Table) -> None:
+        if not self.partitioned:
+            self._writers[LINES_FILE].write_table(table)
+            return
+        months = months_of(table["date"])
+        for month in pc.unique(months).to_pylist():
+            name = f"{LINES_DIR}/{PARTITION}={month}/part-0.parquet"
+            self._open(name, self._lines_schema).write_table(table.filter(pc.equal(months, month)))
 
     def close(self, manifest: dict[str, Any]) -> None:
-        """Finish every file and put it in place, then the manifest; remove files this folder must not
-        hold (outcomes left out of this load, a truth file of an earlier one)."""
+        """Finish every file, then write the manifest."""
         with writing(self.folder):
-            for writer, _schema in self._writers.values():
+            for writer in self._writers.values():
                 writer.close()
-            for name in self._writers:
-                os.replace(self._partial(name), self.folder / name)
             self._writers.clear()
-            if not self.with_inspections:
-                (self.folder / INSPECTIONS_FILE).unlink(missing_ok=True)
-            (self.folder / TRUTH_FILE).unlink(missing_ok=True)
+            if self.partitioned:
+                (self.folder / LINES_DIR).mkdir(exist_ok=True)  # a load of no lines: an empty dataset
             body = {"extra_columns": self.extra_columns, **manifest}
             text = json.dumps(body, indent=2, sort_keys=True, default=str) + "\n"
             (self.folder / MANIFEST_FILE).write_text(text)
@@ -101,10 +105,6 @@ class FolderWriter:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        for name, (writer, _schema) in self._writers.items():  # not closed: abandoned
+        for writer in self._writers.values():  # not closed: abandoned with its folder
             writer.close()
-            self._partial(name).unlink(missing_ok=True)
         self._writers.clear()
-
-    def _partial(self, name: str) -> Path:
-        return self.folder / f"{name}.partial"

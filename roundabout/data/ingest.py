@@ -22,8 +22,9 @@ from pathlib import Path
 from roundabout.data.append import SUPERSEDED, Appended, append_folder, carry_over, sources_of, swap_in
 from roundabout.data.chunk_load import ChunkLoader
 from roundabout.data.currency import read_rates
+from roundabout.data.dataset import LINES_DIR
 from roundabout.data.folder_writer import FolderWriter
-from roundabout.data.io import INSPECTIONS_FILE, LINES_FILE, TRUTH_FILE, settle
+from roundabout.data.io import INSPECTIONS_FILE, LINES_FILE, TRUTH_FILE, has_lines, settle
 from roundabout.data.joins import JoinPlan, plan_join
 from roundabout.data.mapping import IngestMapping, MappingError
 from roundabout.data.sources import CHUNK_ROWS, SourceTable, iter_source, read_source
@@ -57,13 +58,15 @@ def ingest(
     append: bool = False,
     chunk_rows: int = CHUNK_ROWS,
     on_rows: RowsProgress | None = None,
+    partitioned: bool = False,
 ) -> IngestResult:
     """Load one source (a file, or one file per table of a mapping that joins tables) into the canonical
     data folder `out`, `chunk_rows` goods-line rows at a time. `outcomes=False` loads the lines only, even
     when the mapping names outcome columns: a held-out file whose labels must not reach training or the
     features of later lines (the manifest records that they were left out). `append=True` adds to a folder
     already at `out` by the rule of `data/append.py` (new ids added, exact repeats skipped, changed lines
-    replaced with the old version kept), all or nothing."""
+    replaced with the old version kept), all or nothing. `partitioned` writes the lines as a dataset of
+    month partitions (`dataset.py`); a folder appended to keeps the layout it has."""
     stage = on_stage or (lambda _name: None)
     stage("read")
     chunks, plan = _open(source, mapping, chunk_rows)
@@ -75,7 +78,7 @@ def ingest(
     extra_kinds = {name: extra.kind for name, extra in mapping.extra_columns.items()}
     target = Path(out)
     settle(target)
-    appending = append and (target / LINES_FILE).exists()
+    appending = append and has_lines(target)
     # written beside the folder and swapped in whole: a load that fails or is killed leaves it as it was
     written = target.with_name(target.name + ".incoming")
     shutil.rmtree(written, ignore_errors=True)
@@ -83,14 +86,45 @@ def ingest(
     digest = hashlib.sha256(mapping.model_dump_json().encode()).hexdigest()
     at = datetime.now(UTC)
     stage("load")
-    with FolderWriter(written, extra_kinds, loader.with_outcomes) as writer:
+    try:
+        writer = FolderWriter(written, extra_kinds, loader.with_outcomes, partitioned and not appending)
+        provenance = (str(named), mapping.name, digest, at)
+        manifest, counts = _load(chunks, plan, loader, writer, provenance, on_rows, stage)
+        appended = None
+        if appending:
+            stage("append")
+            appended = append_folder(target, written, str(source), manifest)
+            shutil.rmtree(written)
+        else:  # the folder made anew: what else it held stays, but no earlier load's tables or replaced rows
+            made = {*os.listdir(written), LINES_FILE, LINES_DIR, INSPECTIONS_FILE, TRUTH_FILE}
+            carry_over([target], written, skip=made | set(SUPERSEDED.values()))
+            swap_in(target, written)
+    except BaseException:
+        shutil.rmtree(written, ignore_errors=True)
+        raise
+    summary = loader.lines.summary()
+    inspection_summary = loader.inspections.summary() if loader.with_outcomes else None
+    return IngestResult(summary, inspection_summary, target, target / REJECTS_FILE, appended, counts)
+
+
+def _load(
+    chunks: Iterator[SourceTable],
+    plan: JoinPlan | None,
+    loader: ChunkLoader,
+    folder: FolderWriter,
+    provenance: tuple[str, str, str, datetime],
+    on_rows: RowsProgress | None,
+    stage: Callable[[str], None],
+) -> tuple[dict[str, object], dict[str, dict[str, int]] | None]:
+    """Every chunk loaded and written into `folder`, each line with its `provenance` (source, mapping,
+    its hash, load time); the manifest's load summary and the joined tables' counts."""
+    with folder as writer:
         for chunk in chunks:
             unjoined = None
             if plan is not None:
                 chunk, unjoined = plan.join(chunk)
             done = loader.load(chunk, unjoined)
-            sources = sources_of(done.lines["line_id"], str(named), mapping.name, digest, at)
-            writer.write(done.lines, done.inspections, sources)
+            writer.write(done.lines, done.inspections, sources_of(done.lines["line_id"], *provenance))
             if on_rows is not None:
                 on_rows(loader.lines.read, chunk.done)
         writer.write(None, loader.finish(), None)
@@ -99,28 +133,18 @@ def ingest(
         if plan is not None:
             other_rejects, counts = plan.finish()
             loader.rejects.append(other_rejects)
-        summary = loader.lines.summary()
-        inspection_summary = loader.inspections.summary() if loader.with_outcomes else None
+        inspections = loader.inspections.summary() if loader.with_outcomes else None
         manifest = {
-            "source": named,
+            "source": provenance[0],
             **({"tables": counts} if counts is not None else {}),
-            "mapping": mapping.name,
-            "lines": summary.as_dict(),
-            "inspections": inspection_summary.as_dict() if inspection_summary else None,
-            "outcomes_left_out": not outcomes,
+            "mapping": provenance[1],
+            "lines": loader.lines.summary().as_dict(),
+            "inspections": inspections.as_dict() if inspections else None,
+            "outcomes_left_out": not loader.outcomes,
         }
-        loader.all_rejects().to_csv(written / REJECTS_FILE, index=False)
+        loader.all_rejects().to_csv(writer.folder / REJECTS_FILE, index=False)
         writer.close(manifest)
-    appended = None
-    if appending:
-        stage("append")
-        appended = append_folder(target, written, str(source), manifest)
-        shutil.rmtree(written)
-    else:  # the folder made anew: what else it held stays, but no earlier load's tables or replaced rows
-        made = {*os.listdir(written), INSPECTIONS_FILE, TRUTH_FILE, *SUPERSEDED.values()}
-        carry_over([target], written, skip=made)
-        swap_in(target, written)
-    return IngestResult(summary, inspection_summary, target, target / REJECTS_FILE, appended, counts)
+    return manifest, counts
 
 
 def _open(

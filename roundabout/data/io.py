@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from roundabout.data.dataset import LINES_DIR, is_partitioned, read_lines, write_lines, write_part
 from roundabout.data.schema import (
     INSPECTIONS_SCHEMA,
     LINE_FIELDS,
@@ -71,8 +72,17 @@ def write_table(frame: pd.DataFrame, schema: pa.Schema, path: Path) -> None:
 
 def write_arrow(table: pa.Table, path: Path) -> None:
     """Write one canonical table held in Arrow (its schema already the table's) to Parquet."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, compression="zstd", write_statistics=True)
+    write_part(table, path)
+
+
+def has_lines(folder: Path) -> bool:
+    """The folder holds canonical lines, as one file or as a partitioned dataset."""
+    return (Path(folder) / LINES_FILE).exists() or is_partitioned(folder)
+
+
+def lines_schema(extra_columns: dict[str, str]) -> pa.Schema:
+    """The lines schema of a folder with these declared extra columns."""
+    return arrow_schema(LINE_FIELDS, {name: EXTRA_KINDS[kind] for name, kind in extra_columns.items()})
 
 
 def read_table(path: Path, filters: Any = None) -> pd.DataFrame:
@@ -82,21 +92,32 @@ def read_table(path: Path, filters: Any = None) -> pd.DataFrame:
 
 
 def write_folder(
-    data: CanonicalData, out: Path, manifest: dict[str, Any] | None = None, with_inspections: bool = True
+    data: CanonicalData,
+    out: Path,
+    manifest: dict[str, Any] | None = None,
+    with_inspections: bool = True,
+    partitioned: bool = False,
 ) -> None:
     """Write a canonical data folder (lines, inspections unless told not to, truth when present, manifest;
-    an inspections or truth file left from an earlier write is removed when this one has none); a folder
-    that cannot be written raises OutputError naming it."""
+    an inspections or truth file left from an earlier write is removed when this one has none); the lines
+    as one file, or `partitioned` by month (`dataset.py`). A folder that cannot be written raises
+    OutputError naming it."""
     with writing(out):
-        _write_folder(data, Path(out), manifest, with_inspections)
+        _write_folder(data, Path(out), manifest, with_inspections, partitioned)
 
 
 def _write_folder(
-    data: CanonicalData, out: Path, manifest: dict[str, Any] | None, with_inspections: bool
+    data: CanonicalData, out: Path, manifest: dict[str, Any] | None, with_inspections: bool, partitioned: bool
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    extra = {name: EXTRA_KINDS[kind] for name, kind in data.extra_columns.items()}
-    write_table(data.lines, arrow_schema(LINE_FIELDS, extra), out / LINES_FILE)
+    lines = to_arrow(data.lines, lines_schema(data.extra_columns))
+    # the other layout an earlier write left is removed: a folder holds its lines one way
+    shutil.rmtree(out / LINES_DIR, ignore_errors=True)
+    (out / LINES_FILE).unlink(missing_ok=True)
+    if partitioned:
+        write_lines(lines, out)
+    else:
+        write_arrow(lines, out / LINES_FILE)
     # A file this folder must not hold is removed: outcomes left out of a load into a folder that held
     # them before would otherwise be read back as this load's.
     if with_inspections:
@@ -137,12 +158,20 @@ def read_folder(folder: Path, since: date | None = None, until: date | None = No
     are never held in memory) and the outcomes of those lines."""
     folder = Path(folder)
     settle(folder)
-    if not (folder / LINES_FILE).exists():
-        raise NotFoundError(f"{folder} is not a canonical data folder: {LINES_FILE} is missing")
+    if not has_lines(folder):
+        raise NotFoundError(
+            f"{folder} is not a canonical data folder: {LINES_FILE} (or a partitioned {LINES_DIR}/) "
+            "is missing"
+        )
     manifest_path = folder / MANIFEST_FILE
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     dated = [f for f in (("date", ">=", since), ("date", "<=", until)) if f[2] is not None]
-    lines = read_table(folder / LINES_FILE, dated or None)
+    if is_partitioned(folder):
+        months = (since.strftime("%Y-%m") if since else None, until.strftime("%Y-%m") if until else None)
+        schema = lines_schema(dict(manifest.get("extra_columns", {})))
+        lines = read_arrow(read_lines(folder, schema, dated or None, months))
+    else:
+        lines = read_table(folder / LINES_FILE, dated or None)
     inspections_path = folder / INSPECTIONS_FILE
     if inspections_path.exists():
         inspections = read_table(inspections_path)

@@ -9,6 +9,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from roundabout.data.dataset import LINES_DIR, is_partitioned, part_files
 from roundabout.data.io import INSPECTIONS_FILE, LINES_FILE, TRUTH_FILE
 from roundabout.training.config import TrainConfig
 from roundabout.training.split import Split
@@ -26,11 +27,14 @@ def data_folders(data_dir: Path, config: TrainConfig) -> list[Path]:
 
 
 def content_hash(folders: list[Path]) -> str:
-    """SHA-256 of the canonical files (lines, inspections, truth) of `folders`, in order."""
+    """SHA-256 of the canonical files (lines, or each part of partitioned lines, inspections, truth) of
+    `folders`, in order."""
     digest = hashlib.sha256()
     for folder in folders:
-        for name in (LINES_FILE, INSPECTIONS_FILE, TRUTH_FILE):
-            path = Path(folder) / name
+        parts = part_files(folder) if is_partitioned(folder) else {}
+        named = [(f"{LINES_DIR}/{p.parent.name}/{p.name}", p) for files in parts.values() for p in files]
+        named += [(name, Path(folder) / name) for name in (LINES_FILE, INSPECTIONS_FILE, TRUTH_FILE)]
+        for name, path in named:
             if path.exists():
                 digest.update(name.encode())
                 with path.open("rb") as fh:

@@ -38,5 +38,5 @@ def test_reading_a_folder_without_lines_is_a_clear_error(tmp_path: Path) -> None
 
     from roundabout.errors import NotFoundError
 
-    with pytest.raises(NotFoundError, match=r"lines\.parquet is missing"):
+    with pytest.raises(NotFoundError, match=r"lines\.parquet \(or a partitioned lines/\) is missing"):
         read_folder(tmp_path)
