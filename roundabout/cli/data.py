@@ -1,6 +1,7 @@
 """Data commands: `simulate` a world, `ingest` an administration's file, build `features`."""
 
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +13,13 @@ from roundabout.settings import Settings
 
 if TYPE_CHECKING:
     from roundabout.simulation import SimulationConfig
+
+
+class Engine(StrEnum):
+    """Where batch work runs."""
+
+    pandas = "pandas"
+    dask = "dask"
 
 
 def simulate(
@@ -206,8 +214,33 @@ def features(
         Path | None,
         typer.Option(help="Saved feature artifacts to use; default: fit them on DATA and save beside OUT"),
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="pandas: in this process; dask: on a Dask cluster, OUT a folder of Parquet parts "
+            "(docs/scale.md)"
+        ),
+    ] = Engine.pandas,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="--engine dask: the scheduler's address (default: a LocalCluster on this machine)"),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="--engine dask, LocalCluster: worker processes [default: cores]")
+    ] = None,
+    worker_memory: Annotated[
+        str | None,
+        typer.Option(
+            help="--engine dask, LocalCluster: memory limit per worker, e.g. 4GB [default: 80% split]"
+        ),
+    ] = None,
 ) -> None:
     """Build the point-in-time batch features of a canonical data folder and print a summary."""
+    if engine is Engine.dask:
+        from roundabout.cli.scale import dask_features_command
+
+        dask_features_command(ctx.obj, data, out, artifacts, (scheduler, workers, worker_memory))
+        return
     from roundabout.cli.parties import store_screening
     from roundabout.data.io import read_folder
     from roundabout.features import FeatureArtifacts, build_features

@@ -67,25 +67,28 @@ def read_lines(
         if (first is None or month >= first) and (last is None or month <= last)
         for f in parts
     ]
-    for path in files:
-        found = pq.read_schema(path)
-        if found.remove_metadata() != schema:
-            missing = [n for n in schema.names if n not in found.names]
-            extra = [n for n in found.names if n not in schema.names]
-            detail = (f"missing {', '.join(missing)}" if missing else "") + (
-                f"{'; ' if missing else ''}columns not in the folder's schema: {', '.join(extra)}"
-                if extra
-                else ""
-            )
-            raise ConfigError(
-                f"{path}: its schema differs from the folder's ({detail or 'column types or order differ'}): "
-                "every part file of a folder holds the same columns"
-            )
+    check_parts(files, schema)
     if not files:
         return schema.empty_table()
     dataset = ds.dataset([str(f) for f in files], schema=schema, format="parquet")
     expression = pq.filters_to_expression(filters) if filters else None
     return dataset.to_table(filter=expression)
+
+
+def check_parts(files: list[Path], schema: pa.Schema) -> None:
+    """Every part file holds `schema` (the folder's lines schema), or the first that does not is named."""
+    for path in files:
+        found = pq.read_schema(path)
+        if found.remove_metadata() != schema:
+            missing = [n for n in schema.names if n not in found.names]
+            extra = [n for n in found.names if n not in schema.names]
+            details = [f"missing {', '.join(missing)}"] if missing else []
+            details += [f"columns not in the folder's schema: {', '.join(extra)}"] if extra else []
+            detail = "; ".join(details) or "column types or order differ"
+            raise ConfigError(
+                f"{path}: its schema differs from the folder's ({detail}): every part file of a folder "
+                "holds the same columns"
+            )
 
 
 def write_lines(table: pa.Table, folder: Path) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from roundabout.features.columns import Columns, factorize
-from roundabout.features.history import AGGREGATES, AGGREGATES_BY_NAME, QUERIES, QUERIES_BY_NAME, query_stage
+from roundabout.features.history import AGGREGATES_BY_NAME, QUERIES, QUERIES_BY_NAME, query_stage
 from roundabout.features.specs import Aggregate, Distinct, FirstDay, LastDay, Linked, Query, WindowSum
 
 _SHIFT = 20
@@ -94,6 +94,7 @@ class _Keys:
     def __init__(self, cols: Columns) -> None:
         self.cols = cols
         self._single: dict[str, tuple[np.ndarray, int]] = {}
+        self._uniques: dict[str, np.ndarray] = {}
         self._points: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def points(
@@ -108,7 +109,13 @@ class _Keys:
         if name not in self._single:
             codes, uniques = factorize(self.cols[name])
             self._single[name] = (codes.astype("int64"), len(uniques))
+            self._uniques[name] = np.asarray(uniques, dtype=object)
         return self._single[name]
+
+    def uniques(self, name: str) -> np.ndarray:
+        """The values of a key column, by code."""
+        self._one(name)
+        return self._uniques[name]
 
     def codes(self, key: tuple[str, ...]) -> np.ndarray:
         out, _ = self._one(key[0])
@@ -133,20 +140,55 @@ def outcome_rows(
     return pos, rows
 
 
-def run_queries(cols: Columns, outcome_pos: np.ndarray, outcome_rows: Columns) -> dict[str, np.ndarray]:
-    """Evaluate every query of `history.QUERIES` for every line (stage 0, then the derived stage 1)."""
+def run_queries(
+    cols: Columns,
+    outcome_pos: np.ndarray,
+    outcome_rows: Columns,
+    names: set[str] | None = None,
+    flags: dict[str, pd.Series] | None = None,
+) -> dict[str, np.ndarray]:
+    """Evaluate the queries of `history.QUERIES` (only those in `names` when given) for every line, stage
+    0 then the derived stage 1. `flags`: for a `Linked` query, its values' first positive day (indexed by
+    value) computed elsewhere, when its aggregate's rows are not among these lines (`dask_executor.py`)."""
     keys = _Keys(cols)
     day = cols["day"]
     results: dict[str, np.ndarray] = {}
+    wanted = [q for q in QUERIES if names is None or q.name in names]
     for stage in (0, 1):
         tables: dict[str, tuple[DayTable, np.ndarray]] = {}
-        for agg in AGGREGATES:
-            if agg.stage == stage:
-                tables[agg.name] = _day_table(agg, cols, keys, outcome_pos, outcome_rows, results)
-        for query in QUERIES:
-            if query_stage(query) == stage:
-                results[query.name] = _evaluate(query, tables, keys, day)
+        for query in wanted:
+            if query_stage(query) != stage:
+                continue
+            given = (flags or {}).get(query.name)
+            for name in _aggregates_of(query) if given is None else ():
+                if name not in tables:
+                    tables[name] = _day_table(
+                        AGGREGATES_BY_NAME[name], cols, keys, outcome_pos, outcome_rows, results
+                    )
+            results[query.name] = _evaluate(query, tables, keys, day, given)
     return results
+
+
+def _aggregates_of(query: Query) -> tuple[str, ...]:
+    return () if isinstance(query, Distinct) else (query.aggregate,)
+
+
+def first_positive_days(
+    aggregate: str, measure: str, cols: Columns, outcome_pos: np.ndarray, outcome_rows: Columns
+) -> pd.Series:
+    """The first day each key of a one-column `aggregate` had a positive `measure`, indexed by the key's
+    value: what a `Linked` query reads of it, for lines whose aggregate rows live elsewhere."""
+    agg = AGGREGATES_BY_NAME[aggregate]
+    if len(agg.key) != 1:
+        raise ValueError(f"{aggregate}: first positive days are kept for one-column keys only")
+    keys = _Keys(cols)
+    table, _ = _day_table(agg, cols, keys, outcome_pos, outcome_rows, {})
+    positive = table.values[measure] > 0
+    days = pd.Series(table.day[positive]).groupby(table.code[positive]).min()
+    values = keys.uniques(agg.key[0])
+    return pd.Series(
+        days.to_numpy(dtype="int64"), index=pd.Index(values[days.index.to_numpy()], dtype=object)
+    )
 
 
 def _day_table(
@@ -175,12 +217,26 @@ def _unique_points(codes: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _evaluate(
-    query: Query, tables: dict[str, tuple[DayTable, np.ndarray]], keys: _Keys, day: np.ndarray
+    query: Query,
+    tables: dict[str, tuple[DayTable, np.ndarray]],
+    keys: _Keys,
+    day: np.ndarray,
+    flags: pd.Series | None = None,
 ) -> np.ndarray:
     if isinstance(query, Distinct):
         return _distinct(query, keys, day)
     if isinstance(query, Linked):
-        return _linked(query, tables[query.aggregate][0], keys, day)
+        if flags is None:
+            table = tables[query.aggregate][0]
+            positive = table.values[query.measure] > 0
+            flagged = pd.Series(table.day[positive]).groupby(table.code[positive]).min()
+        else:  # first positive days by value: to the codes of these lines' values
+            distinct = QUERIES_BY_NAME[query.pairs]
+            assert isinstance(distinct, Distinct)
+            days = flags.reindex(keys.uniques(distinct.value)).to_numpy(dtype="float64")
+            known = ~np.isnan(days)
+            flagged = pd.Series(days[known].astype("int64"), index=np.flatnonzero(known))
+        return _linked(query, flagged, keys, day)
     table, codes = tables[query.aggregate]
     # Query points depend on the key only: aggregates of one key (trader, its outcomes...) share them.
     ucode, uday, inverse = keys.points("|".join(AGGREGATES_BY_NAME[query.aggregate].key), codes, day)
@@ -207,14 +263,12 @@ def _first_pairs(query: Distinct, keys: _Keys, day: np.ndarray) -> pd.Series:
     )
 
 
-def _linked(query: Linked, flags: DayTable, keys: _Keys, day: np.ndarray) -> np.ndarray:
-    """A pair counts from the later of its first day and its value's first positive day (`flags`: the
-    value's aggregate, keyed by the same codes as the pairs' values)."""
+def _linked(query: Linked, flagged: pd.Series, keys: _Keys, day: np.ndarray) -> np.ndarray:
+    """A pair counts from the later of its first day and its value's first positive day (`flagged`: that
+    day by the value's code, the codes of the pairs' values)."""
     distinct = QUERIES_BY_NAME[query.pairs]
     assert isinstance(distinct, Distinct)
     pairs = _first_pairs(distinct, keys, day)
-    positive = flags.values[query.measure] > 0
-    flagged = pd.Series(flags.day[positive]).groupby(flags.code[positive]).min()
     value_day = pd.Series(pairs.index.get_level_values("v")).map(flagged).to_numpy(dtype="float64")
     known = ~np.isnan(value_day)
     since = np.maximum(pairs.to_numpy(dtype="int64")[known], value_day[known].astype("int64"))

@@ -143,6 +143,14 @@ class ScreeningIndex:
         self._unknown_idf = 1.0
         self._cached = lru_cache(maxsize=CACHED)(self._matches)
 
+    def __getstate__(self) -> dict[str, object]:
+        """Picklable (sent to the workers of a Dask cluster): the match cache stays behind."""
+        return {k: v for k, v in self.__dict__.items() if k != "_cached"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._cached = lru_cache(maxsize=CACHED)(self._matches)
+
     # building ----------------------------------------------------------------------------------------
     @classmethod
     def build(cls, lists: Iterable[LoadedList], threshold: float = DEFAULT_THRESHOLD) -> "ScreeningIndex":
