@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from roundabout.cli.data import Engine
 from roundabout.cli.parties import store_screening
 from roundabout.cli.render import (
     console,
@@ -15,7 +16,7 @@ from roundabout.cli.render import (
     stage_progress,
     summary_table,
 )
-from roundabout.errors import NotFoundError, writing
+from roundabout.errors import ConfigError, NotFoundError, writing
 from roundabout.settings import Settings
 
 if TYPE_CHECKING:
@@ -134,8 +135,36 @@ def score(
             "outcomes, never the outcomes in DATA; only the lines of DATA are scored"
         ),
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(help="pandas: in this process; dask: on a Dask cluster, OUT a folder of Parquet parts"),
+    ] = Engine.pandas,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="--engine dask: the scheduler's address (default: a LocalCluster on this machine)"),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="--engine dask, LocalCluster: worker processes [default: cores]")
+    ] = None,
+    worker_memory: Annotated[
+        str | None,
+        typer.Option(
+            help="--engine dask, LocalCluster: memory limit per worker, e.g. 4GB [default: 80% split]"
+        ),
+    ] = None,
 ) -> None:
     """Score every line of a canonical data folder offline (features included) and write the scores."""
+    if engine is Engine.dask:
+        if explain or history:
+            raise ConfigError("--engine dask: --explain and --history are not available on Dask yet")
+        from roundabout.cli.scale import dask_score_command
+
+        model_obj = mlflow_service_of(ctx.obj).load_model(model)
+        rows = dask_score_command(ctx.obj, model_obj, data, out, (scheduler, workers, worker_memory))
+        seq = _audit_score_run(ctx.obj, model, data, history, out, rows)
+        if seq is not None:
+            note(f"recorded in the audit trail of the service store as record {seq}")
+        return
     from roundabout.cli.store_calls import selection_key_of
     from roundabout.data.history import read_history
     from roundabout.data.io import read_folder
@@ -182,8 +211,6 @@ def _audit_score_run(
 ) -> int | None:
     """The run's audit record: the model, the data's fingerprint (a hash of its files' content), the counts
     and a hash of the scores written."""
-    import hashlib
-
     from roundabout.cli.store_calls import audit
     from roundabout.training.fingerprint import content_hash
 
@@ -194,10 +221,23 @@ def _audit_score_run(
         "history": [str(h.resolve()) for h in history or []],
         "history_sha256": content_hash(list(history)) if history else None,
         "out": str(out.resolve()),
-        "out_sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
+        "out_sha256": _sha256_of(out),
         **{k.replace(" ", "_"): v for k, v in counts.items()},
     }
     return audit(settings, "score_run", model, content)
+
+
+def _sha256_of(out: Path) -> str:
+    """SHA-256 of a scores file, or of a folder of Parquet parts (their names and bytes, in name order)."""
+    import hashlib
+
+    if out.is_file():
+        return hashlib.sha256(out.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for part in sorted(p for p in out.rglob("*") if p.is_file()):
+        digest.update(str(part.relative_to(out)).encode())
+        digest.update(part.read_bytes())
+    return digest.hexdigest()
 
 
 def require_data_folder(data: Path) -> None:

@@ -29,6 +29,9 @@ from roundabout.features.parties import party_columns
 from roundabout.features.specs import Distinct, Linked, Query
 from roundabout.parties.index import ScreeningIndex
 
+#: The frames keep pandas' own string type: Dask's conversion of metadata alone would give the two sides of
+#: a join on line_id two string types. Set around building a graph of these frames.
+STRINGS_AS_GIVEN = {"dataframe.convert-string": False}
 #: Screening columns computed once per line and carried through the shuffles.
 PARTY_COLUMNS = ("cp_list_score", "trader_list_score", "cp_listed", "trader_listed", "listed_russia")
 _OUTCOME_DAY, _VIOLATION = "_outcome_day", "_violation"
@@ -133,6 +136,12 @@ def _flags_pass(part: pd.DataFrame, need: _Needs, extra: Mapping[str, str]) -> p
     return first_positive_days(need.aggregate, need.measure, cols, pos, rows)
 
 
+def features_of_partition(part: pd.DataFrame, artifacts: FeatureArtifacts) -> pd.DataFrame:
+    """The features of a partition of `with_history` (its lines and their query results), indexed by
+    line_id: what models read, per partition (`models/dask_scoring.py`)."""
+    return _final_pass(part, artifacts, feature_names(artifacts), [q.name for q in QUERIES])
+
+
 def _final_pass(
     part: pd.DataFrame, artifacts: FeatureArtifacts, names: list[str], queries: list[str]
 ) -> pd.DataFrame:
@@ -158,13 +167,27 @@ def dask_features(
 ) -> dd.DataFrame:
     """Point-in-time features of every line of `lines` (one row per line, indexed by line_id; partitions
     in no particular order), the same as `build.build_features` gives in one process."""
-    # the frames keep pandas' own string type: Dask's conversion of metadata alone would give the two sides
-    # of a join on line_id two string types
-    with dask.config.set({"dataframe.convert-string": False}):
-        return _features(lines, inspections, artifacts, screening)
+    names = feature_names(artifacts)
+    queries = [q.name for q in QUERIES]
+    index = pd.Index([], name="line_id", dtype="str")
+    meta = pd.DataFrame({n: pd.Series(dtype="float64") for n in names}, index=index)
+    with dask.config.set(STRINGS_AS_GIVEN):
+        merged = _with_history(lines, inspections, artifacts, screening)
+        return merged.map_partitions(_final_pass, artifacts, names, queries, meta=meta)
 
 
-def _features(
+def with_history(
+    lines: dd.DataFrame,
+    inspections: pd.DataFrame,
+    artifacts: FeatureArtifacts,
+    screening: ScreeningIndex | None = None,
+) -> dd.DataFrame:
+    """The lines with their screening columns and every history query's result, one column each."""
+    with dask.config.set(STRINGS_AS_GIVEN):
+        return _with_history(lines, inspections, artifacts, screening)
+
+
+def _with_history(
     lines: dd.DataFrame,
     inspections: pd.DataFrame,
     artifacts: FeatureArtifacts,
@@ -203,8 +226,4 @@ def _features(
         )
         results = shuffled.map_partitions(_family_pass, names, extra, flags, meta=meta)
         merged = merged.merge(results, on="line_id", how="left")
-    names = feature_names(artifacts)
-    queries = [q.name for q in QUERIES]
-    index = pd.Index([], name="line_id", dtype="str")
-    meta = pd.DataFrame({n: pd.Series(dtype="float64") for n in names}, index=index)
-    return merged.map_partitions(_final_pass, artifacts, names, queries, meta=meta)
+    return merged

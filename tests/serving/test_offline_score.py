@@ -73,3 +73,28 @@ def test_score_with_reasons_writes_json_columns_that_read_back(registry: Registr
     assert {"feature", "value", "contribution", "text"} == set(next(r for r in reasons if r)[0])
     contributions = [json.loads(text) for text in scores["contributions"]]
     assert all(isinstance(c, dict) for c in contributions) and any(contributions)
+
+
+def test_score_on_dask_writes_the_scores_of_the_in_process_command(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """A model trained the usual way scores on a Dask LocalCluster: the same rows, columns and values."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": registry.tracking_uri, "ROUNDABOUT_HOME": str(registry.home)}
+    base = [sys.executable, "-m", "roundabout.cli", "score", "--model", "models:/roundabout@champion",
+            "--data", str(registry.data_dir)]  # fmt: skip
+    plain = subprocess.run(
+        [*base, "--out", str(tmp_path / "s.parquet")], env=env, capture_output=True, text=True
+    )
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    done = subprocess.run(
+        [*base, "--out", str(tmp_path / "d"), "--engine", "dask", "--workers", "2", "--worker-memory", "1GB"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    expected = pd.read_parquet(tmp_path / "s.parquet").set_index("line_id").sort_index()
+    got = pd.read_parquet(tmp_path / "d").set_index("line_id").sort_index()
+    assert list(got.columns) == list(expected.columns) and got.index.equals(expected.index)
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9, check_dtype=False)
+    refused = subprocess.run([*base, "--out", str(tmp_path / "e"), "--engine", "dask", "--explain"],
+                             env=env, capture_output=True, text=True)  # fmt: skip
+    assert refused.returncode == 2 and "--explain and --history are not available on Dask" in refused.stderr
