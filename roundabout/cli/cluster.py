@@ -6,8 +6,10 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
 
+import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from roundabout.cli.render import err_console, say
@@ -15,6 +17,33 @@ from roundabout.errors import ConfigError, UnavailableError
 
 if TYPE_CHECKING:
     from distributed import Client
+
+
+class Engine(StrEnum):
+    """Where batch work runs."""
+
+    pandas = "pandas"
+    dask = "dask"
+
+
+#: The options of a command that can run on Dask (`features`, `score`).
+EngineOption = Annotated[
+    Engine,
+    typer.Option(
+        help="pandas: in this process; dask: on a Dask cluster, OUT a folder of Parquet parts (docs/scale.md)"
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(help="--engine dask: the scheduler's address (default: a LocalCluster on this machine)"),
+]
+WorkersOption = Annotated[
+    int | None, typer.Option(min=1, help="--engine dask, LocalCluster: worker processes [default: cores]")
+]
+WorkerMemoryOption = Annotated[
+    str | None,
+    typer.Option(help="--engine dask, LocalCluster: memory limit per worker, e.g. 4GB [default: 80% split]"),
+]
 
 #: Share of this machine's memory a LocalCluster's workers may hold together.
 MEMORY_SHARE = 0.8

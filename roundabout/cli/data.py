@@ -1,25 +1,18 @@
 """Data commands: `simulate` a world, `ingest` an administration's file, build `features`."""
 
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from roundabout.cli.cluster import Engine, EngineOption, SchedulerOption, WorkerMemoryOption, WorkersOption
 from roundabout.cli.render import console, counts_table, rows_progress, say, stage_progress, summary_table
 from roundabout.errors import ConfigError, writing
 from roundabout.settings import Settings
 
 if TYPE_CHECKING:
     from roundabout.simulation import SimulationConfig
-
-
-class Engine(StrEnum):
-    """Where batch work runs."""
-
-    pandas = "pandas"
-    dask = "dask"
 
 
 def simulate(
@@ -214,26 +207,10 @@ def features(
         Path | None,
         typer.Option(help="Saved feature artifacts to use; default: fit them on DATA and save beside OUT"),
     ] = None,
-    engine: Annotated[
-        Engine,
-        typer.Option(
-            help="pandas: in this process; dask: on a Dask cluster, OUT a folder of Parquet parts "
-            "(docs/scale.md)"
-        ),
-    ] = Engine.pandas,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="--engine dask: the scheduler's address (default: a LocalCluster on this machine)"),
-    ] = None,
-    workers: Annotated[
-        int | None, typer.Option(min=1, help="--engine dask, LocalCluster: worker processes [default: cores]")
-    ] = None,
-    worker_memory: Annotated[
-        str | None,
-        typer.Option(
-            help="--engine dask, LocalCluster: memory limit per worker, e.g. 4GB [default: 80% split]"
-        ),
-    ] = None,
+    engine: EngineOption = Engine.pandas,
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
+    worker_memory: WorkerMemoryOption = None,
 ) -> None:
     """Build the point-in-time batch features of a canonical data folder and print a summary."""
     if engine is Engine.dask:

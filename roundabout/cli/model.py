@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from roundabout.cli.data import Engine
+from roundabout.cli.cluster import Engine, EngineOption, SchedulerOption, WorkerMemoryOption, WorkersOption
 from roundabout.cli.parties import store_screening
 from roundabout.cli.render import (
     console,
@@ -135,23 +135,10 @@ def score(
             "outcomes, never the outcomes in DATA; only the lines of DATA are scored"
         ),
     ] = None,
-    engine: Annotated[
-        Engine,
-        typer.Option(help="pandas: in this process; dask: on a Dask cluster, OUT a folder of Parquet parts"),
-    ] = Engine.pandas,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="--engine dask: the scheduler's address (default: a LocalCluster on this machine)"),
-    ] = None,
-    workers: Annotated[
-        int | None, typer.Option(min=1, help="--engine dask, LocalCluster: worker processes [default: cores]")
-    ] = None,
-    worker_memory: Annotated[
-        str | None,
-        typer.Option(
-            help="--engine dask, LocalCluster: memory limit per worker, e.g. 4GB [default: 80% split]"
-        ),
-    ] = None,
+    engine: EngineOption = Engine.pandas,
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
+    worker_memory: WorkerMemoryOption = None,
 ) -> None:
     """Score every line of a canonical data folder offline (features included) and write the scores."""
     if engine is Engine.dask:

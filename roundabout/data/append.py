@@ -34,18 +34,18 @@ from roundabout.data.dataset import (
 )
 from roundabout.data.folder_writer import SOURCES_FILE, SOURCES_SCHEMA
 from roundabout.data.io import (
-    EXTRA_KINDS,
     INSPECTIONS_FILE,
     LINES_FILE,
     MANIFEST_FILE,
     TRUTH_FILE,
+    lines_schema,
     read_arrow,
     replaced_name,
     settle,
     write_arrow,
     write_table_as_is,
 )
-from roundabout.data.schema import INSPECTIONS_SCHEMA, LINE_FIELDS, TRUTH_SCHEMA, arrow_schema
+from roundabout.data.schema import INSPECTIONS_SCHEMA, TRUTH_SCHEMA
 from roundabout.errors import ConfigError
 
 SUPERSEDED = {"lines": "superseded_lines.parquet", "inspections": "superseded_inspections.parquet"}
@@ -122,7 +122,7 @@ def append_folder(folder: Path, incoming: Path, source: str, manifest: dict[str,
             f"{new_extra or 'none'}: a folder's lines share one set of columns"
         )
     schemas = {
-        LINES_FILE: arrow_schema(LINE_FIELDS, {n: EXTRA_KINDS[k] for n, k in old_extra.items()}),
+        LINES_FILE: lines_schema(old_extra),
         INSPECTIONS_FILE: INSPECTIONS_SCHEMA,
         TRUTH_FILE: TRUTH_SCHEMA,
     }

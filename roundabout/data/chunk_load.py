@@ -167,9 +167,9 @@ class ChunkLoader:
                 self.lines.reject(int(n), f"{name}: {reason}", read=True)
         if not self.with_outcomes:
             return Chunk(lines.valid, None)
-        return Chunk(lines.valid, self._outcomes(table, canonical["line_id"], lines.valid["line_id"]))
+        return Chunk(lines.valid, self._outcomes(table, canonical["line_id"]))
 
-    def _outcomes(self, table: SourceTable, line_ids: pd.Series, loaded: pd.Series) -> pd.DataFrame:
+    def _outcomes(self, table: SourceTable, line_ids: pd.Series) -> pd.DataFrame:
         assert self.mapping.outcomes is not None
         raw, positions = _outcome_frame(table.frame, line_ids.reset_index(drop=True), self.mapping)
         rules = self.rules.model_copy(

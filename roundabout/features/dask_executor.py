@@ -213,7 +213,7 @@ def _with_history(
     needs = _linked_needs()
     order = sorted(grouped, key=lambda fam: 0 if any(n.family == fam for n in needs) else 1)
     flags: dict[str, pd.Series] = {}
-    merged = prepared
+    found: dd.DataFrame | None = None  # the query results, narrow: joined to the wide lines once
     for family in order:
         shuffled = prepared.shuffle(on=_key_column(family))
         for need in needs:
@@ -225,5 +225,6 @@ def _with_history(
             {"line_id": pd.Series(dtype="str"), **{n: pd.Series(dtype="float64") for n in names}}
         )
         results = shuffled.map_partitions(_family_pass, names, extra, flags, meta=meta)
-        merged = merged.merge(results, on="line_id", how="left")
-    return merged
+        found = results if found is None else found.merge(results, on="line_id", how="inner")
+    assert found is not None
+    return prepared.merge(found, on="line_id", how="left")
