@@ -19,6 +19,7 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
+from dask.delayed import Delayed
 
 from roundabout.features.artifacts import PRIOR_WEIGHT, FeatureArtifacts
 from roundabout.features.build import extra_features, feature_names, stateless_features
@@ -128,6 +129,10 @@ def _family_pass(
     return pd.DataFrame({"line_id": part["line_id"].to_numpy(), **{n: results[n] for n in names}})
 
 
+def _concat(parts: list[pd.Series]) -> pd.Series:
+    return pd.concat(parts) if parts else pd.Series(dtype="int64")
+
+
 def _flags_pass(part: pd.DataFrame, need: _Needs, extra: Mapping[str, str]) -> pd.Series:
     if not len(part):
         return pd.Series(dtype="int64")
@@ -212,19 +217,21 @@ def _with_history(
     prepared = keyed.merge(outcomes, on="line_id", how="left").persist()
     needs = _linked_needs()
     order = sorted(grouped, key=lambda fam: 0 if any(n.family == fam for n in needs) else 1)
-    flags: dict[str, pd.Series] = {}
+    flags: dict[str, Delayed] = {}
     found: dd.DataFrame | None = None  # the query results, narrow: joined to the wide lines once
     for family in order:
         shuffled = prepared.shuffle(on=_key_column(family))
         for need in needs:
             if need.family == family:
                 parts = shuffled.map_partitions(_flags_pass, need, extra, meta=pd.Series(dtype="int64"))
-                flags[need.query] = parts.compute()
+                # lazy (a task gathering the partitions' rows), so one graph holds the whole job
+                flags[need.query] = dask.delayed(_concat)(parts.to_delayed())
         names = grouped[family]
         meta = pd.DataFrame(
             {"line_id": pd.Series(dtype="str"), **{n: pd.Series(dtype="float64") for n in names}}
         )
-        results = shuffled.map_partitions(_family_pass, names, extra, flags, meta=meta)
+        given = dask.delayed(dict)(**flags)
+        results = shuffled.map_partitions(_family_pass, names, extra, given, meta=meta)
         found = results if found is None else found.merge(results, on="line_id", how="inner")
     assert found is not None
     return prepared.merge(found, on="line_id", how="left")
