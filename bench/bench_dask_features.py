@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psutil
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +69,7 @@ def run(cmd: list[str], home: Path) -> dict[str, float]:
 
 def compose(world: Path, copies: int, out: Path) -> None:
     """`copies` copies of the folder `world` as one partitioned folder `out` (ids prefixed)."""
-    from roundabout.data.dataset import PARTITION, months_of, write_part
+    from roundabout.data.dataset import PARTITION, by_month, write_part
     from roundabout.data.io import INSPECTIONS_SCHEMA, lines_schema, read_folder, to_arrow, write_table
 
     data = read_folder(world)
@@ -80,10 +79,7 @@ def compose(world: Path, copies: int, out: Path) -> None:
         lines = data.lines.assign(
             line_id=f"c{k}-" + data.lines["line_id"], document_id=f"c{k}-" + data.lines["document_id"]
         )
-        table = to_arrow(lines, schema)
-        months = months_of(table["date"])
-        for month in sorted(set(months.to_pylist())):
-            rows = table.filter(pc.equal(months, month))
+        for month, rows in by_month(to_arrow(lines, schema)):
             write_part(rows, out / "lines" / f"{PARTITION}={month}" / f"part-{k}.parquet")
         outcomes.append(data.inspections.assign(line_id=f"c{k}-" + data.inspections["line_id"]))
     write_table(pd.concat(outcomes, ignore_index=True), INSPECTIONS_SCHEMA, out / "inspections.parquet")

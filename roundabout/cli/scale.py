@@ -28,7 +28,8 @@ def dask_features_command(
     import shutil
 
     from roundabout.cli.parties import store_screening
-    from roundabout.data.dask_io import extra_columns_of, read_inspections, read_lines_dask
+    from roundabout.data.dask_io import read_inspections, read_lines_dask
+    from roundabout.data.io import extra_columns_of
     from roundabout.features import FeatureArtifacts
     from roundabout.features.dask_executor import dask_features
 

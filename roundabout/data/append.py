@@ -10,7 +10,6 @@ killed between them leaves the old folder under `<name>.replaced`, which the nex
 folder puts back (`io.settle`), so a failed or killed append leaves the folder as it was.
 """
 
-import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -36,13 +35,15 @@ from roundabout.data.folder_writer import SOURCES_FILE, SOURCES_SCHEMA
 from roundabout.data.io import (
     INSPECTIONS_FILE,
     LINES_FILE,
-    MANIFEST_FILE,
     TRUTH_FILE,
+    extra_columns_of,
     lines_schema,
     read_arrow,
+    read_manifest,
     replaced_name,
     settle,
     write_arrow,
+    write_manifest,
     write_table_as_is,
 )
 from roundabout.data.schema import INSPECTIONS_SCHEMA, TRUTH_SCHEMA
@@ -115,7 +116,7 @@ def _read(folder: Path, name: str, schema: pa.Schema) -> pa.Table | None:
 def append_folder(folder: Path, incoming: Path, source: str, manifest: dict[str, Any]) -> dict[str, Appended]:
     """Merge the canonical folder `incoming` (this ingest's, complete) into `folder`, all or nothing."""
     settle(folder)
-    old_extra, new_extra = _extra_columns(folder), _extra_columns(incoming)
+    old_extra, new_extra = extra_columns_of(folder), extra_columns_of(incoming)
     if old_extra != new_extra:
         raise ConfigError(
             f"{folder} holds extra columns {old_extra or 'none'}; this mapping declares "
@@ -151,11 +152,7 @@ def append_folder(folder: Path, incoming: Path, source: str, manifest: dict[str,
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir(parents=True)
     at = datetime.now(UTC).replace(microsecond=0)
-    history = (
-        json.loads((folder / MANIFEST_FILE).read_text()).get("appends", [])
-        if (folder / MANIFEST_FILE).exists()
-        else []
-    )
+    history = read_manifest(folder).get("appends", [])
     none = Appended(0, 0, 0)
     entry = {"at": at.isoformat(), "lines_appended": counts.get("lines", none).as_dict(),
              "inspections_appended": counts.get("inspections", none).as_dict(), **manifest}  # fmt: skip
@@ -171,7 +168,7 @@ def append_folder(folder: Path, incoming: Path, source: str, manifest: dict[str,
                 )
         else:
             write_arrow(table, staged / name)
-    (staged / MANIFEST_FILE).write_text(json.dumps(body, indent=2, sort_keys=True, default=str) + "\n")
+    write_manifest(staged, body)
     for table, rows in replaced.items():
         _keep_superseded(folder / SUPERSEDED[table], staged / SUPERSEDED[table], rows, at, source)
     kept, arrived = _read(folder, SOURCES_FILE, SOURCES_SCHEMA), _read(incoming, SOURCES_FILE, SOURCES_SCHEMA)
@@ -236,11 +233,6 @@ def swap_in(folder: Path, staged: Path) -> None:
     os.rename(folder, backup)
     os.rename(staged, folder)
     shutil.rmtree(backup)
-
-
-def _extra_columns(folder: Path) -> dict[str, str]:
-    path = folder / MANIFEST_FILE
-    return dict(json.loads(path.read_text()).get("extra_columns", {})) if path.exists() else {}
 
 
 def _keep_superseded(before: Path, after: Path, rows: pd.DataFrame, at: datetime, source: str) -> None:

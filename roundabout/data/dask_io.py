@@ -2,7 +2,6 @@
 month parts of a partitioned folder, or the single `lines.parquet`), each read exactly as
 `io.read_folder` reads it, so the pandas and the Dask paths see the same types."""
 
-import json
 from pathlib import Path
 
 import dask.dataframe as dd
@@ -14,8 +13,8 @@ from roundabout.data.io import (
     INSPECTIONS_FILE,
     INSPECTIONS_SCHEMA,
     LINES_FILE,
-    MANIFEST_FILE,
     empty_frame,
+    extra_columns_of,
     has_lines,
     lines_schema,
     read_arrow,
@@ -28,12 +27,6 @@ from roundabout.errors import NotFoundError
 def _read_part(part: tuple[str, int]) -> pd.DataFrame:
     path, row_group = part
     return read_arrow(pq.ParquetFile(path).read_row_group(row_group))
-
-
-def extra_columns_of(folder: Path) -> dict[str, str]:
-    """The extra columns a folder's manifest declares."""
-    path = Path(folder) / MANIFEST_FILE
-    return dict(json.loads(path.read_text()).get("extra_columns", {})) if path.exists() else {}
 
 
 def read_lines_dask(folder: Path) -> dd.DataFrame:
@@ -50,9 +43,9 @@ def read_lines_dask(folder: Path) -> dd.DataFrame:
         files = [folder / LINES_FILE]
     check_parts(files, schema)
     meta = read_arrow(schema.empty_table())
-    if not files or not any(pq.ParquetFile(f).num_row_groups for f in files):
-        return dd.from_pandas(meta, npartitions=1)
     parts = [(str(f), g) for f in files for g in range(pq.ParquetFile(f).num_row_groups)]
+    if not parts:
+        return dd.from_pandas(meta, npartitions=1)
     return dd.from_map(_read_part, parts, meta=meta, enforce_metadata=False)
 
 

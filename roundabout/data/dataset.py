@@ -9,6 +9,7 @@ date range is read from its months' files alone.
 """
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,12 +96,17 @@ def write_lines(table: pa.Table, folder: Path) -> None:
     """Write `table` (canonical lines) as `folder/lines/month=YYYY-MM/part-0.parquet`, month by month, in
     the order of the rows; months with no rows get no folder."""
     root = Path(folder) / LINES_DIR
+    for month, rows in by_month(table):
+        write_part(rows, root / f"{PARTITION}={month}" / "part-0.parquet")
+
+
+def by_month(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
+    """The rows of `table` (canonical lines) of each month, in order of first appearance."""
     months = months_of(table["date"]) if table.num_rows else pa.array([], pa.string())
     for month in pc.unique(months).to_pylist():
         if month is None:
             raise ConfigError("a line without a date cannot be placed in a month partition")
-        rows = table.filter(pc.equal(months, month))
-        write_part(rows, root / f"{PARTITION}={month}" / "part-0.parquet")
+        yield month, table.filter(pc.equal(months, month))
 
 
 def write_part(table: pa.Table, path: Path) -> None:

@@ -6,7 +6,6 @@ beside the target that an ingest swaps in whole when it is complete (`ingest.py`
 or is abandoned never shows: its folder is removed, by the next ingest if not by this one.
 """
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -14,11 +13,10 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from roundabout.data.dataset import LINES_DIR, PARTITION, months_of
-from roundabout.data.io import INSPECTIONS_FILE, LINES_FILE, MANIFEST_FILE, lines_schema, to_arrow
+from roundabout.data.dataset import LINES_DIR, PARTITION, by_month
+from roundabout.data.io import INSPECTIONS_FILE, LINES_FILE, lines_schema, to_arrow, write_manifest
 from roundabout.data.schema import INSPECTIONS_SCHEMA
 from roundabout.errors import writing
 
@@ -85,10 +83,9 @@ class FolderWriter:
         if not self.partitioned:
             self._writers[LINES_FILE].write_table(table)
             return
-        months = months_of(table["date"])
-        for month in pc.unique(months).to_pylist():
+        for month, rows in by_month(table):
             name = f"{LINES_DIR}/{PARTITION}={month}/part-0.parquet"
-            self._open(name, self._lines_schema).write_table(table.filter(pc.equal(months, month)))
+            self._open(name, self._lines_schema).write_table(rows)
 
     def close(self, manifest: dict[str, Any]) -> None:
         """Finish every file, then write the manifest."""
@@ -98,9 +95,7 @@ class FolderWriter:
             self._writers.clear()
             if self.partitioned:
                 (self.folder / LINES_DIR).mkdir(exist_ok=True)  # a load of no lines: an empty dataset
-            body = {"extra_columns": self.extra_columns, **manifest}
-            text = json.dumps(body, indent=2, sort_keys=True, default=str) + "\n"
-            (self.folder / MANIFEST_FILE).write_text(text)
+            write_manifest(self.folder, {"extra_columns": self.extra_columns, **manifest})
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None

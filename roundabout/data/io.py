@@ -128,8 +128,23 @@ def _write_folder(
         write_table(data.truth, TRUTH_SCHEMA, out / TRUTH_FILE)
     else:
         (out / TRUTH_FILE).unlink(missing_ok=True)
-    body = {"extra_columns": data.extra_columns, **(manifest or {})}
-    (out / MANIFEST_FILE).write_text(json.dumps(body, indent=2, sort_keys=True, default=str) + "\n")
+    write_manifest(out, {"extra_columns": data.extra_columns, **(manifest or {})})
+
+
+def write_manifest(folder: Path, body: dict[str, Any]) -> None:
+    """A folder's `manifest.json` (sorted keys, dates as text)."""
+    (Path(folder) / MANIFEST_FILE).write_text(json.dumps(body, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """A folder's `manifest.json` ({} when it has none)."""
+    path = Path(folder) / MANIFEST_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def extra_columns_of(folder: Path) -> dict[str, str]:
+    """The extra columns a folder's manifest declares."""
+    return dict(read_manifest(folder).get("extra_columns", {}))
 
 
 def write_table_as_is(frame: pd.DataFrame, path: Path) -> None:
@@ -163,12 +178,11 @@ def read_folder(folder: Path, since: date | None = None, until: date | None = No
             f"{folder} is not a canonical data folder: {LINES_FILE} (or a partitioned {LINES_DIR}/) "
             "is missing"
         )
-    manifest_path = folder / MANIFEST_FILE
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    extra = extra_columns_of(folder)
     dated = [f for f in (("date", ">=", since), ("date", "<=", until)) if f[2] is not None]
     if is_partitioned(folder):
         months = (since.strftime("%Y-%m") if since else None, until.strftime("%Y-%m") if until else None)
-        schema = lines_schema(dict(manifest.get("extra_columns", {})))
+        schema = lines_schema(extra)
         lines = read_arrow(read_lines(folder, schema, dated or None, months))
     else:
         lines = read_table(folder / LINES_FILE, dated or None)
@@ -183,7 +197,7 @@ def read_folder(folder: Path, since: date | None = None, until: date | None = No
         inspections = inspections[inspections["line_id"].isin(ids)].reset_index(drop=True)
         if truth is not None:
             truth = truth[truth["line_id"].isin(ids)].reset_index(drop=True)
-    return CanonicalData(lines, inspections, truth, dict(manifest.get("extra_columns", {})))
+    return CanonicalData(lines, inspections, truth, extra)
 
 
 def empty_frame(schema: pa.Schema) -> pd.DataFrame:
