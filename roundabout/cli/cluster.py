@@ -26,7 +26,7 @@ class Engine(StrEnum):
     dask = "dask"
 
 
-#: The options of a command that can run on Dask (`features`, `score`).
+#: The options of a command that can run on Dask (`features`, `train`, `evaluate`, `score`).
 EngineOption = Annotated[
     Engine,
     typer.Option(
@@ -43,6 +43,18 @@ WorkersOption = Annotated[
 WorkerMemoryOption = Annotated[
     str | None,
     typer.Option(help="--engine dask, LocalCluster: memory limit per worker, e.g. 4GB [default: 80% split]"),
+]
+
+#: Lines drawn uniformly from a history on Dask for what estimates something of all its lines
+#: (`training/dask_split.py`: its DRAW_LINES, not imported here so the CLI starts without pandas).
+DRAW_LINES = 1_000_000
+DrawLinesOption = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="--engine dask: lines drawn uniformly from the history for the anomaly detectors, thresholds "
+        "and the holdout (every labelled training line is kept besides)",
+    ),
 ]
 
 #: Share of this machine's memory a LocalCluster's workers may hold together.

@@ -5,7 +5,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from roundabout.cli.cluster import Engine, EngineOption, SchedulerOption, WorkerMemoryOption, WorkersOption
+from roundabout.cli.cluster import (
+    DRAW_LINES,
+    DrawLinesOption,
+    Engine,
+    EngineOption,
+    SchedulerOption,
+    WorkerMemoryOption,
+    WorkersOption,
+)
 from roundabout.cli.parties import store_screening
 from roundabout.cli.render import (
     console,
@@ -55,6 +63,11 @@ def train(
             "(0: none) [default: search.budget_minutes, 1]",
         ),
     ] = None,
+    engine: EngineOption = Engine.pandas,
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
+    worker_memory: WorkerMemoryOption = None,
+    draw_lines: DrawLinesOption = DRAW_LINES,
 ) -> None:
     """Train the risk model, evaluate it on the holdout, log to MLflow, register and maybe promote it."""
     from roundabout.cli.store_calls import export_store
@@ -72,9 +85,18 @@ def train(
         data = export_store(settings, settings.home / "from-store")
     assert data is not None
     require_data_folder(data)
-    with stage_progress(TRAIN_STAGES, "train") as mark:
-        screening = store_screening(settings)
-        result = run_training(data, mlflow_service_of(settings), cfg, experiment, register, mark, screening)
+    screening = store_screening(settings)
+    service = mlflow_service_of(settings)
+    if engine is Engine.dask:
+        from roundabout.cli.scale import dask_train
+
+        result = dask_train(
+            data, service, cfg, experiment, register, screening, draw_lines,
+            (scheduler, workers, worker_memory),
+        )  # fmt: skip
+    else:
+        with stage_progress(TRAIN_STAGES, "train") as mark:
+            result = run_training(data, service, cfg, experiment, register, mark, screening)
     print_training(result)
 
 
@@ -95,21 +117,30 @@ def evaluate(
             "outcomes; the outcomes in DATA are only the labels measured against (a held-out file)"
         ),
     ] = None,
+    engine: EngineOption = Engine.pandas,
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
+    worker_memory: WorkerMemoryOption = None,
+    draw_lines: DrawLinesOption = DRAW_LINES,
 ) -> None:
     """Re-evaluate a registered or logged model on a canonical data folder and print the report."""
     from roundabout.training import EVALUATE_STAGES, evaluate_model
 
     require_data_folder(data)
-    with stage_progress(EVALUATE_STAGES, "evaluate") as mark:
-        report = evaluate_model(
-            mlflow_service_of(ctx.obj),
-            model,
-            data,
-            since=since,
-            mark=mark,
-            history=history or (),
-            screening=store_screening(ctx.obj),
-        )
+    screening = store_screening(ctx.obj)
+    service = mlflow_service_of(ctx.obj)
+    if engine is Engine.dask:
+        if history:
+            raise ConfigError("--engine dask: --history is not available on Dask yet")
+        from roundabout.cli.scale import dask_evaluate
+
+        cluster = (scheduler, workers, worker_memory)
+        report = dask_evaluate(service, model, data, since, screening, draw_lines, cluster)
+    else:
+        with stage_progress(EVALUATE_STAGES, "evaluate") as mark:
+            report = evaluate_model(
+                service, model, data, since=since, mark=mark, history=history or (), screening=screening
+            )
     meta = report["meta"]
     print_report(report, f"the evaluated period ({meta['since']} to {meta['until']})")
     console.print(summary_table("evaluated", meta))

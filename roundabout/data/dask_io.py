@@ -1,11 +1,15 @@
-"""A canonical folder's lines as a Dask DataFrame: one partition per row group of its Parquet files (the
-month parts of a partitioned folder, or the single `lines.parquet`), each read exactly as
-`io.read_folder` reads it, so the pandas and the Dask paths see the same types."""
+"""A canonical folder's lines for Dask: one partition per row group of its Parquet files (the month parts
+of a partitioned folder, or the single `lines.parquet`), each read exactly as `io.read_folder` reads it,
+so the pandas and the Dask paths see the same types."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dask.dataframe as dd
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from roundabout.data.dataset import check_parts, is_partitioned, part_files
@@ -23,15 +27,54 @@ from roundabout.data.io import (
 )
 from roundabout.errors import NotFoundError
 
+Part = tuple[str, int]  # a Parquet file and one of its row groups
 
-def _read_part(part: tuple[str, int]) -> pd.DataFrame:
+
+def read_part(part: Part) -> pd.DataFrame:
     path, row_group = part
     return read_arrow(pq.ParquetFile(path).read_row_group(row_group))
 
 
-def read_lines_dask(folder: Path) -> dd.DataFrame:
-    """The folder's lines, lazily: a partition per file (every file checked to hold the folder's schema
-    first, so a mixed folder fails here naming the file, not on a worker later)."""
+def _apply(item: tuple[int, Part], func: Callable[..., pd.DataFrame], *args: Any) -> pd.DataFrame:
+    number, part = item
+    return func(read_part(part), number, *args)
+
+
+@dataclass(frozen=True, eq=False)
+class LineParts:
+    """The row groups of a folder's lines, to be read as often as a job needs: each `frame` or `map` is a
+    graph of its own, so a long job can let go of the lines between passes and read them again (holding
+    a whole history in workers' memory is what a cluster cannot afford)."""
+
+    parts: tuple[Part, ...]
+    schema: pa.Schema
+
+    @property
+    def npartitions(self) -> int:
+        return len(self.parts)
+
+    def meta(self) -> pd.DataFrame:
+        return read_arrow(self.schema.empty_table())
+
+    def frame(self, label: str = "lines") -> dd.DataFrame:
+        """The lines, a partition per row group in order."""
+        return self.map(_as_read, self.meta(), label=label)
+
+    def map(self, func: Callable[..., pd.DataFrame], meta: Any, *args: Any, label: str) -> dd.DataFrame:
+        """`func(lines, partition number, *args)` of every row group, as a frame with that many partitions."""
+        if not self.parts:
+            return dd.from_pandas(func(self.meta(), 0, *args), npartitions=1)
+        items = list(enumerate(self.parts))
+        return dd.from_map(_apply, items, args=(func, *args), meta=meta, label=label)
+
+
+def _as_read(lines: pd.DataFrame, number: int) -> pd.DataFrame:
+    return lines
+
+
+def line_parts(folder: Path) -> LineParts:
+    """The folder's row groups (every file checked to hold the folder's schema first, so a mixed folder
+    fails here naming the file, not on a worker later)."""
     folder = Path(folder)
     settle(folder)
     if not has_lines(folder):
@@ -42,11 +85,13 @@ def read_lines_dask(folder: Path) -> dd.DataFrame:
     else:
         files = [folder / LINES_FILE]
     check_parts(files, schema)
-    meta = read_arrow(schema.empty_table())
-    parts = [(str(f), g) for f in files for g in range(pq.ParquetFile(f).num_row_groups)]
-    if not parts:
-        return dd.from_pandas(meta, npartitions=1)
-    return dd.from_map(_read_part, parts, meta=meta, enforce_metadata=False)
+    parts = tuple((str(f), g) for f in files for g in range(pq.ParquetFile(f).num_row_groups))
+    return LineParts(parts, schema)
+
+
+def read_lines_dask(folder: Path) -> dd.DataFrame:
+    """The folder's lines, lazily, a partition per row group."""
+    return line_parts(folder).frame()
 
 
 def read_inspections(folder: Path) -> pd.DataFrame:

@@ -7,6 +7,7 @@ import dask
 import dask.dataframe as dd
 import pandas as pd
 
+from roundabout.data.dask_io import LineParts
 from roundabout.features.dask_executor import STRINGS_AS_GIVEN, features_of_partition, with_history
 from roundabout.models.policy import draws
 from roundabout.models.risk_model import RiskModel
@@ -24,7 +25,7 @@ def _score_partition(part: pd.DataFrame, model: RiskModel, key: bytes | None) ->
 
 
 def dask_scores(
-    lines: dd.DataFrame,
+    lines: LineParts,
     inspections: pd.DataFrame,
     model: RiskModel,
     screening: ScreeningIndex | None = None,

@@ -13,16 +13,18 @@ folder's own outcomes, which serve only as the labels the scores are measured ag
 exactly those `roundabout score --history` gives the same lines.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
 from roundabout.data.history import beside_history, read_history
 from roundabout.data.io import CanonicalData, read_folder
 from roundabout.errors import ConfigError
+from roundabout.features import FeatureArtifacts
 from roundabout.models.mlflow_service import MlflowService
 from roundabout.models.risk_model import RiskModel
 from roundabout.parties.index import ScreeningIndex
@@ -32,6 +34,16 @@ from roundabout.training.exploration import EXPLORATION, exploration_report
 from roundabout.training.metrics import full_report
 from roundabout.training.split import Split, labels, selection_of
 from roundabout.training.stages import Mark, StageClock
+
+
+class Loaded(Protocol):
+    """Lines drawn from a history, and their features as of the whole of it (`dask_split.Drawn`)."""
+
+    data: CanonicalData
+    rate: float
+
+    def features(self, artifacts: FeatureArtifacts) -> pd.DataFrame: ...
+
 
 EVALUATE_STAGES = ["load model", "load data", "features", "score", "evaluate"]
 #: How `meta.period` names the evaluated period.
@@ -85,9 +97,11 @@ def evaluate_model(
     mark: Mark | None = None,
     history: Sequence[Path] = (),
     screening: ScreeningIndex | None = None,
+    load: Callable[[Path], "Loaded"] | None = None,
 ) -> dict[str, Any]:
     """Re-evaluate a model on a canonical data folder, with its `history` folders before it if given (see
-    the module docstring); `report["meta"]` says which lines were evaluated and why."""
+    the module docstring); `report["meta"]` says which lines were evaluated and why. `load`: the lines
+    drawn from a folder too large for this process, with their features (`dask_split.draw_history`)."""
     clock = StageClock(mark)
     config = TrainConfig()
     if rates:
@@ -100,7 +114,12 @@ def evaluate_model(
         start = holdout_start(model)
         first, period = (date.fromisoformat(start), HOLDOUT_PERIOD) if start else (None, ALL_LINES)
     clock("load data")
-    data = read_folder(Path(data_dir))
+    drawn: Loaded | None = None
+    if load is not None:
+        if history:
+            raise ConfigError("--engine dask: --history is not available on Dask yet")
+        drawn = load(Path(data_dir))
+    data = drawn.data if drawn is not None else read_folder(Path(data_dir))
     if history:
         beside = beside_history(data, read_history(history))
         scored, in_data = beside.data, beside.target
@@ -119,7 +138,10 @@ def evaluate_model(
     labelled = CanonicalData(lines, data.inspections, data.truth, scored.extra_columns)
     split = Split(labelled, reference & ~target, np.zeros(len(lines), dtype=bool), target)
     clock("features")
-    features = model.features_of(scored, screening=screening)[target]
+    if drawn is not None:
+        features = drawn.features(model.artifacts)[target]
+    else:
+        features = model.features_of(scored, screening=screening)[target]
     clock("score")
     risk = model.score_batch(model.matrix(features, lines[target])).risk_score
     baseline = RulesBaseline().fit(lines[reference]).score(lines[target], history=lines)
@@ -134,6 +156,8 @@ def evaluate_model(
         "until": str(dates[target].max()),
         "history": ", ".join(str(h) for h in history) or "none",
     }
+    if drawn is not None and drawn.rate < 1.0:
+        report["meta"]["drawn"] = f"a uniform draw of {drawn.rate:.2%} of the lines"
     return report
 
 

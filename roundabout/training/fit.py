@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from roundabout.data.io import CanonicalData
-from roundabout.features import FeatureArtifacts, build_features, feature_names
+from roundabout.features import FeatureArtifacts, feature_names
 from roundabout.models.anomaly import AnomalyDetector
 from roundabout.models.classifier import RiskClassifier
 from roundabout.models.fusion import Fusion
@@ -76,10 +75,12 @@ def fit_risk_model(
     weight = weights(propensity, config.labels.max_weight) if ipw else None
 
     mark("features")
-    train_lines = lines[split.train]
+    drawn = split.drawn_lines()
+    train_drawn = split.train & drawn  # what estimates something of every training line
+    train_lines = lines[train_drawn]
     train_outcomes = data.inspections[data.inspections["line_id"].isin(train_lines["line_id"])]
     artifacts = FeatureArtifacts().fit(train_lines, train_outcomes, data.extra_columns)
-    features = build_features(data, artifacts, screening=split.screening)
+    features = split.features(artifacts)
     usable, unusable = usable_inputs(features, split.train)
     X_all = features[usable].to_numpy(dtype="float64", na_value=np.nan)
 
@@ -150,19 +151,19 @@ def fit_risk_model(
     cols = anomaly_inputs(base, categorical)
     anomaly = AnomalyDetector(
         config.anomaly.n_estimators, config.anomaly.max_samples, config.anomaly.fit_rows, config.seed
-    ).fit(X_all[split.train][:, cols])
+    ).fit(X_all[train_drawn][:, cols])
 
     mark("fit oddness")
     odd_names = [name for name in base if name in ODDNESS_INPUTS]
     odd_cols = [position[name] for name in odd_names]
-    oddness = OddnessDetector().fit(X_all[split.train][:, odd_cols], odd_names)
+    oddness = OddnessDetector().fit(X_all[train_drawn][:, odd_cols], odd_names)
 
     def odd(X: np.ndarray) -> np.ndarray:
         return oddness.score(X[:, odd_cols])[0]
 
     mark("calibrate")
     rng = np.random.default_rng(config.seed)
-    train_rows = np.flatnonzero(split.train)
+    train_rows = np.flatnonzero(train_drawn)
     ref_rows = np.sort(rng.choice(train_rows, min(ANOMALY_REFERENCE_ROWS, len(train_rows)), replace=False))
     anomaly_ref = anomaly.anomaly_score(X_all[ref_rows][:, cols])
     raw_valid = classifier.raw_score(for_classifier(X_valid))
@@ -189,7 +190,7 @@ def fit_risk_model(
     risk_hold = fusion.risk(raw_hold, anomaly_hold, odd(X_hold))
 
     dates = lines["date"].to_numpy(dtype="datetime64[D]")
-    recent = dates >= dates.max() - np.timedelta64(config.channels.period_days - 1, "D")
+    recent = drawn & (dates >= dates.max() - np.timedelta64(config.channels.period_days - 1, "D"))
     if np.array_equal(recent, recent & split.holdout):
         in_hold = recent[idx_hold]
         recent_risk = risk_hold[in_hold]
@@ -237,6 +238,8 @@ def fit_risk_model(
         "train_weighted": int(ipw),
         "train_uncertain": int((propensity[idx_train] < 1).sum()),
     }
+    if split.drawn is not None:
+        counts["lines_drawn"] = int(drawn.sum())
     counts["inputs"] = len(model.feature_names)
     chosen = chosen_config(config, search)
     return Fitted(model, features, label, risk_hold, anomaly_hold, raw_hold, counts, unusable, search, chosen)
@@ -272,5 +275,4 @@ def holdout_features(
     """A model's features of the holdout lines, rebuilt with its own artifacts unless they are the same."""
     if features is not None and model.artifacts.content_hash == artifacts_hash:
         return features[split.holdout]
-    data: CanonicalData = split.data
-    return build_features(data, model.artifacts, screening=split.screening)[split.holdout]
+    return split.features(model.artifacts)[split.holdout]

@@ -6,6 +6,7 @@ train/valid/test files) the three folders are stacked in that order into one his
 features of a holdout line can still see the training lines before it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pandas as pd
 from roundabout.data.history import stack
 from roundabout.data.io import CanonicalData, read_folder
 from roundabout.errors import ConfigError
+from roundabout.features import FeatureArtifacts, build_features
 from roundabout.parties.index import ScreeningIndex
 from roundabout.training.config import SplitConfig
 
@@ -31,9 +33,26 @@ class Split:
     holdout: np.ndarray
     #: The sanctions lists the parties are screened against (None: party features missing).
     screening: ScreeningIndex | None = None
+    #: The lines drawn uniformly from the history (None: `data` is the whole history). When `data` holds
+    #: only part of a history too large for one process (`dask_split.py`), what estimates something of
+    #: all lines (the anomaly detectors, the channel thresholds, the holdout) reads the drawn lines; the
+    #: others are labelled lines kept for the classifier.
+    drawn: np.ndarray | None = None
+    #: Features of `data`'s lines as of the whole history, when that history is not `data` (Dask).
+    feature_source: Callable[[FeatureArtifacts], pd.DataFrame] | None = None
 
     def mask(self, part: str) -> np.ndarray:
         return getattr(self, part)
+
+    def drawn_lines(self) -> np.ndarray:
+        """The mask of lines drawn uniformly (every line when the split holds the whole history)."""
+        return np.ones(len(self.data.lines), dtype=bool) if self.drawn is None else self.drawn
+
+    def features(self, artifacts: FeatureArtifacts) -> pd.DataFrame:
+        """Point-in-time features of the split's lines with `artifacts` (rows in the lines' order)."""
+        if self.feature_source is not None:
+            return self.feature_source(artifacts)
+        return build_features(self.data, artifacts, screening=self.screening)
 
     def summary(self) -> dict[str, dict[str, object]]:
         """Row counts and date range of each part (for the data fingerprint)."""
@@ -73,19 +92,28 @@ def selection_of(data: CanonicalData) -> tuple[np.ndarray, np.ndarray]:
     return selection.to_numpy(dtype=object), propensity.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def split_data(data: CanonicalData, config: SplitConfig) -> Split:
-    """Split a history by date (fractions or dates); `folders` splits use `split_folders`."""
-    if config.kind == "folders":
-        raise ConfigError("a folders split is built from three folders: use split_folders")
-    dates = data.lines["date"].to_numpy(dtype="datetime64[D]")
+def cut_dates(day_counts: pd.Series, config: SplitConfig) -> tuple[np.datetime64, np.datetime64]:
+    """The first day of the validation and of the holdout period, from the number of lines of each day
+    (a `datetime64[D]` index): what `split_data` cuts by, computable from a history too large to hold."""
     if config.kind == "dates":
-        valid_start = np.datetime64(config.valid_start, "D")
-        holdout_start = np.datetime64(config.holdout_start, "D")
-    else:
-        ordered = np.sort(dates)
-        n = len(ordered)
-        valid_start = ordered[min(n - 1, int(n * (1 - config.valid_fraction - config.holdout_fraction)))]
-        holdout_start = ordered[min(n - 1, int(n * (1 - config.holdout_fraction)))]
+        return np.datetime64(config.valid_start, "D"), np.datetime64(config.holdout_start, "D")
+    counts = day_counts[day_counts > 0].sort_index()
+    ends = np.cumsum(counts.to_numpy(dtype="int64"))  # the sorted dates' positions where each day ends
+    n = int(ends[-1]) if len(ends) else 0
+    days = counts.index.to_numpy(dtype="datetime64[D]")
+
+    def at(position: int) -> np.datetime64:
+        return days[int(np.searchsorted(ends, position, side="right"))]
+
+    if n == 0:
+        raise ConfigError("split: the history has no lines")
+    valid = at(min(n - 1, int(n * (1 - config.valid_fraction - config.holdout_fraction))))
+    return valid, at(min(n - 1, int(n * (1 - config.holdout_fraction))))
+
+
+def parts_of(dates: np.ndarray, valid_start: np.datetime64, holdout_start: np.datetime64
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """The train, validation and holdout masks of lines dated `dates` (each part must hold a line)."""
     train = dates < valid_start
     holdout = dates >= holdout_start
     valid = ~train & ~holdout
@@ -94,7 +122,16 @@ def split_data(data: CanonicalData, config: SplitConfig) -> Split:
             raise ConfigError(
                 f"split: the {part} period has no lines (cut dates {valid_start}, {holdout_start})"
             )
-    return Split(data, train, valid, holdout)
+    return train, valid, holdout
+
+
+def split_data(data: CanonicalData, config: SplitConfig) -> Split:
+    """Split a history by date (fractions or dates); `folders` splits use `split_folders`."""
+    if config.kind == "folders":
+        raise ConfigError("a folders split is built from three folders: use split_folders")
+    dates = data.lines["date"].to_numpy(dtype="datetime64[D]")
+    valid_start, holdout_start = cut_dates(pd.Series(dates).value_counts(), config)
+    return Split(data, *parts_of(dates, valid_start, holdout_start))
 
 
 def split_folders(train_dir: Path, valid_dir: Path, holdout_dir: Path) -> Split:

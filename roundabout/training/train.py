@@ -7,6 +7,7 @@ Each registered version is tagged with the content hash of its data and the hash
 `registered_twin` can tell whether the registry already holds the version a run would make.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,15 +92,17 @@ def train(
     register: str | None = None,
     mark: Mark | None = None,
     screening: ScreeningIndex | None = None,
+    load: Callable[[Path, TrainConfig], Split] = load_split,
 ) -> TrainResult:
-    """Run the whole job; `mark(stage)` is called at the start of each stage (Rich progress in the CLI)."""
+    """Run the whole job; `mark(stage)` is called at the start of each stage (Rich progress in the CLI).
+    `load` reads and splits the history (`dask_split.py` for one too large for this process)."""
     config = config or TrainConfig()
     experiment = experiment or config.experiment
     name = registered_name(mlflow_service, config, register)
     clock = StageClock(mark)
 
     clock("load")
-    split = load_split(Path(data_dir), config)
+    split = load(Path(data_dir), config)
     split.screening = screening
     config.target_stats.check_columns(split.data.extra_columns)  # before a run is opened (fit checks again)
     clock("split")
