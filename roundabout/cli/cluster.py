@@ -4,7 +4,7 @@ a Rich progress bar fed by the scheduler's own progress of a computation."""
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -54,6 +54,18 @@ DrawLinesOption = Annotated[
         min=1,
         help="--engine dask: lines drawn uniformly from the history for the anomaly detectors, thresholds "
         "and the holdout (every labelled training line is kept besides)",
+    ),
+]
+
+#: Labelled training lines above which `train --engine dask` fits the classifier with LightGBM's Dask
+#: estimator (and sets its rounds by an early-stopped fit on this many of them).
+DASK_CLASSIFIER_LINES = 2_000_000
+DaskClassifierOption = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="--engine dask: labelled training lines above which the classifier is fitted by LightGBM's "
+        "Dask estimator across the workers (its rounds from an early-stopped fit on this many)",
     ),
 ]
 
@@ -132,3 +144,13 @@ def compute_with_progress(client: "Client", collection: Any, title: str) -> Any:
 
         _RichBar(futures_of(persisted), scheduler=client.scheduler.address)
     return persisted
+
+
+def computer(client: "Client") -> Callable[[Any], Any]:
+    """A function computing a collection on `client`'s cluster into local objects (inside a job whose
+    own progress is shown, so without a bar of its own)."""
+
+    def compute(collection: Any) -> Any:
+        return client.compute(collection, sync=True)
+
+    return compute

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from roundabout.cli.cluster import (
+    DASK_CLASSIFIER_LINES,
     DRAW_LINES,
+    DaskClassifierOption,
     DrawLinesOption,
     Engine,
     EngineOption,
@@ -68,6 +70,7 @@ def train(
     workers: WorkersOption = None,
     worker_memory: WorkerMemoryOption = None,
     draw_lines: DrawLinesOption = DRAW_LINES,
+    dask_classifier_lines: DaskClassifierOption = DASK_CLASSIFIER_LINES,
 ) -> None:
     """Train the risk model, evaluate it on the holdout, log to MLflow, register and maybe promote it."""
     from roundabout.cli.store_calls import export_store
@@ -91,7 +94,7 @@ def train(
         from roundabout.cli.scale import dask_train
 
         result = dask_train(
-            data, service, cfg, experiment, register, screening, draw_lines,
+            data, service, cfg, experiment, register, screening, (draw_lines, dask_classifier_lines),
             (scheduler, workers, worker_memory),
         )  # fmt: skip
     else:

@@ -4,12 +4,13 @@
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from roundabout.cli.cluster import compute_with_progress, dask_client
+from roundabout.cli.cluster import compute_with_progress, computer, dask_client
 from roundabout.cli.render import console, say, summary_table
 from roundabout.errors import writing
 from roundabout.settings import Settings
 
 if TYPE_CHECKING:
+    from roundabout.models.classifier import RiskClassifier
     from roundabout.models.mlflow_service import MlflowService
     from roundabout.models.risk_model import RiskModel
     from roundabout.parties.index import ScreeningIndex
@@ -18,6 +19,22 @@ if TYPE_CHECKING:
 
 #: Lines sampled to fit feature artifacts when none are given (their statistics are medians and shares).
 ARTIFACT_SAMPLE = 1_000_000
+
+
+def _clear(out: Path) -> None:
+    """Make way for an output folder of parts (a file or an older folder there is replaced)."""
+    import shutil
+
+    if out.is_file():
+        out.unlink()
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def _rows_in(out: Path) -> int:
+    """Rows of the Parquet parts in `out`, from their footers."""
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in sorted(out.glob("*.parquet")))
 
 
 def dask_features_command(
@@ -29,8 +46,6 @@ def dask_features_command(
 ) -> None:
     """`roundabout features --engine dask`: the features of every line of DATA into the Parquet folder
     OUT, one file per partition."""
-    import shutil
-
     from roundabout.cli.parties import store_screening
     from roundabout.data.dask_io import line_parts, read_inspections
     from roundabout.data.io import extra_columns_of
@@ -53,15 +68,14 @@ def dask_features_command(
             say(f"artifacts fitted on {len(sample):,} of {total:,} lines")
         else:
             fitted = FeatureArtifacts.load(artifacts)
-        features = compute_with_progress(
-            client, dask_features(parts, inspections, fitted, screening), "features"
-        )
+        features = dask_features(parts, inspections, fitted, screening)
         with writing(out):
-            if out.is_file():
-                out.unlink()
-            shutil.rmtree(out, ignore_errors=True)
-            features.to_parquet(out, write_index=True)
-        n = int(features.map_partitions(len).sum().compute())
+            _clear(out)
+            # written by the workers as each partition is done: the features are never held whole
+            compute_with_progress(
+                client, features.to_parquet(out, write_index=True, compute=False), "features"
+            )
+    n = _rows_in(out)
     console.print(summary_table("features (Dask)", {"lines": n, "features": len(features.columns),
                                                      "artifacts": fitted.content_hash[:12]}))  # fmt: skip
     say(f"wrote {out} (a folder of Parquet parts)" + (f", artifacts {saved_to}" if saved_to else ""))
@@ -76,7 +90,7 @@ def dask_score_command(
 ) -> dict[str, object]:
     """`roundabout score --engine dask`: the scores of every line of DATA into the Parquet folder OUT (the
     columns of the in-process command), and the counts it printed."""
-    import shutil
+    import pandas as pd
 
     from roundabout.cli.parties import store_screening
     from roundabout.cli.store_calls import selection_key_of
@@ -88,15 +102,11 @@ def dask_score_command(
     screening = store_screening(settings)
     key = selection_key_of(settings) if model.policy.rate else None
     with dask_client(*cluster) as client:
-        scores = compute_with_progress(
-            client, dask_scores(lines, inspections, model, screening, key), "score"
-        )
+        scores = dask_scores(lines, inspections, model, screening, key)
         with writing(out):
-            if out.is_file():
-                out.unlink()
-            shutil.rmtree(out, ignore_errors=True)
-            scores.to_parquet(out, write_index=False)
-        counts = scores[["channel", "selection"]].compute()
+            _clear(out)
+            compute_with_progress(client, scores.to_parquet(out, write_index=False, compute=False), "score")
+    counts = pd.read_parquet(out, columns=["channel", "selection"])
     channels = counts["channel"].value_counts()
     rows: dict[str, object] = {"lines": len(counts)}
     rows |= {f"channel {c}": int(channels.get(c, 0)) for c in ("red", "yellow", "green")}
@@ -113,28 +123,39 @@ def dask_train(
     experiment: str | None,
     register: str | None,
     screening: "ScreeningIndex | None",
-    draw_lines: int,
+    lines: tuple[int, int],
     cluster: tuple[str | None, int | None, str | None],
 ) -> "TrainResult":
     """`roundabout train --engine dask`: the train job with the history's features computed on Dask and
-    the model fitted on the lines a fit reads (`training/dask_split.py`)."""
+    the model fitted on the lines a fit reads (`training/dask_split.py`); `lines`: the lines drawn, and
+    the labelled training lines above which the classifier is fitted on Dask too."""
     from roundabout.cli.render import stage_progress
     from roundabout.data.dask_io import line_parts
+    from roundabout.models.dask_classifier import fit_on_dask
     from roundabout.training import TRAIN_STAGES
     from roundabout.training import train as run_training
     from roundabout.training.dask_split import dask_split
 
+    draw_lines, classifier_lines = lines
     line_parts(data)  # checked before a cluster starts: a bad folder fails fast
     with dask_client(*cluster) as client:
-
-        def compute(collection: Any) -> Any:
-            return client.compute(collection, sync=True)
+        compute = computer(client)
 
         def load(folder: Path, cfg: "TrainConfig") -> "Split":
             return dask_split(folder, cfg.split, compute, screening, draw_lines)
 
+        def fit_classifier(classifier: "RiskClassifier", *args: Any) -> "RiskClassifier":
+            if len(args[1]) <= classifier_lines:
+                return classifier.fit(*args)
+            return fit_on_dask(classifier, client, *args, sample_rows=classifier_lines)
+
         with stage_progress(TRAIN_STAGES, "train (Dask)") as mark:
-            return run_training(data, service, config, experiment, register, mark, screening, load)
+            result = run_training(
+                data, service, config, experiment, register, mark, screening, load, fit_classifier
+            )
+    fitted_with = result.model.classifier.fitted_with
+    say(f"classifier: {fitted_with}" if fitted_with else "classifier: fitted in this process")
+    return result
 
 
 def dask_evaluate(
@@ -155,9 +176,7 @@ def dask_evaluate(
 
     line_parts(data)  # checked before a cluster starts: a bad folder fails fast
     with dask_client(*cluster) as client:
-
-        def compute(collection: Any) -> Any:
-            return client.compute(collection, sync=True)
+        compute = computer(client)
 
         def load(folder: Path) -> Drawn:
             return draw_history(folder, compute, screening, draw_lines)

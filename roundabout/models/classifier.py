@@ -77,6 +77,8 @@ class RiskClassifier:
         self.booster_: lgb.Booster | None = None
         self.best_iteration_: int = 0
         self.evals_: dict[str, list[float]] = {}
+        #: How the booster was fitted, when not by `fit` in this process (`dask_classifier.py`).
+        self.fitted_with: str | None = None
         # The single-row fast path, built on first use; never pickled.
         self._single_row: _SingleRowBooster | None = None
 
@@ -87,6 +89,7 @@ class RiskClassifier:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("fitted_with", None)
         self._single_row = None
 
     def fit(
@@ -104,26 +107,7 @@ class RiskClassifier:
         `weight` and `weight_valid` weigh lines (inverse propensities); the class balance is then taken
         over the weighted counts."""
         y = np.asarray(y, dtype="float64")
-        positives = float(y.sum())
-        if positives == 0 or positives == len(y):
-            raise ConfigError(
-                "the training period's inspections need both violations and clean ones: train on a longer "
-                "history or give the split a longer training period"
-            )
-        w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype="float64")
-        weighted_pos = float(w @ y)
-        spw = self.scale_pos_weight or positive_weight(
-            self.class_weight, float(w.sum()) - weighted_pos, weighted_pos
-        )
-        params = {
-            **self.params,
-            "scale_pos_weight": spw,
-            "metric": ["average_precision", "binary_logloss"],
-            "seed": self.seed,
-            "deterministic": True,
-            "num_threads": self.num_threads,
-            "verbosity": -1,
-        }
+        params = self.training_params(y, weight)
         cats = [c for c in categorical if c in feature_names]
         train = lgb.Dataset(
             X, label=y, weight=weight, feature_name=feature_names, categorical_feature=cats,
@@ -152,6 +136,30 @@ class RiskClassifier:
         # Keep only the trees up to the best iteration, so every later predict uses them by default.
         self.booster_ = lgb.Booster(model_str=booster.model_to_string(num_iteration=self.best_iteration_))
         return self
+
+    def training_params(self, y: np.ndarray, weight: np.ndarray | None) -> dict[str, Any]:
+        """LightGBM's parameters for labels `y` (weighted by `weight`): the configured ones, the weight of
+        violations, the metrics early stopping watches, the seed."""
+        positives = float(y.sum())
+        if positives == 0 or positives == len(y):
+            raise ConfigError(
+                "the training period's inspections need both violations and clean ones: train on a longer "
+                "history or give the split a longer training period"
+            )
+        w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype="float64")
+        weighted_pos = float(w @ y)
+        spw = self.scale_pos_weight or positive_weight(
+            self.class_weight, float(w.sum()) - weighted_pos, weighted_pos
+        )
+        return {
+            **self.params,
+            "scale_pos_weight": spw,
+            "metric": ["average_precision", "binary_logloss"],
+            "seed": self.seed,
+            "deterministic": True,
+            "num_threads": self.num_threads,
+            "verbosity": -1,
+        }
 
     @property
     def booster(self) -> lgb.Booster:

@@ -10,6 +10,7 @@ the lines a step needs are scored (validation, holdout, the recent period and a 
 keeps a million-line history within minutes.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,9 @@ from roundabout.training.split import Split, labels, selection_of
 from roundabout.training.stages import Mark, no_mark
 from roundabout.training.tuning import TrialReport
 
+#: Fits a configured classifier instead of its own `fit` (same arguments), e.g. on a cluster
+#: (`models/dask_classifier.py`); it may fit in process when the labelled set is small.
+ClassifierFit = Callable[..., RiskClassifier]
 #: Lines of the training period whose anomaly scores set the fusion's anomaly scale.
 ANOMALY_REFERENCE_ROWS = 20_000
 
@@ -62,9 +66,14 @@ def _all_families(artifacts: FeatureArtifacts, id_columns: list[str]) -> set[str
 
 
 def fit_risk_model(
-    split: Split, config: TrainConfig, mark: Mark | None = None, on_trial: TrialReport | None = None
+    split: Split,
+    config: TrainConfig,
+    mark: Mark | None = None,
+    on_trial: TrialReport | None = None,
+    fit_classifier: ClassifierFit | None = None,
 ) -> Fitted:
-    """Fit every part of the risk model on `split` (see the module docstring)."""
+    """Fit every part of the risk model on `split` (see the module docstring); the classifier by
+    `fit_classifier(classifier, *fit arguments)` when given."""
     mark = mark or no_mark
     data = split.data
     config.target_stats.check_columns(data.extra_columns)
@@ -136,7 +145,8 @@ def fit_risk_model(
         seed=config.seed,
         num_threads=search.classifier.num_threads,
         class_weight=search.classifier.class_weight,
-    ).fit(
+    )
+    fit_args = (
         for_classifier(np.hstack([X_all[idx_train], te_train])),
         label[idx_train],
         [*classifier_base, *stats.feature_names],
@@ -146,6 +156,7 @@ def fit_risk_model(
         weight[idx_train] if weight is not None else None,
         weight[idx_valid] if weight is not None else None,
     )
+    classifier = fit_classifier(classifier, *fit_args) if fit_classifier else classifier.fit(*fit_args)
 
     mark("fit anomaly")
     cols = anomaly_inputs(base, categorical)
@@ -225,7 +236,11 @@ def fit_risk_model(
         top_k=config.top_k_reasons,
         oddness=oddness,
         policy=policy,
-        metadata={"best_iteration": classifier.best_iteration_, "trained_on": split.summary()},
+        metadata={
+            "best_iteration": classifier.best_iteration_,
+            "trained_on": split.summary(),
+            **({"classifier_fitted_with": classifier.fitted_with} if classifier.fitted_with else {}),
+        },
     )
     model.profile = reference_profile(model, X_hold, risk_hold, fusion.evidence(anomaly_hold, odd(X_hold)))
     counts = {

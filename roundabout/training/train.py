@@ -21,7 +21,7 @@ from roundabout.training import run_log
 from roundabout.training.config import TrainConfig
 from roundabout.training.evaluate import baseline_scores, evaluate_holdout
 from roundabout.training.fingerprint import config_hash, content_hash, data_folders, fingerprint
-from roundabout.training.fit import fit_risk_model
+from roundabout.training.fit import ClassifierFit, fit_risk_model
 from roundabout.training.metrics import versus
 from roundabout.training.promote import PromotionDecision, promote
 from roundabout.training.raw_baseline import RAW_BASELINE, raw_baseline_scores
@@ -93,9 +93,11 @@ def train(
     mark: Mark | None = None,
     screening: ScreeningIndex | None = None,
     load: Callable[[Path, TrainConfig], Split] = load_split,
+    fit_classifier: ClassifierFit | None = None,
 ) -> TrainResult:
     """Run the whole job; `mark(stage)` is called at the start of each stage (Rich progress in the CLI).
-    `load` reads and splits the history (`dask_split.py` for one too large for this process)."""
+    `load` reads and splits the history (`dask_split.py` for one too large for this process);
+    `fit_classifier` fits the classifier in its stead (`fit_risk_model`)."""
     config = config or TrainConfig()
     experiment = experiment or config.experiment
     name = registered_name(mlflow_service, config, register)
@@ -118,7 +120,7 @@ def train(
             metrics = {"valid.average_precision": score, "seconds": seconds}
             mlflow_service.log_child_run(run_id, f"tuning trial {number}", settings, metrics)
 
-        fitted = fit_risk_model(split, config, clock, on_trial=trial)
+        fitted = fit_risk_model(split, config, clock, on_trial=trial, fit_classifier=fit_classifier)
         clock("evaluate")
         scores = {"model": fitted.holdout_risk, "baseline": baseline_scores(split)}
         raw = raw_baseline_scores(split, config.seed)
