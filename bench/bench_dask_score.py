@@ -86,9 +86,8 @@ def main() -> None:
     for name, n, r in rows:
         print(f"| {name} | {n:,} | {r['wall']:.1f} | {n / r['wall']:,.0f} | {r['peak']:,.0f} |")
     ratio = on_dask["wall"] / plain["wall"], on_dask["peak"] / plain["peak"]
-    print(
-        f"\nDask against pandas on {args.lines:,} lines, same run: wall {ratio[0]:.2f}x, peak memory {ratio[1]:.2f}x"
-    )
+    print(f"\nDask against pandas on {args.lines:,} lines, same run: ", end="")
+    print(f"wall {ratio[0]:.2f}x, peak memory {ratio[1]:.2f}x")
 
 
 if __name__ == "__main__":
