@@ -176,12 +176,13 @@ def score(
 ) -> None:
     """Score every line of a canonical data folder offline (features included) and write the scores."""
     if engine is Engine.dask:
-        if explain or history:
-            raise ConfigError("--engine dask: --explain and --history are not available on Dask yet")
+        if history:
+            raise ConfigError("--engine dask: --history is not available on Dask yet")
         from roundabout.cli.scale import dask_score_command
 
         model_obj = mlflow_service_of(ctx.obj).load_model(model)
-        rows = dask_score_command(ctx.obj, model_obj, data, out, (scheduler, workers, worker_memory))
+        cluster = (scheduler, workers, worker_memory)
+        rows = dask_score_command(ctx.obj, model_obj, data, out, cluster, explain)
         seq = _audit_score_run(ctx.obj, model, data, history, out, rows)
         if seq is not None:
             note(f"recorded in the audit trail of the service store as record {seq}")

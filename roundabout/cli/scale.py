@@ -87,6 +87,7 @@ def dask_score_command(
     data: Path,
     out: Path,
     cluster: tuple[str | None, int | None, str | None],
+    explain: bool = False,
 ) -> dict[str, object]:
     """`roundabout score --engine dask`: the scores of every line of DATA into the Parquet folder OUT (the
     columns of the in-process command), and the counts it printed."""
@@ -102,7 +103,7 @@ def dask_score_command(
     screening = store_screening(settings)
     key = selection_key_of(settings) if model.policy.rate else None
     with dask_client(*cluster) as client:
-        scores = dask_scores(lines, inspections, model, screening, key)
+        scores = dask_scores(lines, inspections, model, screening, key, explain)
         with writing(out):
             _clear(out)
             compute_with_progress(client, scores.to_parquet(out, write_index=False, compute=False), "score")

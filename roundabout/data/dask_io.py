@@ -2,10 +2,8 @@
 of a partitioned folder, or the single `lines.parquet`), each read exactly as `io.read_folder` reads it,
 so the pandas and the Dask paths see the same types."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import dask.dataframe as dd
 import pandas as pd
@@ -35,16 +33,11 @@ def read_part(part: Part) -> pd.DataFrame:
     return read_arrow(pq.ParquetFile(path).read_row_group(row_group))
 
 
-def _apply(item: tuple[int, Part], func: Callable[..., pd.DataFrame], *args: Any) -> pd.DataFrame:
-    number, part = item
-    return func(read_part(part), number, *args)
-
-
 @dataclass(frozen=True, eq=False)
 class LineParts:
-    """The row groups of a folder's lines, to be read as often as a job needs: each `frame` or `map` is a
-    graph of its own, so a long job can let go of the lines between passes and read them again (holding
-    a whole history in workers' memory is what a cluster cannot afford)."""
+    """The row groups of a folder's lines, to be read as often as a job needs: each `frame` of another label
+    is a graph of its own, so a long job can let go of the lines between passes and read them again
+    (holding a whole history in workers' memory is what a cluster cannot afford)."""
 
     parts: tuple[Part, ...]
     schema: pa.Schema
@@ -57,19 +50,10 @@ class LineParts:
         return read_arrow(self.schema.empty_table())
 
     def frame(self, label: str = "lines") -> dd.DataFrame:
-        """The lines, a partition per row group in order."""
-        return self.map(_as_read, self.meta(), label=label)
-
-    def map(self, func: Callable[..., pd.DataFrame], meta: Any, *args: Any, label: str) -> dd.DataFrame:
-        """`func(lines, partition number, *args)` of every row group, as a frame with that many partitions."""
+        """The lines, a partition per row group in order (`label` names the graph's read tasks)."""
         if not self.parts:
-            return dd.from_pandas(func(self.meta(), 0, *args), npartitions=1)
-        items = list(enumerate(self.parts))
-        return dd.from_map(_apply, items, args=(func, *args), meta=meta, label=label)
-
-
-def _as_read(lines: pd.DataFrame, number: int) -> pd.DataFrame:
-    return lines
+            return dd.from_pandas(self.meta(), npartitions=1)
+        return dd.from_map(read_part, list(self.parts), meta=self.meta(), label=label)
 
 
 def line_parts(folder: Path) -> LineParts:

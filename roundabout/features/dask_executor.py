@@ -120,10 +120,16 @@ def columns_of_no_lines(extra: Mapping[str, str]) -> Columns:
     return cols | {name: np.array([], "float64") for name in PARTY_COLUMNS}
 
 
-def _screened(part: pd.DataFrame, number: int, lists: "_Lists", extra: Mapping[str, str], keep: list[str]
-               ) -> pd.DataFrame:  # fmt: skip
+def _screened(
+    part: pd.DataFrame,
+    lists: "_Lists",
+    extra: Mapping[str, str],
+    keep: list[str],
+    partition_info: dict[str, Any] | None = None,
+) -> pd.DataFrame:
     """What the family passes read of a partition's lines (screening columns included), with the lines'
     partition number and row to send the results back."""
+    number = partition_info["number"] if partition_info else 0
     cols = columns_from_frame(part, extra)
     cols |= party_columns(cols, lists.index)
     out = pd.DataFrame({_PART: np.full(len(part), number, "int64"), _ROW: np.arange(len(part))})
@@ -258,7 +264,9 @@ def dask_features(
     meta = pd.DataFrame({n: pd.Series(dtype="float64") for n in names}, index=index)
     with dask.config.set(STRINGS_AS_GIVEN):
         merged = _with_history(lines, inspections, artifacts, screening)
-        return merged.map_partitions(_final_pass, artifacts, names, queries, meta=meta)
+        # the artifacts as one task's result: not a copy in every task (see `_with_history`)
+        shared = dask.delayed(artifacts)
+        return merged.map_partitions(_final_pass, shared, names, queries, meta=meta)
 
 
 def with_history(
@@ -301,8 +309,10 @@ def _with_history(
     meta = meta.assign(**{n: pd.Series(dtype=kinds.get(n, "float64")) for n in keep})
     meta = meta.assign(**{_OUTCOME_DAY: pd.Series(dtype="float64"), _VIOLATION: pd.Series(dtype="float64")})
     with_ids = meta.assign(line_id=pd.Series(dtype=object)).drop(columns=[_OUTCOME_DAY, _VIOLATION])
-    screened = lines.map(_screened, with_ids, _Lists(screening), extra, keep, label="screened")
-    # the outcomes as one task's result, which every partition reads (not copied into every task)
+    # What every partition reads (the lists, the outcomes) is one task's result each, fetched once by each
+    # worker: an argument given as such is a copy in every task, held by every task a worker waits on.
+    lists = dask.delayed(_Lists(screening))
+    screened = lines.frame(label="screened").map_partitions(_screened, lists, extra, keep, meta=with_ids)
     outcomes = dask.delayed(_first_outcomes)(inspections)
     screened = screened.map_partitions(_with_outcomes, outcomes, meta=meta)
     needs = _linked_needs()

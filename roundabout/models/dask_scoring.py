@@ -11,15 +11,18 @@ from roundabout.data.dask_io import LineParts
 from roundabout.features.dask_executor import STRINGS_AS_GIVEN, features_of_partition, with_history
 from roundabout.models.policy import draws
 from roundabout.models.risk_model import RiskModel
-from roundabout.models.scores import scores_frame
+from roundabout.models.scores import LineRecords, scores_frame
 from roundabout.parties.index import ScreeningIndex
 
 
-def _score_partition(part: pd.DataFrame, model: RiskModel, key: bytes | None) -> pd.DataFrame:
+def _score_partition(part: pd.DataFrame, model: RiskModel, key: bytes | None, explain: bool) -> pd.DataFrame:
     features = features_of_partition(part, model.artifacts)
     ids = features.index.to_numpy(dtype=object)
     u = draws(key, ids) if key is not None and model.policy.rate else None
-    frame = scores_frame(ids, model.score_batch(model.matrix(features, part), draws=u))
+    records = LineRecords(part) if explain else None
+    frame = scores_frame(
+        ids, model.score_batch(model.matrix(features, part), explain, lines=records, draws=u)
+    )
     # texts as pandas strings: Dask cannot tell an object column's type from an empty partition
     return frame.astype({c: "str" for c in frame.columns if frame[c].dtype == object})
 
@@ -30,9 +33,13 @@ def dask_scores(
     model: RiskModel,
     screening: ScreeningIndex | None = None,
     key: bytes | None = None,
+    explain: bool = False,
 ) -> dd.DataFrame:
-    """The scores of every line of `lines` (one row per line; partitions in no particular order)."""
+    """The scores of every line of `lines` (one row per line, partitions in the order of the lines' row
+    groups), with reasons and contributions when `explain`."""
     with dask.config.set(STRINGS_AS_GIVEN):
         merged = with_history(lines, inspections, model.artifacts, screening)
-        meta = _score_partition(merged._meta, model, None)
-        return merged.map_partitions(_score_partition, model, key, meta=meta)
+        meta = _score_partition(merged._meta, model, None, explain)
+        # the model as one task's result, fetched once by each worker (not a copy in every task)
+        shared = dask.delayed(model)
+        return merged.map_partitions(_score_partition, shared, key, explain, meta=meta)

@@ -7,7 +7,9 @@ the classifier's settings are then chosen on the validation period within the se
 stopping, selection, tuning and the fusion's Platt scaling use the validation period's inspected lines;
 channel thresholds use the score distribution of the most recent `channels.period_days` of the data. Only
 the lines a step needs are scored (validation, holdout, the recent period and a reference sample), which
-keeps a million-line history within minutes.
+keeps a million-line history within minutes. A split drawn from a history too large for one process
+(`dask_split.py`: every labelled line and a uniform draw) gives the artifacts, the anomaly detectors, the
+reference sample and the channel thresholds its drawn lines only, so they estimate every line's.
 """
 
 from collections.abc import Callable

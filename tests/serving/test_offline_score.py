@@ -78,10 +78,11 @@ def test_score_with_reasons_writes_json_columns_that_read_back(registry: Registr
 def test_score_on_dask_writes_the_scores_of_the_in_process_command(
     registry: Registry, tmp_path: Path
 ) -> None:
-    """A model trained the usual way scores on a Dask LocalCluster: the same rows, columns and values."""
+    """A model trained the usual way scores on a Dask LocalCluster: the same rows, columns and values,
+    reasons and contributions included."""
     env = {**os.environ, "MLFLOW_TRACKING_URI": registry.tracking_uri, "ROUNDABOUT_HOME": str(registry.home)}
     base = [sys.executable, "-m", "roundabout.cli", "score", "--model", "models:/roundabout@champion",
-            "--data", str(registry.data_dir)]  # fmt: skip
+            "--data", str(registry.data_dir), "--explain"]  # fmt: skip
     plain = subprocess.run(
         [*base, "--out", str(tmp_path / "s.parquet")], env=env, capture_output=True, text=True
     )
@@ -94,7 +95,15 @@ def test_score_on_dask_writes_the_scores_of_the_in_process_command(
     expected = pd.read_parquet(tmp_path / "s.parquet").set_index("line_id").sort_index()
     got = pd.read_parquet(tmp_path / "d").set_index("line_id").sort_index()
     assert list(got.columns) == list(expected.columns) and got.index.equals(expected.index)
-    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9, check_dtype=False)
-    refused = subprocess.run([*base, "--out", str(tmp_path / "e"), "--engine", "dask", "--explain"],
-                             env=env, capture_output=True, text=True)  # fmt: skip
-    assert refused.returncode == 2 and "--explain and --history are not available on Dask" in refused.stderr
+    texts = ["reasons", "contributions"]
+    pd.testing.assert_frame_equal(
+        got.drop(columns=texts), expected.drop(columns=texts), check_exact=False, rtol=1e-9, check_dtype=False
+    )
+    for mine, theirs in zip(got["reasons"], expected["reasons"], strict=True):
+        assert [r["feature"] for r in json.loads(mine)] == [r["feature"] for r in json.loads(theirs)]
+    for mine, theirs in zip(got["contributions"], expected["contributions"], strict=True):
+        a, b = json.loads(mine), json.loads(theirs)
+        assert a.keys() == b.keys() and all(abs(a[k] - b[k]) < 1e-6 for k in a)
+    refused = subprocess.run([*base, "--out", str(tmp_path / "e"), "--engine", "dask", "--history",
+                              str(registry.data_dir)], env=env, capture_output=True, text=True)  # fmt: skip
+    assert refused.returncode == 2 and "--history is not available on Dask" in refused.stderr
