@@ -25,6 +25,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI = ROOT / ".venv" / "bin" / "roundabout"
 
 
-def run(cmd: list[str], home: Path) -> dict[str, float]:
-    """Run `cmd`; its wall seconds and the peak summed RSS (MB) of its process tree."""
+def run(cmd: list[str], home: Path) -> dict[str, Any]:
+    """Run `cmd`; its wall seconds, the peak summed RSS (MB) of its process tree and its output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROUNDABOUT_")}
     home.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -64,7 +65,7 @@ def run(cmd: list[str], home: Path) -> dict[str, float]:
     wall = time.perf_counter() - started
     if process.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed ({process.returncode}):\n{output[-3000:]}")
-    return {"wall": wall, "peak": peak}
+    return {"wall": wall, "peak": peak, "output": output}
 
 
 def compose(world: Path, copies: int, out: Path) -> None:
@@ -86,6 +87,27 @@ def compose(world: Path, copies: int, out: Path) -> None:
     shutil.copy(world / "manifest.json", out / "manifest.json")
 
 
+def simulated_world(work: Path, lines: int) -> Path:
+    """The partitioned world of `lines` simulated lines under `work` (simulated once, then reused)."""
+    world = work / f"world-{lines}"
+    if not (world / "lines").is_dir():
+        shutil.rmtree(world, ignore_errors=True)
+        print(f"simulating {lines:,} lines into {world}", flush=True)
+        run([str(CLI), "simulate", "--out", str(world), "--lines", str(lines), "--partitioned"],
+            work / "home-sim")  # fmt: skip
+    return world
+
+
+def copies_of(world: Path, copies: int, work: Path) -> Path:
+    """`copies` copies of `world` as one history under `work` (composed once, then reused)."""
+    data = work / f"{world.name}-x{copies}"
+    if not (data / "inspections.parquet").exists():
+        shutil.rmtree(data, ignore_errors=True)
+        print(f"composing {copies} copies into {data}", flush=True)
+        compose(world, copies, data)
+    return data
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -97,24 +119,13 @@ def main() -> None:
     parser.add_argument("--pandas-max-lines", type=int, default=4_000_000)
     parser.add_argument("--work", type=Path, default=Path("/tmp/roundabout-bench-dask"))
     args = parser.parse_args()
-    world = args.work / f"world-{args.lines}"
-    if not (world / "lines").is_dir():
-        shutil.rmtree(world, ignore_errors=True)
-        print(f"simulating {args.lines:,} lines into {world}", flush=True)
-        run([str(CLI), "simulate", "--out", str(world), "--lines", str(args.lines), "--partitioned"],
-            args.work / "home-sim")  # fmt: skip
-    data = world
-    if args.copies > 1:
-        data = args.work / f"world-{args.lines}-x{args.copies}"
-        if not (data / "inspections.parquet").exists():
-            shutil.rmtree(data, ignore_errors=True)
-            print(f"composing {args.copies} copies into {data}", flush=True)
-            compose(world, args.copies, data)
+    world = simulated_world(args.work, args.lines)
+    data = copies_of(world, args.copies, args.work) if args.copies > 1 else world
     n = args.lines * args.copies
     out = args.work / "out"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    runs: dict[str, dict[str, float]] = {}
+    runs: dict[str, dict[str, Any]] = {}
     if n <= args.pandas_max_lines:
         print("(1) pandas", flush=True)
         cmd = [str(CLI), "features", "--data", str(data), "--out", str(out / "pandas.parquet")]

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_dask_features import CLI, compose, run
+from bench_dask_features import CLI, copies_of, run, simulated_world
 
 
 def main() -> None:
@@ -46,12 +46,7 @@ def main() -> None:
         run([*simulate, "--lines", str(args.train_lines)], home)
         run([str(CLI), "train", "--data", str(train_world), "--budget", "0"], home)
         (registry / "trained").touch()
-    world = args.work / f"world-{args.lines}"
-    if not (world / "lines").is_dir():
-        shutil.rmtree(world, ignore_errors=True)
-        print(f"simulating {args.lines:,} lines into {world}", flush=True)
-        run([str(CLI), "simulate", "--out", str(world), "--lines", str(args.lines), "--partitioned"],
-            args.work / "home-sim")  # fmt: skip
+    world = simulated_world(args.work, args.lines)
     out = args.work / "scores"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -71,11 +66,7 @@ def main() -> None:
     ) and (got["channel"].astype(str) == expected["channel"].astype(str)).all()  # fmt: skip
     print(f"\n{args.lines:,} lines: every risk score and channel the same: {same}\n", flush=True)
     if args.copies > 1:
-        data = args.work / f"world-{args.lines}-x{args.copies}"
-        if not (data / "inspections.parquet").exists():
-            shutil.rmtree(data, ignore_errors=True)
-            print(f"composing {args.copies} copies into {data}", flush=True)
-            compose(world, args.copies, data)
+        data = copies_of(world, args.copies, args.work)
         print(f"(2) dask on {args.copies} copies", flush=True)
         many = run([str(CLI), "score", *model, "--data", str(data), "--out", str(out / "dk"), *dask], home)
         scored = len(pd.read_parquet(out / "dk", columns=["line_id"]))

@@ -1,0 +1,63 @@
+"""Training in one process (pandas) against training with `--engine dask` on the same machine.
+
+    .venv/bin/python bench/bench_dask_train.py [--lines 1000000] [--copies 1] [--workers 2]
+                                               [--worker-memory 4GB] [--pandas-max-lines 4000000]
+
+The history is the `--lines` world of `bench_dask_features.py` (reused from `--work`), or `--copies` K
+copies of it. Each the real CLI in a subprocess, into one fresh registry, with no search budget:
+(1) `roundabout train` (in process; skipped above `--pandas-max-lines`);
+(2) `roundabout train --engine dask` on a LocalCluster of `--workers` workers of `--worker-memory`.
+Wall time and the peak summed RSS of the command's process tree as in `bench_dask_features.py`, and the
+holdout's average precision against outcomes and against the simulation's ground truth that each run
+printed (the Dask run's holdout is a uniform draw when the history has more lines than `--draw-lines`).
+"""
+
+import argparse
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_dask_features import CLI, copies_of, run, simulated_world
+
+
+def pr_auc(output: str) -> list[str]:
+    """The model's PR-AUC of each report table the command printed (outcomes, weighted, truth)."""
+    return [m.group(1) for m in re.finditer(r"│ PR-AUC\s+│\s+([0-9.]+)", output)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--copies", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-memory", default="4GB")
+    parser.add_argument("--pandas-max-lines", type=int, default=4_000_000)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/roundabout-bench-dask"))
+    args = parser.parse_args()
+    world = simulated_world(args.work, args.lines)
+    data = copies_of(world, args.copies, args.work) if args.copies > 1 else world
+    n = args.lines * args.copies
+    home = args.work / "train-home"
+    shutil.rmtree(home, ignore_errors=True)
+    train = [str(CLI), "train", "--data", str(data), "--budget", "0"]
+    rows: list[tuple[str, dict[str, Any]]] = []
+    if n <= args.pandas_max_lines:
+        print("(1) pandas", flush=True)
+        rows.append(("pandas, one process", run(train, home)))
+    print("(2) dask", flush=True)
+    dask = ["--engine", "dask", "--workers", str(args.workers), "--worker-memory", args.worker_memory]
+    rows.append((f"dask, LocalCluster {args.workers} x {args.worker_memory}", run([*train, *dask], home)))
+    print(f"\n{n:,} lines\n")
+    print("| engine | wall s | peak memory MB (all processes) | PR-AUC: outcomes / weighted / truth |")
+    print("|---|---:|---:|---|")
+    for name, r in rows:
+        print(f"| {name} | {r['wall']:.1f} | {r['peak']:,.0f} | {' / '.join(pr_auc(r['output']))} |")
+
+
+if __name__ == "__main__":
+    main()
