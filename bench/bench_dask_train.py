@@ -56,7 +56,7 @@ def main() -> None:
     print("| engine | wall s | peak memory MB (all processes) | PR-AUC: outcomes / weighted / truth |")
     print("|---|---:|---:|---|")
     for name, r in rows:
-        print(f"| {name} | {r['wall']:.1f} | {r['peak']:,.0f} | {' / '.join(pr_auc(r['output']))} |")
+        print(f"| {name} | {r['wall']:.1f} | {r['peak']:,.0f} | {' / '.join(pr_auc(r['output'])[:3])} |")
 
 
 if __name__ == "__main__":

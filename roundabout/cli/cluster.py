@@ -148,9 +148,16 @@ def compute_with_progress(client: "Client", collection: Any, title: str) -> Any:
 
 def computer(client: "Client") -> Callable[[Any], Any]:
     """A function computing a collection on `client`'s cluster into local objects (inside a job whose
-    own progress is shown, so without a bar of its own)."""
+    own progress is shown, so without a bar of its own). A frame's partitions come to this process one
+    by one and are put together here: Dask's own `compute` of a frame first puts them together on one
+    worker, which a large result kills."""
+    import dask.dataframe as dd
+    import pandas as pd
 
     def compute(collection: Any) -> Any:
+        if isinstance(collection, dd.DataFrame | dd.Series):
+            parts = client.compute(collection.to_delayed(), sync=True)
+            return pd.concat(parts) if parts else collection._meta
         return client.compute(collection, sync=True)
 
     return compute

@@ -71,3 +71,20 @@ def test_bad_engine_options_and_folders_are_clear_errors(partitioned: Path, tmp_
     )
     bogus = runner.invoke(app, [*base[:-1], "spark"])
     assert bogus.exit_code == 2 and "--engine" in bogus.output
+
+
+def test_a_frame_comes_back_a_partition_at_a_time() -> None:
+    """`computer` brings a frame's partitions to the client one by one: Dask's own compute of a frame first
+    concatenates them on one worker, which killed the workers of `train --engine dask` at 10M lines."""
+    import dask.dataframe as dd
+    from distributed import Client, LocalCluster, get_task_stream
+
+    from roundabout.cli.cluster import computer
+
+    frame = dd.from_pandas(pd.DataFrame({"a": range(100)}), npartitions=4)
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster, Client(cluster) as c:
+        with get_task_stream(c) as stream:
+            got = computer(c)(frame)
+        assert got["a"].tolist() == list(range(100))
+        names = {str(t["key"]) for t in stream.data}
+        assert names and not any("repartition" in name for name in names), names
