@@ -61,7 +61,7 @@ def dask_features_command(
         if artifacts is None:
             total = int(lines.map_partitions(len).sum().compute())
             share = min(1.0, ARTIFACT_SAMPLE / max(total, 1))
-            sample = (lines.sample(frac=share, random_state=0) if share < 1 else lines).compute()
+            sample = computer(client)(lines.sample(frac=share, random_state=0) if share < 1 else lines)
             fitted = FeatureArtifacts().fit(sample, inspections, extra_columns_of(data))
             with writing(out.parent):
                 saved_to = fitted.save(out.parent / f"{out.name}_artifacts")

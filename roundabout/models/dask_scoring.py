@@ -23,8 +23,10 @@ def _score_partition(part: pd.DataFrame, model: RiskModel, key: bytes | None, ex
     frame = scores_frame(
         ids, model.score_batch(model.matrix(features, part), explain, lines=records, draws=u)
     )
-    # texts as pandas strings: Dask cannot tell an object column's type from an empty partition
-    return frame.astype({c: "str" for c in frame.columns if frame[c].dtype == object})
+    # texts as pandas strings: Dask cannot tell an object column's type from an empty partition (where the
+    # JSON columns of reasons and contributions have no values either)
+    texts = [c for c in frame.columns if frame[c].dtype == object or c in ("reasons", "contributions")]
+    return frame.astype(dict.fromkeys(texts, "str"))
 
 
 def dask_scores(

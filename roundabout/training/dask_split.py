@@ -31,7 +31,7 @@ from roundabout.training.split import Split, cut_dates, parts_of
 #: Lines drawn from a history for what estimates something of all its lines (a uniform draw).
 DRAW_LINES = 1_000_000
 _DRAWN = "_drawn"
-#: Computes a Dask collection into pandas (the CLI's, with the cluster's progress).
+#: Computes a Dask collection into pandas objects (`cli/cluster.computer`: a frame a partition at a time).
 Compute = Callable[[Any], Any]
 
 

@@ -8,7 +8,6 @@ import pytest
 from roundabout.data.io import INSPECTIONS_SCHEMA, CanonicalData, empty_frame
 from roundabout.errors import ConfigError
 from roundabout.training import TrainConfig
-from roundabout.training import fit as fit_module
 from roundabout.training.fit import fit_risk_model
 from roundabout.training.split import Split
 from tests.support.histories import frame_of, line
@@ -31,7 +30,7 @@ def test_an_unknown_target_stats_column_is_refused_before_any_work(monkeypatch: 
     def no_work(*args: object, **kwargs: object) -> None:
         raise AssertionError("features were built before the options were checked")
 
-    monkeypatch.setattr(fit_module, "build_features", no_work)
+    monkeypatch.setattr(Split, "features", no_work)
     config = TrainConfig.model_validate({"target_stats": {"columns": ["trader_id", "importer_id"]}})
     with pytest.raises(ConfigError) as err:
         fit_risk_model(_split({"payment_type": "categorical"}), config)
