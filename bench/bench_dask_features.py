@@ -108,19 +108,31 @@ def copies_of(world: Path, copies: int, work: Path) -> Path:
     return data
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def dask_bench_parser(doc: str | None, copies: int = 1) -> argparse.ArgumentParser:
+    """The options the Dask benchmarks share: the world, its copies, the cluster, the work folder."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument(
+        "--copies", type=int, default=copies, help="the history is this many copies of the world"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-memory", default="4GB")
-    parser.add_argument("--copies", type=int, default=1, help="the history is this many copies of the world")
-    parser.add_argument("--pandas-max-lines", type=int, default=4_000_000)
     parser.add_argument("--work", type=Path, default=Path("/tmp/roundabout-bench-dask"))
-    args = parser.parse_args()
+    return parser
+
+
+def history_of(args: argparse.Namespace) -> Path:
+    """The history the options name: the world of `--lines`, or `--copies` copies of it."""
     world = simulated_world(args.work, args.lines)
-    data = copies_of(world, args.copies, args.work) if args.copies > 1 else world
+    return copies_of(world, args.copies, args.work) if args.copies > 1 else world
+
+
+def main() -> None:
+    parser = dask_bench_parser(__doc__)
+    parser.add_argument("--pandas-max-lines", type=int, default=4_000_000)
+    args = parser.parse_args()
+    data = history_of(args)
+    world = simulated_world(args.work, args.lines)
     n = args.lines * args.copies
     out = args.work / "out"
     shutil.rmtree(out, ignore_errors=True)

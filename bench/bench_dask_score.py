@@ -13,7 +13,6 @@ from `--work`), and with `--copies K` K copies of it. Then, each the real CLI in
 Wall time and the peak summed RSS of the command's process tree as in `bench_dask_features.py`.
 """
 
-import argparse
 import shutil
 import sys
 from pathlib import Path
@@ -22,19 +21,12 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_dask_features import CLI, copies_of, run, simulated_world
+from bench_dask_features import CLI, copies_of, dask_bench_parser, run, simulated_world
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument("--copies", type=int, default=10)
+    parser = dask_bench_parser(__doc__, copies=10)
     parser.add_argument("--train-lines", type=int, default=200_000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-memory", default="4GB")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/roundabout-bench-dask"))
     args = parser.parse_args()
     registry = args.work / "registry"
     home = registry / "home"

@@ -12,7 +12,6 @@ holdout's average precision against outcomes and against the simulation's ground
 printed (the Dask run's holdout is a uniform draw when the history has more lines than `--draw-lines`).
 """
 
-import argparse
 import re
 import shutil
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_dask_features import CLI, copies_of, run, simulated_world
+from bench_dask_features import CLI, dask_bench_parser, history_of, run
 
 
 def pr_auc(output: str) -> list[str]:
@@ -35,18 +34,10 @@ def pr_auc(output: str) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument("--copies", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-memory", default="4GB")
+    parser = dask_bench_parser(__doc__)
     parser.add_argument("--pandas-max-lines", type=int, default=4_000_000)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/roundabout-bench-dask"))
     args = parser.parse_args()
-    world = simulated_world(args.work, args.lines)
-    data = copies_of(world, args.copies, args.work) if args.copies > 1 else world
+    data = history_of(args)
     n = args.lines * args.copies
     home = args.work / "train-home"
     shutil.rmtree(home, ignore_errors=True)
