@@ -46,7 +46,7 @@ WorkerMemoryOption = Annotated[
 ]
 
 #: Lines drawn uniformly from a history on Dask for what estimates something of all its lines
-#: (`training/dask_split.py`: its DRAW_LINES, not imported here so the CLI starts without pandas).
+#: (`training/dask_split.py`).
 DRAW_LINES = 1_000_000
 DrawLinesOption = Annotated[
     int,

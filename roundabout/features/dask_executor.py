@@ -30,7 +30,7 @@ from roundabout.features.artifacts import PRIOR_WEIGHT, FeatureArtifacts
 from roundabout.features.build import extra_features, feature_names, stateless_features
 from roundabout.features.columns import Columns, columns_from_frame
 from roundabout.features.history import AGGREGATES_BY_NAME, QUERIES, QUERIES_BY_NAME, finalize
-from roundabout.features.numpy_executor import first_positive_days, run_queries
+from roundabout.features.numpy_executor import first_outcomes, first_positive_days, run_queries
 from roundabout.features.parties import party_columns
 from roundabout.features.specs import Distinct, Linked, Query
 from roundabout.parties.index import ScreeningIndex
@@ -207,9 +207,12 @@ def _flags_pass(part: pd.DataFrame, need: _Needs, reads: list[str]) -> pd.Series
     return first_positive_days(need.aggregate, need.measure, _columns(part, reads), pos, rows)
 
 
-def _rejoined(part: pd.DataFrame, number: int, *found: pd.DataFrame) -> pd.DataFrame:
+def _rejoined(
+    part: pd.DataFrame, *found: pd.DataFrame, partition_info: dict[str, Any] | None = None
+) -> pd.DataFrame:
     """A partition's lines (read again) with what the passes found for them, put back in row order. Every
     line must have exactly one row of each: a lost or doubled row is an error, never a silent gap."""
+    number = partition_info["number"] if partition_info else 0
     added: dict[str, np.ndarray] = {}
     for frame in found:
         rows = frame[_ROW].to_numpy(dtype="int64")
@@ -283,13 +286,10 @@ def with_history(
 
 def _first_outcomes(inspections: pd.DataFrame) -> pd.DataFrame:
     """Each inspected line's first outcome (day number, violation), indexed by line id."""
-    first = inspections.drop_duplicates("line_id", keep="first")
+    ids, first = first_outcomes(inspections)
     return pd.DataFrame(
-        {
-            _OUTCOME_DAY: first["inspected_on"].to_numpy(dtype="datetime64[D]").astype("int64").astype(float),
-            _VIOLATION: (first["outcome"].to_numpy(dtype=object) == "violation").astype("float64"),
-        },
-        index=pd.Index(first["line_id"].astype(object).to_numpy(), dtype=object),
+        {_OUTCOME_DAY: first["day"].astype("float64"), _VIOLATION: first["violation"]},
+        index=pd.Index(ids, dtype=object),
     )
 
 
@@ -306,7 +306,7 @@ def _with_history(
     keep = [name for name in none if any(name in r for r in reads.values()) or name in PARTY_COLUMNS]
     kinds = {name: "str" if a.dtype == object else str(a.dtype) for name, a in none.items()}
     meta = pd.DataFrame({_PART: pd.Series(dtype="int64"), _ROW: pd.Series(dtype="int64")})
-    meta = meta.assign(**{n: pd.Series(dtype=kinds.get(n, "float64")) for n in keep})
+    meta = meta.assign(**{n: pd.Series(dtype=kinds[n]) for n in keep})
     meta = meta.assign(**{_OUTCOME_DAY: pd.Series(dtype="float64"), _VIOLATION: pd.Series(dtype="float64")})
     with_ids = meta.assign(line_id=pd.Series(dtype=object)).drop(columns=[_OUTCOME_DAY, _VIOLATION])
     # What every partition reads (the lists, the outcomes) is one task's result each, fetched once by each
@@ -337,10 +337,5 @@ def _with_history(
         # back to the partition the lines came from: partition k holds the rows of partition number k
         found.append(results.set_index(_PART, divisions=divisions, drop=False))
     again = lines.frame(label="lines-again")  # read again rather than kept through the passes
-    out_meta = _rejoined(lines.meta(), 0, *(f._meta for f in found))
-    return dd.map_partitions(_rejoined_part, again, *found, meta=out_meta, align_dataframes=False)
-
-
-def _rejoined_part(part: pd.DataFrame, *found: pd.DataFrame) -> pd.DataFrame:
-    number = int(found[0][_PART].iloc[0]) if len(found[0]) else -1
-    return _rejoined(part, number, *found)
+    out_meta = _rejoined(lines.meta(), *(f._meta for f in found))
+    return dd.map_partitions(_rejoined, again, *found, meta=out_meta, align_dataframes=False)

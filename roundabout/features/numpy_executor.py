@@ -125,19 +125,23 @@ class _Keys:
         return out
 
 
+def first_outcomes(inspections: pd.DataFrame) -> tuple[np.ndarray, Columns]:
+    """Each inspected line's first outcome: the line ids, and per id the inspection day and violation."""
+    first = inspections.drop_duplicates("line_id", keep="first")
+    return first["line_id"].to_numpy(dtype=object), {
+        "day": first["inspected_on"].to_numpy(dtype="datetime64[D]").astype("int64"),
+        "violation": (first["outcome"].to_numpy(dtype=object) == "violation").astype("float64"),
+    }
+
+
 def outcome_rows(
     cols: Columns, line_ids: np.ndarray, inspections: pd.DataFrame
 ) -> tuple[np.ndarray, Columns]:
     """Outcomes of known lines (first per line id): their line positions, inspection day and violation."""
-    first = inspections.drop_duplicates("line_id", keep="first")
-    position = pd.Index(line_ids).get_indexer(first["line_id"].to_numpy(dtype=object))
+    ids, first = first_outcomes(inspections)
+    position = pd.Index(line_ids).get_indexer(ids)
     known = position >= 0
-    pos = position[known]
-    rows: Columns = {
-        "day": first["inspected_on"].to_numpy(dtype="datetime64[D]").astype("int64")[known],
-        "violation": (first["outcome"].to_numpy(dtype=object) == "violation")[known].astype("float64"),
-    }
-    return pos, rows
+    return position[known], {name: values[known] for name, values in first.items()}
 
 
 def run_queries(

@@ -8,6 +8,7 @@ classifier on a uniform sample of the training lines, in process. What it leaves
 any other: the model is saved, loaded and served exactly as one fitted in process.
 """
 
+import copy
 from typing import TYPE_CHECKING
 
 import lightgbm as lgb
@@ -44,10 +45,7 @@ def fit_on_dask(
     y = np.asarray(y, dtype="float64")
     rng = np.random.default_rng(classifier.seed)
     rows = np.sort(rng.choice(len(y), sample_rows, replace=False)) if len(y) > sample_rows else slice(None)
-    probe = RiskClassifier(
-        classifier.params, classifier.num_boost_round, classifier.early_stopping_rounds,
-        classifier.scale_pos_weight, classifier.seed, classifier.num_threads, classifier.class_weight,
-    ).fit(
+    probe = copy.deepcopy(classifier).fit(
         X[rows], y[rows], feature_names, categorical, X_valid, y_valid,
         None if weight is None else weight[rows], weight_valid,
     )  # fmt: skip

@@ -28,8 +28,6 @@ from roundabout.parties.index import ScreeningIndex
 from roundabout.training.config import SplitConfig
 from roundabout.training.split import Split, cut_dates, parts_of
 
-#: Lines drawn from a history for what estimates something of all its lines (a uniform draw).
-DRAW_LINES = 1_000_000
 _DRAWN = "_drawn"
 #: Computes a Dask collection into pandas objects (`cli/cluster.computer`: a frame a partition at a time).
 Compute = Callable[[Any], Any]
@@ -102,8 +100,8 @@ class Drawn:
 def draw_history(
     data_dir: Path,
     compute: Compute,
-    screening: ScreeningIndex | None = None,
-    draw_lines: int = DRAW_LINES,
+    screening: ScreeningIndex | None,
+    draw_lines: int,
     cuts: Callable[[pd.Series], np.datetime64] | None = None,
 ) -> Drawn:
     """A uniform draw of at most `draw_lines` lines of the history in `data_dir`, with every labelled
@@ -136,8 +134,8 @@ def dask_split(
     data_dir: Path,
     config: SplitConfig,
     compute: Compute,
-    screening: ScreeningIndex | None = None,
-    draw_lines: int = DRAW_LINES,
+    screening: ScreeningIndex | None,
+    draw_lines: int,
 ) -> Split:
     """The split of the history in `data_dir` over the lines a fit reads (see the module docstring)."""
     if config.kind == "folders":

@@ -64,7 +64,7 @@ def test_a_draw_is_uniform_and_the_same_for_the_same_ids() -> None:
 def test_the_split_keeps_the_labelled_lines_and_draws_the_rest(
     world: CanonicalData, folder: Path, client: Client
 ) -> None:
-    split = dask_split(folder, SplitConfig(), lambda c: client.compute(c, sync=True), draw_lines=2_000)
+    split = dask_split(folder, SplitConfig(), lambda c: client.compute(c, sync=True), None, 2_000)
     whole = split_data(world, SplitConfig())
     lines = split.data.lines
     assert split.drawn is not None and abs(int(split.drawn.sum()) - 2_000) < 200
@@ -88,4 +88,4 @@ def test_the_split_keeps_the_labelled_lines_and_draws_the_rest(
 def test_a_folders_split_is_refused_on_dask(folder: Path) -> None:
     config = SplitConfig(kind="folders", valid_data=folder, holdout_data=folder)
     with pytest.raises(ConfigError, match=r"split\.kind .folders. is not available on Dask"):
-        dask_split(folder, config, lambda c: c.compute())
+        dask_split(folder, config, lambda c: c.compute(), None, 1_000)
